@@ -1,0 +1,1 @@
+"""The composition root: HTTP application, OGC API mount and command line."""

@@ -1,0 +1,73 @@
+"""``create_app``: the one place where settings, database, OGC API and pages are assembled."""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+
+from fastapi import FastAPI
+from sqlalchemy.engine import Engine
+
+from api.errors import install_error_handlers
+from api.ogc import build_pygeoapi_app, pygeoapi_config
+from api.ogc_items import ItemsFastPath
+from api.routes import layers as layers_routes
+from api.routes import pages
+from gis_core.db import dispose_engines, engine_for
+from gis_core.errors import ConfigurationError
+from gis_core.settings import Settings
+
+LOG = logging.getLogger("ioc")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the HTTP application for ``settings`` (the database must already be migrated)."""
+    settings = settings or Settings()
+    database_url = settings.resolved_database_url()
+    if not database_url:
+        raise ConfigurationError(
+            "Chưa cấu hình cơ sở dữ liệu: đặt DATABASE_URL hoặc chạy 'ioc up'.",
+            message_en="No database configured: set DATABASE_URL or run 'ioc up'.",
+        )
+    engine = engine_for(database_url, statement_timeout_ms=settings.statement_timeout_ms,
+                        pool_size=settings.pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        dispose_engines()
+
+    app = FastAPI(
+        title="Lai Châu IOC",
+        summary="Nền tảng vận hành không gian của Trung tâm Điều hành thông minh tỉnh Lai Châu",
+        version="0.1.0",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.include_router(pages.router)
+    app.include_router(layers_routes.router)
+    app.mount("/static", pages.static, name="static")
+    mount_ogc(app, settings, database_url, engine)
+    return app
+
+
+def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engine) -> None:
+    """Mount pygeoapi, behind the items fast path, at ``/ogc``."""
+    config = pygeoapi_config(settings, database_url, engine)
+    pygeoapi_app = build_pygeoapi_app(config, settings.var_dir / "run")
+    app.mount("/ogc", ItemsFastPath(
+        pygeoapi_app, engine, base_url=settings.base_url,
+        default_limit=settings.default_limit, max_limit=settings.max_limit,
+    ))
+
+
+def create_app_from_env() -> FastAPI:
+    """Factory for uvicorn workers: settings from the environment."""
+    logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"))
+    return create_app(Settings())

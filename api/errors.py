@@ -1,0 +1,98 @@
+"""Render every error as RFC 9457 problem+json, in Vietnamese with the English text beside it."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from gis_core.errors import IocError
+
+LOG = logging.getLogger("ioc.api")
+PROBLEM = "application/problem+json"
+_HTTP_TITLES = {
+    400: ("Yêu cầu không hợp lệ", "Bad request"),
+    401: ("Chưa xác thực", "Unauthorized"),
+    403: ("Không có quyền", "Forbidden"),
+    404: ("Không tìm thấy", "Not found"),
+    405: ("Phương thức không được hỗ trợ", "Method not allowed"),
+    413: ("Dữ liệu gửi lên quá lớn", "Payload too large"),
+    415: ("Định dạng không được hỗ trợ", "Unsupported media type"),
+    422: ("Dữ liệu không hợp lệ", "Unprocessable content"),
+}
+
+
+def problem(
+    status: int, title: str, detail: str, *, code: str, detail_en: str | None = None,
+    parameter: str | None = None, instance: str | None = None,
+) -> JSONResponse:
+    """A problem+json response; ``code`` doubles as the OGC exception code."""
+    body: dict[str, object] = {
+        "type": f"urn:laichau-ioc:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "code": code,
+        "description": detail_en or detail,
+    }
+    if detail_en:
+        body["detail_en"] = detail_en
+    if parameter:
+        body["parameter"] = parameter
+    if instance:
+        body["instance"] = instance
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def ioc_error_response(request: Request, exc: IocError) -> JSONResponse:
+    """Render a domain error; unsafe ones show a generic message and a request id."""
+    if exc.safe:
+        return problem(exc.status, exc.title, exc.message, code=exc.code,
+                       detail_en=exc.message_en, parameter=exc.parameter,
+                       instance=request.url.path)
+    return _internal(request, exc)
+
+
+def _internal(request: Request, exc: Exception) -> JSONResponse:
+    request_id = uuid.uuid4().hex[:12]
+    LOG.error("request %s failed: %s %s", request_id, request.method, request.url.path,
+              exc_info=exc)
+    return problem(
+        500, "Lỗi hệ thống",
+        f"Đã xảy ra lỗi nội bộ; mã yêu cầu {request_id}. Vui lòng báo cho quản trị viên.",
+        detail_en=f"Internal error; request id {request_id}. Please tell the operator.",
+        code="internal-error",
+    )
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that turn every error into problem+json."""
+
+    @app.exception_handler(IocError)
+    async def _ioc(request: Request, exc: IocError) -> JSONResponse:
+        return ioc_error_response(request, exc)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        vi, en = _HTTP_TITLES.get(exc.status_code, ("Lỗi", "Error"))
+        detail = exc.detail if isinstance(exc.detail, str) else en
+        return problem(exc.status_code, vi, detail if detail != en else vi,
+                       detail_en=detail, code=en.lower().replace(" ", "-"),
+                       instance=request.url.path)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        return problem(422, "Dữ liệu không hợp lệ", f"Dữ liệu gửi lên không hợp lệ: {errors}",
+                       detail_en=f"The request is invalid: {errors}", code="validation-failed",
+                       instance=request.url.path)
+
+    @app.exception_handler(Exception)
+    async def _unhandled(request: Request, exc: Exception) -> JSONResponse:
+        return _internal(request, exc)

@@ -1,0 +1,99 @@
+"""OGC API at ``/ogc``: pygeoapi configured from the layer registry, with the items fast path.
+
+pygeoapi reads its configuration when ``pygeoapi.starlette_app`` is imported, so the
+configuration is written under ``var/`` and the environment set before that import.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import yaml
+from sqlalchemy.engine import Engine
+from starlette.types import ASGIApp
+
+from gis_core.settings import Settings
+from layers.features import layer_extent
+from layers.ogc import resource_for
+from layers.registry import LAYERS
+
+ATTRIBUTION = (
+    "Ranh giới hành chính / Administrative boundaries: vietnamese-provinces-database © 2021 "
+    "Thang Le Quoc (MIT), dẫn xuất từ Bản đồ tham khảo đơn vị hành chính Việt Nam "
+    "(sapnhap.bando.com.vn), NXB Tài nguyên – Môi trường và Bản đồ Việt Nam."
+)
+
+
+def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> dict[str, Any]:
+    """The whole pygeoapi configuration, generated from the registry and the data's extents."""
+    resources: dict[str, Any] = {}
+    raw = engine.raw_connection()
+    try:
+        with raw.cursor() as cursor:
+            for layer in LAYERS:
+                bbox, interval = layer_extent(cursor, layer)
+                resources[layer.id] = resource_for(layer, database_url, bbox=bbox,
+                                                   interval=interval)
+    finally:
+        raw.close()
+    return {
+        "server": {
+            "bind": {"host": settings.host, "port": settings.port},
+            "url": f"{settings.base_url}/ogc",
+            "mimetype": "application/json; charset=UTF-8",
+            "encoding": "utf-8",
+            "languages": ["vi", "en"],
+            "limits": {"default_items": settings.default_limit,
+                       "max_items": settings.max_limit, "on_exceed": "throttle"},
+            "pretty_print": False,
+            "map": {"url": settings.basemap_url or "", "attribution": ATTRIBUTION},
+        },
+        "logging": {"level": "ERROR"},
+        "metadata": {
+            "identification": {
+                "title": {"vi": "Trung tâm Điều hành thông minh tỉnh Lai Châu — Dữ liệu không gian",
+                          "en": "Lai Châu Intelligent Operations Centre — Spatial data"},
+                "description": {
+                    "vi": "Các lớp dữ liệu không gian của tỉnh Lai Châu theo chuẩn OGC API.",
+                    "en": "Spatial data layers of Lai Châu province through OGC APIs.",
+                },
+                "keywords": {"vi": ["Lai Châu", "IOC", "GIS"], "en": ["Lai Chau", "IOC", "GIS"]},
+                "keywords_type": "theme",
+                "terms_of_service": "https://opensource.org/licenses/MIT",
+                "url": settings.base_url,
+            },
+            "license": {"name": "MIT; boundaries: see attribution",
+                        "url": "https://opensource.org/licenses/MIT"},
+            "provider": {"name": "Sở Khoa học và Công nghệ tỉnh Lai Châu", "url": settings.base_url},
+            "contact": {
+                "name": "Trung tâm Điều hành thông minh", "position": "Bộ phận vận hành",
+                "address": "Phường Tân Phong", "city": "Lai Châu", "stateorprovince": "Lai Châu",
+                "postalcode": "30000", "country": "Việt Nam", "email": "ioc@laichau.gov.vn",
+                "url": settings.base_url, "role": "pointOfContact",
+            },
+        },
+        "resources": resources,
+    }
+
+
+def build_pygeoapi_app(config: dict[str, Any], runtime_dir: Path) -> ASGIApp:
+    """Write the config and its OpenAPI document, then load pygeoapi's Starlette app on them."""
+    from pygeoapi.openapi import get_oas
+
+    runtime_dir.mkdir(parents=True, exist_ok=True)
+    config_path = runtime_dir / "pygeoapi-config.yml"
+    openapi_path = runtime_dir / "pygeoapi-openapi.yml"
+    config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
+                           encoding="utf-8")
+    os.environ["PYGEOAPI_CONFIG"] = str(config_path)
+    os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
+    openapi_path.write_text(
+        yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    module = sys.modules.get("pygeoapi.starlette_app")
+    module = importlib.reload(module) if module else importlib.import_module(
+        "pygeoapi.starlette_app")
+    return module.APP

@@ -1,0 +1,275 @@
+"""The items fast path in front of pygeoapi: GeoJSON pages built in PostGIS, passed as bytes.
+
+pygeoapi keeps everything else (landing page, collections, queryables, OpenAPI, HTML). This
+layer also fixes where stock pygeoapi falls short of the standard: items are served as
+``application/geo+json``, a malformed feature id is a 404, CQL2 names are understood, and a
+``bbox-crs`` box is transformed with its edges densified, not only its corners.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+import orjson
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from api.errors import ioc_error_response
+from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
+from gis_core.db import translate_db_errors
+from gis_core.errors import InvalidParameterError, IocError, NotFoundError
+from layers.cql import parse_filter
+from layers.features import (
+    CRS84,
+    ItemsQuery,
+    fetch_item,
+    fetch_items,
+    parse_datetime,
+    queryable_fields,
+)
+from layers.registry import get_layer
+from layers.spec import LayerSpec
+
+GEOJSON = "application/geo+json"
+_ITEMS = re.compile(r"^/collections/([^/]+)/items(?:/([^/]+))?/?$")
+_KNOWN = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
+          "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry"}
+
+
+def _invalid(parameter: str, value: str, hint_vi: str, hint_en: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"Tham số '{parameter}' không hợp lệ: '{value}'. {hint_vi}",
+        message_en=f"Parameter '{parameter}' is invalid: '{value}'. {hint_en}",
+        parameter=parameter,
+    )
+
+
+def _integer(params: Any, name: str, default: int, minimum: int) -> int:
+    raw = params.get(name)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = minimum - 1
+    if value < minimum:
+        raise _invalid(name, raw, f"Cần một số nguyên ≥ {minimum}.",
+                       f"An integer ≥ {minimum} is required.")
+    return value
+
+
+def _bbox(params: Any, bbox_crs: OutputCrs) -> tuple[float, float, float, float] | None:
+    raw = params.get("bbox")
+    if raw is None:
+        return None
+    hint = ("Cần 4 (hoặc 6) số phân cách bằng dấu phẩy: minx,miny,maxx,maxy.",
+            "Four (or six) comma-separated numbers are required: minx,miny,maxx,maxy.")
+    try:
+        numbers = [float(v) for v in raw.split(",")]
+    except ValueError:
+        raise _invalid("bbox", raw, *hint) from None
+    if len(numbers) == 6:
+        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
+    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
+        raise _invalid("bbox", raw, *hint)
+    if numbers[1] > numbers[3] or numbers[0] > numbers[2]:
+        raise _invalid("bbox", raw, "Giá trị nhỏ nhất phải đứng trước giá trị lớn nhất.",
+                       "Minimum values must come before maximum values.")
+    if bbox_crs.uri == CRS84_URI and (
+        not -180 <= numbers[0] <= 180 or not -180 <= numbers[2] <= 180
+        or not -90 <= numbers[1] <= 90 or not -90 <= numbers[3] <= 90
+    ):
+        raise _invalid("bbox", raw, "Kinh độ trong [-180, 180], vĩ độ trong [-90, 90].",
+                       "Longitudes must lie in [-180, 180], latitudes in [-90, 90].")
+    try:
+        box = bbox_to_crs84(tuple(numbers), bbox_crs)
+    except Exception as err:  # noqa: BLE001 - pyproj rejects boxes outside the CRS's area
+        raise _invalid("bbox", raw, "Hộp nằm ngoài miền xác định của hệ tọa độ.",
+                       "The box lies outside the CRS's area of use.") from err
+    if not all(math.isfinite(n) for n in box):
+        raise _invalid("bbox", raw, "Hộp nằm ngoài miền xác định của hệ tọa độ.",
+                       "The box lies outside the CRS's area of use.")
+    return box
+
+
+def _names(params: Any, name: str, allowed: dict[str, str]) -> list[str] | None:
+    raw = params.get(name)
+    if raw is None:
+        return None
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n.lstrip("+-") for n in names if n.lstrip("+-") not in allowed]
+    if unknown or not names:
+        raise _invalid(name, raw, f"Các trường có thể dùng: {', '.join(sorted(allowed))}.",
+                       f"Available properties: {', '.join(sorted(allowed))}.")
+    return names
+
+
+def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_limit: int
+                      ) -> ItemsQuery:
+    """Validate the items parameters into an ``ItemsQuery``; 400 naming the parameter."""
+    queryables = queryable_fields(layer)
+    unknown = [k for k in params if k not in _KNOWN and k not in queryables]
+    if unknown:
+        raise _invalid(unknown[0], params[unknown[0]],
+                       "Tham số không được hỗ trợ ở điểm cuối này.",
+                       "The parameter is not supported by this endpoint.")
+    crs = parse_crs(params["crs"], "crs") if "crs" in params else CRS84
+    if "bbox-crs" in params and "bbox" not in params:
+        raise _invalid("bbox-crs", params["bbox-crs"], "Cần kèm tham số 'bbox'.",
+                       "It needs a 'bbox' parameter.")
+    bbox_crs = parse_crs(params["bbox-crs"], "bbox-crs") if "bbox-crs" in params else CRS84
+    filter_crs = params.get("filter-crs")
+    if filter_crs is not None and parse_crs(filter_crs, "filter-crs").uri != CRS84_URI:
+        raise _invalid("filter-crs", filter_crs, "Bộ lọc chỉ nhận tọa độ CRS84.",
+                       "Filters take CRS84 coordinates only.")
+    sortby = _names(params, "sortby", queryables)
+    properties = _names(params, "properties", {f.name: f.type for f in layer.public_fields})
+    skip = params.get("skipGeometry", "false").lower()
+    if skip not in ("true", "false"):
+        raise _invalid("skipGeometry", skip, "Dùng true hoặc false.", "Use true or false.")
+    return ItemsQuery(
+        limit=min(_integer(params, "limit", default_limit, 1), max_limit),
+        offset=_integer(params, "offset", 0, 0),
+        bbox=_bbox(params, bbox_crs),
+        time=parse_datetime(params["datetime"]) if "datetime" in params else None,
+        equals=tuple((k, v) for k, v in params.items() if k in queryables),
+        filter=parse_filter(params["filter"], params.get("filter-lang"))
+        if "filter" in params else None,
+        sortby=tuple((n.lstrip("+-"), not n.startswith("-")) for n in sortby or ()),
+        properties=tuple(properties) if properties is not None else None,
+        skip_geometry=skip == "true",
+        crs=crs,
+    )
+
+
+def _wants_json(request: Request) -> bool:
+    fmt = request.query_params.get("f")
+    if fmt is not None:
+        return fmt.lower() in ("json", "geojson")
+    # Browsers ask for text/html first; GIS clients ask for (geo+)json.
+    return "text/html" not in request.headers.get("accept", "")
+
+
+class ItemsFastPath:
+    """ASGI wrapper: serve GeoJSON items itself, hand every other request to pygeoapi."""
+
+    def __init__(self, app: ASGIApp, engine: Engine, *, base_url: str, default_limit: int,
+                 max_limit: int):
+        self.app = app
+        self.engine = engine
+        self.base_url = base_url.rstrip("/")
+        self.default_limit = default_limit
+        self.max_limit = max_limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+            root = scope.get("root_path", "")
+            path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
+            match = _ITEMS.match(path)
+            if match:
+                request = Request(scope, receive)
+                if _wants_json(request):
+                    response = await self._handle(request, match.group(1), match.group(2))
+                    await response(scope, receive, send)
+                    return
+                if get_layer(match.group(1)) is None:
+                    await self._not_found(request, match.group(1))(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)
+
+    def _not_found(self, request: Request, collection: str) -> Response:
+        return ioc_error_response(request, NotFoundError(
+            f"Không có lớp dữ liệu (collection) '{collection}'.",
+            message_en=f"There is no collection '{collection}'."))
+
+    async def _handle(self, request: Request, collection: str, item: str | None) -> Response:
+        layer = get_layer(collection)
+        if layer is None:
+            return self._not_found(request, collection)
+        try:
+            if item is None:
+                return await self._items(request, layer)
+            return await self._item(request, layer, item)
+        except IocError as err:
+            return ioc_error_response(request, err)
+
+    def _with_cursor(self, work: Any) -> Any:
+        with translate_db_errors():
+            raw = self.engine.raw_connection()
+            try:
+                with raw.cursor() as cursor:
+                    return work(cursor)
+            finally:
+                raw.close()
+
+    async def _items(self, request: Request, layer: LayerSpec) -> Response:
+        params = request.query_params
+        query = parse_items_query(params, layer, default_limit=self.default_limit,
+                                  max_limit=self.max_limit)
+        page = await run_in_threadpool(
+            self._with_cursor, lambda cur: fetch_items(cur, layer, query))
+        url = f"{self.base_url}/ogc/collections/{layer.id}/items"
+        kept = [(k, v) for k, v in params.multi_items() if k not in ("offset", "f")]
+
+        def href(offset: int | None = None, fmt: str = "json") -> str:
+            pairs = [*kept, ("f", fmt)] + ([("offset", str(offset))] if offset else [])
+            return f"{url}?{urlencode(pairs)}"
+
+        links = [
+            {"href": href(query.offset), "rel": "self", "type": GEOJSON,
+             "title": "Trang này (GeoJSON)"},
+            {"href": href(query.offset, "html"), "rel": "alternate", "type": "text/html",
+             "title": "Trang này (HTML)"},
+            {"href": f"{self.base_url}/ogc/collections/{layer.id}", "rel": "collection",
+             "type": "application/json", "title": layer.title["vi"]},
+        ]
+        end = query.offset + page.returned
+        more = end < page.matched if page.matched is not None else page.returned == query.limit
+        if more and page.returned:
+            links.append({"href": href(end), "rel": "next", "type": GEOJSON,
+                          "title": "Trang sau"})
+        if query.offset > 0:
+            links.append({"href": href(max(0, query.offset - query.limit)), "rel": "prev",
+                          "type": GEOJSON, "title": "Trang trước"})
+        tail: dict[str, Any] = {"numberReturned": page.returned}
+        if page.matched is not None:
+            tail["numberMatched"] = page.matched
+        tail["timeStamp"] = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        tail["links"] = links
+        body = (b'{"type":"FeatureCollection","features":[' + page.features.encode()
+                + b"]," + orjson.dumps(tail)[1:])
+        return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{query.crs.uri}>"})
+
+    async def _item(self, request: Request, layer: LayerSpec, item: str) -> Response:
+        params = request.query_params
+        unknown = [k for k in params if k not in ("f", "lang", "crs")]
+        if unknown:
+            raise _invalid(unknown[0], params[unknown[0]],
+                           "Tham số không được hỗ trợ ở điểm cuối này.",
+                           "The parameter is not supported by this endpoint.")
+        crs = parse_crs(params["crs"], "crs") if "crs" in params else CRS84
+        missing = NotFoundError(
+            f"Không có đối tượng '{item}' trong lớp '{layer.id}'.",
+            message_en=f"There is no feature '{item}' in collection '{layer.id}'.")
+        if not item.isdigit() or len(item) > 18:
+            raise missing
+        text = await run_in_threadpool(
+            self._with_cursor, lambda cur: fetch_item(cur, layer, int(item), crs))
+        if text is None:
+            raise missing
+        url = f"{self.base_url}/ogc/collections/{layer.id}/items/{item}"
+        links = [
+            {"href": f"{url}?f=json", "rel": "self", "type": GEOJSON},
+            {"href": f"{url}?f=html", "rel": "alternate", "type": "text/html"},
+            {"href": f"{self.base_url}/ogc/collections/{layer.id}", "rel": "collection",
+             "type": "application/json", "title": layer.title["vi"]},
+        ]
+        body = text.encode()[:-1] + b',"links":' + orjson.dumps(links) + b"}"
+        return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"})

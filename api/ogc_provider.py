@@ -1,0 +1,107 @@
+"""pygeoapi feature provider over the layer tables, sharing the fast path's SQL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderConnectionError,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+    ProviderQueryError,
+)
+
+from gis_core.crs import parse_crs
+from gis_core.db import engine_for
+from gis_core.errors import InvalidParameterError, IocError
+from layers.features import CRS84, ItemsQuery, fetch_item, fetch_items, parse_datetime
+from layers.registry import get_layer
+
+_JSON_TYPES = {
+    "text": ("string", None), "integer": ("integer", None), "number": ("number", None),
+    "boolean": ("boolean", None), "date": ("string", "date"), "datetime": ("string", "date-time"),
+    "text[]": ("array", None),
+}
+
+
+class PostGISProvider(BaseProvider):
+    """Serve one layer table to pygeoapi (HTML pages, queryables, OpenAPI)."""
+
+    def __init__(self, provider_def: dict[str, Any]):
+        super().__init__(provider_def)
+        layer = get_layer(provider_def["table"])
+        if layer is None:
+            raise ProviderConnectionError(f"unknown layer {provider_def['table']}")
+        self.layer = layer
+        self.engine = engine_for(provider_def["data"]["url"])
+        self.get_fields()
+
+    def get_fields(self) -> dict[str, dict[str, Any]]:
+        """Queryable public fields as JSON Schema types."""
+        if not self._fields:
+            for spec in self.layer.public_fields:
+                kind, fmt = _JSON_TYPES[spec.type]
+                entry: dict[str, Any] = {"type": kind, "title": spec.title.get("vi", spec.name)}
+                if fmt:
+                    entry["format"] = fmt
+                if spec.type == "text[]":
+                    entry["items"] = {"type": "string"}
+                if spec.domain:
+                    entry["enum"] = list(spec.domain)
+                self._fields[spec.name] = entry
+        return self._fields
+
+    def _run(self, work: Any) -> Any:
+        try:
+            raw = self.engine.raw_connection()
+            try:
+                with raw.cursor() as cursor:
+                    return work(cursor)
+            finally:
+                raw.close()
+        except InvalidParameterError as err:
+            raise ProviderInvalidQueryError(user_msg=err.message) from err
+        except IocError as err:
+            raise ProviderQueryError(user_msg=err.message) from err
+
+    def query(self, offset: int = 0, limit: int = 10, resulttype: str = "results",
+              bbox: list[float] | None = None, datetime_: str | None = None,
+              properties: list[tuple[str, str]] | None = None,
+              sortby: list[dict[str, str]] | None = None,
+              select_properties: list[str] | None = None, skip_geometry: bool = False,
+              q: str | None = None, filterq: Any = None, crs_transform_spec: Any = None,
+              **kwargs: Any) -> dict[str, Any]:
+        """A page of features as a GeoJSON FeatureCollection dict."""
+        crs = CRS84
+        if crs_transform_spec is not None:
+            crs = parse_crs(crs_transform_spec.target_crs_uri)
+        query = ItemsQuery(
+            limit=0 if resulttype == "hits" else limit, offset=offset,
+            bbox=tuple(bbox) if bbox else None,  # type: ignore[arg-type]
+            time=parse_datetime(datetime_) if datetime_ else None,
+            equals=tuple(properties or ()), filter=filterq,
+            sortby=tuple((s["property"], s["order"] != "-") for s in sortby or ()),
+            properties=tuple(select_properties) if select_properties else None,
+            skip_geometry=skip_geometry, crs=crs,
+        )
+        page = self._run(lambda cur: fetch_items(cur, self.layer, query))
+        return {
+            "type": "FeatureCollection",
+            "features": orjson.loads(f"[{page.features}]"),
+            "numberMatched": page.matched,
+            "numberReturned": page.returned,
+        }
+
+    def get(self, identifier: Any, crs_transform_spec: Any = None, **kwargs: Any) -> dict:
+        """One feature by id."""
+        try:
+            feature_id = int(identifier)
+        except (TypeError, ValueError) as err:
+            raise ProviderItemNotFoundError(user_msg="Không tìm thấy đối tượng") from err
+        crs = parse_crs(crs_transform_spec.target_crs_uri) if crs_transform_spec else CRS84
+        text = self._run(lambda cur: fetch_item(cur, self.layer, feature_id, crs))
+        if text is None:
+            raise ProviderItemNotFoundError(user_msg="Không tìm thấy đối tượng")
+        return orjson.loads(text)

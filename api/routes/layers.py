@@ -1,0 +1,70 @@
+"""``/api/v1/layers``: the registry as seen by clients, with feature counts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from psycopg2 import sql
+
+from gis_core.db import translate_db_errors
+from gis_core.errors import NotFoundError
+from layers.departments import DEPARTMENTS
+from layers.registry import LAYERS, get_layer
+from layers.spec import LayerSpec
+
+router = APIRouter(prefix="/api/v1", tags=["layers"])
+
+
+def describe(layer: LayerSpec, count: int | None = None) -> dict[str, Any]:
+    """Public description of a layer: titles, group, owner, public fields, freshness rule."""
+    return {
+        "id": layer.id,
+        "title": layer.title,
+        "description": layer.description,
+        "group": layer.group,
+        "owner": {"code": layer.owner, **DEPARTMENTS.get(layer.owner, {})},
+        "geometry": layer.geometry,
+        "update_every": layer.update_every,
+        "features": count,
+        "fields": [
+            {"name": f.name, "type": f.type, "title": f.title, "required": f.required,
+             **({"domain": dict(zip(f.domain, f.domain_titles or f.domain, strict=True))}
+                if f.domain else {})}
+            for f in layer.public_fields
+        ],
+        "links": {"ogc": f"/ogc/collections/{layer.id}"},
+    }
+
+
+def _counts(request: Request) -> dict[str, int]:
+    statement = sql.SQL(" UNION ALL ").join(
+        sql.SQL("SELECT {}, count(*) FROM {}").format(sql.Literal(layer.id),
+                                                      sql.Identifier(layer.id))
+        for layer in LAYERS
+    )
+    with translate_db_errors():
+        raw = request.app.state.engine.raw_connection()
+        try:
+            with raw.cursor() as cursor:
+                cursor.execute(statement)
+                return dict(cursor.fetchall())
+        finally:
+            raw.close()
+
+
+@router.get("/layers", summary="Danh sách lớp dữ liệu / List of layers")
+def list_layers(request: Request) -> list[dict[str, Any]]:
+    """Every layer of the registry with its public fields and feature count."""
+    counts = _counts(request)
+    return [describe(layer, counts.get(layer.id)) for layer in LAYERS]
+
+
+@router.get("/layers/{layer_id}", summary="Một lớp dữ liệu / One layer")
+def get_layer_description(layer_id: str, request: Request) -> dict[str, Any]:
+    """One layer of the registry."""
+    layer = get_layer(layer_id)
+    if layer is None:
+        raise NotFoundError(f"Không có lớp dữ liệu '{layer_id}'.",
+                            message_en=f"There is no layer '{layer_id}'.")
+    return describe(layer, _counts(request).get(layer.id))

@@ -1,0 +1,78 @@
+"""HTML pages: the landing page and the map, Vietnamese first with English on a switch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from layers.departments import DEPARTMENTS
+from layers.registry import LAYERS
+from layers.spec import GROUP_TITLES
+
+WEB = Path(__file__).resolve().parents[1] / "web"
+templates = Jinja2Templates(directory=WEB / "templates")
+router = APIRouter(include_in_schema=False)
+static = StaticFiles(directory=WEB / "static")
+
+TEXT = {
+    "vi": {
+        "title": "Trung tâm Điều hành thông minh tỉnh Lai Châu",
+        "subtitle": "Nền tảng dữ liệu không gian: bản đồ nền, quy hoạch, đất đai, nhà ở, "
+                    "hạ tầng kỹ thuật và IoT.",
+        "ogc": "OGC API – Features", "ogc_hint": "Mở trong QGIS hoặc GDAL",
+        "docs": "Tài liệu API", "docs_hint": "OpenAPI của nền tảng",
+        "map": "Bản đồ", "map_hint": "Xem các lớp dữ liệu trên bản đồ",
+        "layers": "Các lớp dữ liệu", "owner": "Đơn vị quản lý", "switch": "English",
+        "qgis": "Trong QGIS: Lớp → Thêm lớp → WFS / OGC API - Features, địa chỉ",
+        "attribution": "Nguồn ranh giới hành chính",
+    },
+    "en": {
+        "title": "Lai Châu Intelligent Operations Centre",
+        "subtitle": "Spatial data platform: base map, planning, land, housing, technical "
+                    "infrastructure and IoT.",
+        "ogc": "OGC API – Features", "ogc_hint": "Open in QGIS or GDAL",
+        "docs": "API documentation", "docs_hint": "The platform's OpenAPI",
+        "map": "Map", "map_hint": "See the layers on a map",
+        "layers": "Layers", "owner": "Owner", "switch": "Tiếng Việt",
+        "qgis": "In QGIS: Layer → Add Layer → WFS / OGC API - Features, URL",
+        "attribution": "Administrative boundaries",
+    },
+}
+
+
+def _lang(request: Request) -> str:
+    lang = request.query_params.get("lang", "vi")
+    return lang if lang in TEXT else "vi"
+
+
+@router.get("/", response_class=HTMLResponse)
+def landing(request: Request) -> HTMLResponse:
+    """The landing page: links to the OGC API, the API documentation and the map."""
+    lang = _lang(request)
+    groups = [
+        (GROUP_TITLES[g][lang], [
+            (layer, DEPARTMENTS.get(layer.owner, {}).get(lang, layer.owner))
+            for layer in LAYERS if layer.group == g
+        ])
+        for g in GROUP_TITLES
+    ]
+    return templates.TemplateResponse(request, "index.html", {
+        "t": TEXT[lang], "lang": lang, "other": "en" if lang == "vi" else "vi", "groups": groups,
+        "base_url": request.app.state.settings.base_url,
+    })
+
+
+@router.get("/map", response_class=HTMLResponse)
+def map_page(request: Request) -> HTMLResponse:
+    """The map of the province's layers, drawn from the OGC API."""
+    lang = _lang(request)
+    return templates.TemplateResponse(request, "map.html", {
+        "t": TEXT[lang], "lang": lang, "other": "en" if lang == "vi" else "vi",
+        "layers": [layer for layer in LAYERS if layer.geometry != "Point"
+                   or layer.id in ("schools", "health_facilities", "iot_stations", "stations")],
+        "basemap_url": request.app.state.settings.basemap_url,
+    })

@@ -1,0 +1,99 @@
+"""Engine and pool, one query runner, and the translation of driver errors into domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg2.errors
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from gis_core.errors import (
+    DatabaseUnavailableError,
+    InvalidParameterError,
+    IocError,
+    QueryTimeoutError,
+)
+
+_ENGINES: dict[tuple[str, int, int], Engine] = {}
+
+
+def to_sqlalchemy_url(url: str) -> str:
+    """Point a plain ``postgresql://`` URL at the psycopg2 driver."""
+    for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg2://" + url[len(prefix):]
+    return url
+
+
+def engine_for(url: str, *, statement_timeout_ms: int = 15_000, pool_size: int = 8) -> Engine:
+    """Return the shared engine for ``url``: one pool per URL per process."""
+    key = (url, statement_timeout_ms, pool_size)
+    engine = _ENGINES.get(key)
+    if engine is None:
+        engine = create_engine(
+            to_sqlalchemy_url(url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
+            connect_args={
+                "options": f"-c statement_timeout={statement_timeout_ms}",
+                "application_name": "laichau-ioc",
+            },
+        )
+        _ENGINES[key] = engine
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (at shutdown, or after a fork)."""
+    for engine in _ENGINES.values():
+        engine.dispose()
+    _ENGINES.clear()
+
+
+@contextmanager
+def translate_db_errors() -> Iterator[None]:
+    """Turn driver errors into domain errors; the driver's text never reaches a client."""
+    try:
+        yield
+    except IocError:
+        raise
+    except OperationalError as err:
+        if isinstance(err.orig, psycopg2.errors.QueryCanceled):
+            raise QueryTimeoutError(
+                "Truy vấn quá thời gian cho phép; hãy thu hẹp phạm vi (bbox, filter, limit).",
+                message_en="The query took too long; narrow it (bbox, filter, limit).",
+            ) from err
+        raise DatabaseUnavailableError(
+            "Không kết nối được cơ sở dữ liệu.", message_en="The database cannot be reached."
+        ) from err
+    except DBAPIError as err:
+        if isinstance(err.orig, psycopg2.errors.QueryCanceled):
+            raise QueryTimeoutError(
+                "Truy vấn quá thời gian cho phép; hãy thu hẹp phạm vi (bbox, filter, limit).",
+                message_en="The query took too long; narrow it (bbox, filter, limit).",
+            ) from err
+        if isinstance(err.orig, psycopg2.errors.DataException):
+            raise InvalidParameterError(
+                "Giá trị không hợp lệ cho kiểu dữ liệu của trường.",
+                message_en="A value does not fit the field's data type.",
+            ) from err
+        raise
+
+
+def fetch(conn: Connection, sql: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
+    """Run one query and return its rows, with driver errors translated."""
+    statement = text(sql) if isinstance(sql, str) else sql
+    with translate_db_errors():
+        return list(conn.execute(statement, dict(params or {})))
+
+
+def scalar(conn: Connection, sql: Any, params: Mapping[str, Any] | None = None) -> Any:
+    """Run one query and return the first column of the first row (or None)."""
+    rows = fetch(conn, sql, params)
+    return rows[0][0] if rows else None
+

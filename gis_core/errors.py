@@ -1,0 +1,80 @@
+"""Domain errors: one hierarchy, each with an HTTP status, a stable code and a safe message."""
+
+from __future__ import annotations
+
+
+class IocError(Exception):
+    """Base of every error the platform raises on purpose.
+
+    ``message`` is shown to the user when ``safe`` is true; ``message_en`` is the English text.
+    """
+
+    status: int = 500
+    code: str = "internal-error"
+    title: str = "Lỗi hệ thống"
+    safe: bool = False
+
+    def __init__(self, message: str, *, message_en: str | None = None, parameter: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.message_en = message_en or message
+        self.parameter = parameter
+
+
+class ConfigurationError(IocError):
+    """The platform is misconfigured (settings, plug-ins, environment)."""
+
+    code = "configuration-error"
+    title = "Cấu hình không hợp lệ"
+    safe = True
+
+
+class EmbeddedDatabaseError(ConfigurationError):
+    """The private PostgreSQL cluster could not be created, started or stopped."""
+
+    code = "embedded-database-error"
+
+
+class DatabaseUnavailableError(IocError):
+    """The database cannot be reached."""
+
+    status = 503
+    code = "database-unavailable"
+    title = "Cơ sở dữ liệu không sẵn sàng"
+    safe = True
+
+
+class QueryTimeoutError(IocError):
+    """A query ran past the statement timeout."""
+
+    status = 503
+    code = "query-timeout"
+    title = "Truy vấn quá thời gian cho phép"
+    safe = True
+
+
+class InvalidParameterError(IocError):
+    """A request parameter is malformed or out of range."""
+
+    status = 400
+    code = "invalid-parameter"
+    title = "Tham số không hợp lệ"
+    safe = True
+
+
+class NotFoundError(IocError):
+    """A collection, layer or feature does not exist."""
+
+    status = 404
+    code = "not-found"
+    title = "Không tìm thấy"
+    safe = True
+
+
+class ValidationError(IocError):
+    """Submitted data breaks a rule of its layer."""
+
+    status = 422
+    code = "validation-failed"
+    title = "Dữ liệu không hợp lệ"
+    safe = True

@@ -1,0 +1,57 @@
+"""Settings from the environment: ``IOC_*``, ``DATABASE_URL`` or libpq's ``PG*`` variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from urllib.parse import quote
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _libpq_url() -> str | None:
+    """Build a URL from libpq's ``PG*`` variables when ``PGHOST`` or ``PGDATABASE`` is set."""
+    env = os.environ
+    if not (env.get("PGHOST") or env.get("PGDATABASE")):
+        return None
+    user = quote(env.get("PGUSER", "postgres"))
+    password = env.get("PGPASSWORD")
+    auth = f"{user}:{quote(password)}@" if password else f"{user}@"
+    host = env.get("PGHOST", "127.0.0.1")
+    port = env.get("PGPORT", "5432")
+    return f"postgresql://{auth}{host}:{port}/{env.get('PGDATABASE', 'ioc')}"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration of the platform."""
+
+    model_config = SettingsConfigDict(env_prefix="IOC_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias="DATABASE_URL",
+        description="PostgreSQL URL; when unset, IOC_DATABASE_URL, then PG*, then the embedded cluster.",
+    )
+    var_dir: Path = Field(default=Path("var"), description="Runtime data: embedded cluster, config.")
+    host: str = "127.0.0.1"
+    port: int = 8000
+    public_url: str | None = Field(
+        default=None, description="External base URL (for links behind a proxy)."
+    )
+    workers: int = 1
+    statement_timeout_ms: int = 15_000
+    pool_size: int = 8
+    max_limit: int = 10_000
+    default_limit: int = 10
+    basemap_url: str | None = Field(
+        default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
+    )
+
+    def resolved_database_url(self) -> str | None:
+        """The configured database URL, or None when the embedded cluster should be used."""
+        return self.database_url or os.environ.get("IOC_DATABASE_URL") or _libpq_url()
+
+    @property
+    def base_url(self) -> str:
+        """Public base URL of the server, without a trailing slash."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")

@@ -1,0 +1,1 @@
+"""The province's layers: one declaration each, and what derives from it."""

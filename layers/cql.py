@@ -1,0 +1,207 @@
+"""CQL2 filters (text and JSON) parsed with pygeofilter and translated to parameterised SQL.
+
+Only identifiers are composed (``psycopg2.sql.Identifier``) and only queryable fields may be
+named; every literal travels as a bound parameter.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from datetime import date, datetime
+from typing import Any
+
+from psycopg2 import sql
+from pygeofilter import ast, values
+from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
+from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
+from pygeofilter.parsers.ecql import parse as parse_ecql
+from shapely.geometry import box, shape
+
+from gis_core.errors import InvalidParameterError
+
+FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text", "cql-json")
+_SPATIAL = {
+    "INTERSECTS": "ST_Intersects", "DISJOINT": "ST_Disjoint", "CONTAINS": "ST_Contains",
+    "WITHIN": "ST_Within", "TOUCHES": "ST_Touches", "CROSSES": "ST_Crosses",
+    "OVERLAPS": "ST_Overlaps", "EQUALS": "ST_Equals",
+}
+_S_PREFIX = re.compile(r"\bS_(INTERSECTS|DISJOINT|CONTAINS|WITHIN|TOUCHES|CROSSES|OVERLAPS|EQUALS)\s*\(",
+                       re.IGNORECASE)
+_TEMPORAL = {"AFTER": ">", "BEFORE": "<", "TEQUALS": "="}
+
+
+def _bad(message_vi: str, message_en: str) -> InvalidParameterError:
+    return InvalidParameterError(
+        f"Tham số 'filter' không hợp lệ: {message_vi}",
+        message_en=f"Parameter 'filter' is invalid: {message_en}",
+        parameter="filter",
+    )
+
+
+def parse_filter(text: str, lang: str | None) -> ast.Node:
+    """Parse a filter in ``lang`` (default cql2-text) to a pygeofilter AST; 400 when malformed."""
+    lang = (lang or "cql2-text").lower()
+    if lang not in FILTER_LANGS:
+        raise InvalidParameterError(
+            f"Tham số 'filter-lang' không hợp lệ: '{lang}'. Hỗ trợ: {', '.join(FILTER_LANGS)}.",
+            message_en=f"Parameter 'filter-lang' is invalid: '{lang}'. "
+            f"Supported: {', '.join(FILTER_LANGS)}.",
+            parameter="filter-lang",
+        )
+    if lang.endswith("json"):
+        try:
+            return parse_cql2_json(json.loads(text))
+        except Exception as err:  # noqa: BLE001 - any parser failure is the client's input
+            raise _bad("không phải CQL2 JSON hợp lệ.", "not valid CQL2 JSON.") from err
+    # pygeofilter's CQL2-text grammar lacks IS NULL, BETWEEN and booleans, its ECQL grammar
+    # lacks the S_ names: try the first, then the second with the S_ prefix removed.
+    try:
+        return parse_cql2_text(text)
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        return parse_ecql(_S_PREFIX.sub(lambda m: f"{m.group(1).upper()}(", text))
+    except Exception as err:  # noqa: BLE001
+        raise _bad(f"không phân tích được biểu thức '{text}'.",
+                   f"cannot parse the expression '{text}'.") from err
+
+
+class SqlFilter:
+    """Translate a pygeofilter AST into a SQL condition with bound parameters."""
+
+    def __init__(self, fields: Mapping[str, str], geometry_column: str = "geom"):
+        """``fields`` maps each queryable name to its type in the layer declaration."""
+        self.fields = fields
+        self.geometry_column = geometry_column
+        self.params: dict[str, Any] = {}
+
+    def translate(self, node: Any) -> sql.Composable:
+        """The SQL condition for ``node``; parameters accumulate in ``self.params``."""
+        if isinstance(node, ast.Not):
+            return sql.SQL("NOT ({})").format(self.translate(node.sub_node))
+        if isinstance(node, ast.Combination):
+            op = sql.SQL(" AND " if node.op is ast.CombinationOp.AND else " OR ")
+            return sql.SQL("({})").format(
+                op.join([self.translate(node.lhs), self.translate(node.rhs)]))
+        if isinstance(node, ast.Comparison):
+            kind = self.kind(node.lhs) or self.kind(node.rhs)
+            return sql.SQL("{} " + node.op.value + " {}").format(
+                self.scalar(node.lhs, kind), self.scalar(node.rhs, kind))
+        if isinstance(node, ast.Between):
+            kind = self.kind(node.lhs)
+            return sql.SQL("{} {}BETWEEN {} AND {}").format(
+                self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""),
+                self.scalar(node.low, kind), self.scalar(node.high, kind))
+        if isinstance(node, ast.Like):
+            pattern = node.pattern
+            if node.wildcard != "%":
+                pattern = pattern.replace(node.wildcard, "%")
+            if node.singlechar != "_":
+                pattern = pattern.replace(node.singlechar, "_")
+            keyword = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
+            return sql.SQL("{} " + keyword + " {}").format(
+                self.scalar(node.lhs), self.literal(pattern))
+        if isinstance(node, ast.In):
+            kind = self.kind(node.lhs)
+            return sql.SQL("{} {}IN ({})").format(
+                self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""),
+                sql.SQL(", ").join(self.scalar(v, kind) for v in node.sub_nodes))
+        if isinstance(node, ast.IsNull):
+            return sql.SQL("{} IS {}NULL").format(
+                self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""))
+        if isinstance(node, ast.SpatialComparisonPredicate):
+            function = sql.SQL(_SPATIAL[node.op.value])
+            return sql.SQL("{}({}, {})").format(
+                function, self.spatial(node.lhs), self.spatial(node.rhs))
+        if isinstance(node, ast.BBox):
+            return sql.SQL("ST_Intersects({}, {})").format(
+                self.spatial(node.lhs), self.geometry(box(node.minx, node.miny, node.maxx, node.maxy)))
+        if isinstance(node, ast.TemporalPredicate) and node.op.value in _TEMPORAL:
+            kind = self.kind(node.lhs)
+            return sql.SQL("{} " + _TEMPORAL[node.op.value] + " {}").format(
+                self.scalar(node.lhs), self.scalar(node.rhs, kind))
+        if isinstance(node, bool):
+            return sql.SQL("TRUE" if node else "FALSE")
+        raise _bad(f"phép toán '{type(node).__name__}' chưa được hỗ trợ.",
+                   f"the operation '{type(node).__name__}' is not supported.")
+
+    def attribute(self, name: str) -> sql.Composable:
+        """A queryable column; 400 for any other name."""
+        if name not in self.fields:
+            raise _bad(
+                f"trường '{name}' không có trong danh sách truy vấn được (queryables).",
+                f"the property '{name}' is not queryable.",
+            )
+        return sql.Identifier(name)
+
+    def literal(self, value: Any) -> sql.Composable:
+        """A bound parameter."""
+        key = f"f{len(self.params)}"
+        self.params[key] = value
+        return sql.Placeholder(key)
+
+    def kind(self, node: Any) -> str | None:
+        """The declared type of an attribute operand, else None."""
+        if isinstance(node, ast.Function) and len(node.arguments) == 1:
+            return self.kind(node.arguments[0])
+        return self.fields.get(node.name) if isinstance(node, ast.Attribute) else None
+
+    def coerce(self, value: Any, kind: str | None) -> Any:
+        """Fit a literal to the type of the field it is compared with; 400 if it cannot fit."""
+        try:
+            if kind == "text" or kind == "text[]":
+                return value if isinstance(value, str) else str(value)
+            if kind == "integer" and not isinstance(value, bool):
+                return int(value) if float(value) == int(float(value)) else float(value)
+            if kind == "number" and not isinstance(value, bool):
+                return float(value)
+            if kind in ("date", "datetime") and isinstance(value, str):
+                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if kind == "boolean" and not isinstance(value, bool):
+                raise ValueError(value)
+        except (TypeError, ValueError) as err:
+            raise _bad(f"giá trị '{value}' không hợp với kiểu '{kind}' của trường.",
+                       f"the value '{value}' does not fit the field's type '{kind}'.") from err
+        return value
+
+    def scalar(self, node: Any, kind: str | None = None) -> sql.Composable:
+        """An attribute, a literal (coerced to ``kind``) or a supported function call."""
+        if isinstance(node, ast.Attribute):
+            return self.attribute(node.name)
+        if isinstance(node, ast.Function):
+            name = node.name.lower()
+            if name in ("lower", "casei", "upper") and len(node.arguments) == 1:
+                return sql.SQL("lower({})").format(self.scalar(node.arguments[0]))
+            if name in ("date", "timestamp") and len(node.arguments) == 1:
+                return self.literal(datetime.fromisoformat(str(node.arguments[0]).replace("Z", "+00:00")))
+            raise _bad(f"hàm '{node.name}' chưa được hỗ trợ.",
+                       f"the function '{node.name}' is not supported.")
+        if isinstance(node, values.Interval):
+            raise _bad("khoảng thời gian chỉ dùng với T_DURING.", "intervals need T_DURING.")
+        if isinstance(node, str | int | float | bool | date | datetime):
+            return self.literal(self.coerce(node, kind))
+        raise _bad(f"giá trị '{node}' không hợp lệ.", f"the value '{node}' is not valid.")
+
+    def spatial(self, node: Any) -> sql.Composable:
+        """The geometry column, a literal geometry or an envelope (CRS84)."""
+        if isinstance(node, ast.Attribute):
+            if node.name not in (self.geometry_column, "geometry"):
+                raise _bad(f"'{node.name}' không phải trường hình học.",
+                           f"'{node.name}' is not the geometry property.")
+            return sql.Identifier(self.geometry_column)
+        if isinstance(node, values.Geometry):
+            return self.geometry(shape(node.geometry))
+        if isinstance(node, values.Envelope):
+            return self.geometry(box(node.x1, node.y1, node.x2, node.y2))
+        if isinstance(node, ast.Function) and node.name.lower() == "bbox":
+            return self.geometry(box(*[float(a) for a in node.arguments]))
+        raise _bad("toán hạng không gian không hợp lệ.", "invalid spatial operand.")
+
+    def geometry(self, geom: Any) -> sql.Composable:
+        """A literal geometry in CRS84, as WKB with SRID 4326."""
+        if not geom.is_valid:
+            raise _bad("hình học trong bộ lọc không hợp lệ (tự cắt hoặc sai cấu trúc).",
+                       "the filter's geometry is invalid (self-intersecting or malformed).")
+        return sql.SQL("ST_GeomFromWKB({}, 4326)").format(self.literal(geom.wkb))

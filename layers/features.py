@@ -1,0 +1,218 @@
+"""Feature queries for OGC API Features: GeoJSON built in PostGIS, returned as text.
+
+The database writes each feature's JSON; Python only splices the page together, so a
+page of a thousand features costs no per-feature Python object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from typing import Any
+
+from psycopg2 import sql
+from pygeofilter import ast
+
+from gis_core.crs import OutputCrs, parse_crs
+from gis_core.errors import InvalidParameterError
+from layers.cql import SqlFilter
+from layers.spec import FieldSpec, LayerSpec
+
+CRS84 = parse_crs("OGC:CRS84")
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A datetime instant (start == end) or an interval with open ends as None."""
+
+    start: datetime | None
+    end: datetime | None
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """A parsed items request; every value already validated."""
+
+    limit: int = 10
+    offset: int = 0
+    bbox: tuple[float, float, float, float] | None = None
+    time: TimeRange | None = None
+    equals: tuple[tuple[str, str], ...] = ()
+    filter: ast.Node | None = None
+    sortby: tuple[tuple[str, bool], ...] = ()
+    properties: tuple[str, ...] | None = None
+    skip_geometry: bool = False
+    crs: OutputCrs = CRS84
+
+
+@dataclass
+class ItemsPage:
+    """One page of features as JSON text, with counts."""
+
+    features: str
+    returned: int
+    matched: int | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def queryable_fields(layer: LayerSpec, visible: tuple[FieldSpec, ...] | None = None) -> dict[str, str]:
+    """Name → type of the fields a caller may filter and sort on."""
+    fields = layer.public_fields if visible is None else visible
+    types = {f.name: f.type for f in fields}
+    types.update({"id": "integer", "updated_at": "datetime", "created_at": "datetime"})
+    return types
+
+
+def parse_datetime(value: str) -> TimeRange:
+    """Parse the ``datetime`` parameter: an RFC 3339 instant or an interval with ``..`` ends."""
+
+    def one(text: str) -> datetime | None:
+        if text in ("", ".."):
+            return None
+        try:
+            if len(text) == 10:
+                return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+        except ValueError as err:
+            raise InvalidParameterError(
+                f"Tham số 'datetime' không hợp lệ: '{value}'. Dùng RFC 3339, ví dụ "
+                "2025-07-01T00:00:00Z hoặc 2025-01-01/2025-07-01 hoặc ../2025-07-01.",
+                message_en=f"Parameter 'datetime' is invalid: '{value}'. Use RFC 3339, e.g. "
+                "2025-07-01T00:00:00Z, 2025-01-01/2025-07-01 or ../2025-07-01.",
+                parameter="datetime",
+            ) from err
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+    parts = value.split("/")
+    if len(parts) == 1:
+        instant = one(parts[0])
+        if instant is None:
+            raise InvalidParameterError(
+                "Tham số 'datetime' không được rỗng.",
+                message_en="Parameter 'datetime' must not be empty.", parameter="datetime")
+        return TimeRange(instant, instant)
+    if len(parts) == 2:
+        start, end = one(parts[0]), one(parts[1])
+        if start and end and start > end:
+            raise InvalidParameterError(
+                f"Tham số 'datetime': thời điểm đầu sau thời điểm cuối ('{value}').",
+                message_en=f"Parameter 'datetime': the start is after the end ('{value}').",
+                parameter="datetime")
+        return TimeRange(start, end)
+    raise InvalidParameterError(
+        f"Tham số 'datetime' không hợp lệ: '{value}'.",
+        message_en=f"Parameter 'datetime' is invalid: '{value}'.", parameter="datetime")
+
+
+def _geometry_sql(crs: OutputCrs) -> sql.Composable:
+    geom = sql.SQL("geom")
+    if crs.srid != 4326:
+        geom = sql.SQL("ST_Transform(geom, {})").format(sql.Literal(crs.srid))
+    if crs.lat_first:
+        geom = sql.SQL("ST_FlipCoordinates({})").format(geom)
+    # Option 0: no "crs" member inside the geometry; the response header names the CRS.
+    return sql.SQL("ST_AsGeoJSON({}, {}, 0)::json").format(geom, sql.Literal(crs.decimals))
+
+
+def _feature_sql(fields: list[str], crs: OutputCrs, skip_geometry: bool) -> sql.Composable:
+    pairs = sql.SQL(", ").join(
+        sql.SQL("{}, {}").format(sql.Literal(name), sql.Identifier(name)) for name in fields
+    )
+    geometry = sql.SQL("NULL::json") if skip_geometry else _geometry_sql(crs)
+    return sql.SQL(
+        "json_build_object('type', 'Feature', 'id', id, 'geometry', {}, "
+        "'properties', json_build_object({}))"
+    ).format(geometry, pairs)
+
+
+def _where(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str]) -> tuple[
+    sql.Composable, dict[str, Any]
+]:
+    translator = SqlFilter(queryables)
+    conditions: list[sql.Composable] = []
+    if query.bbox is not None:
+        key = translator.literal(list(query.bbox))
+        conditions.append(sql.SQL(
+            "geom && ST_MakeEnvelope({k}[1], {k}[2], {k}[3], {k}[4], 4326) AND "
+            "ST_Intersects(geom, ST_MakeEnvelope({k}[1], {k}[2], {k}[3], {k}[4], 4326))"
+        ).format(k=key))
+    if query.time is not None:
+        column = sql.Identifier(layer.time_field)
+        if query.time.start is not None:
+            conditions.append(sql.SQL("{} >= {}").format(column, translator.literal(query.time.start)))
+        if query.time.end is not None:
+            conditions.append(sql.SQL("{} <= {}").format(column, translator.literal(query.time.end)))
+    for name, value in query.equals:
+        conditions.append(sql.SQL("{} = {}").format(
+            translator.attribute(name), translator.literal(translator.coerce(value, queryables[name]))))
+    if query.filter is not None:
+        conditions.append(translator.translate(query.filter))
+    if not conditions:
+        return sql.SQL(""), translator.params
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), translator.params
+
+
+def _order(query: ItemsQuery) -> sql.Composable:
+    keys = [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
+            for name, asc in query.sortby if name != "id"]
+    keys.append(sql.SQL("id ASC"))
+    return sql.SQL(", ").join(keys)
+
+
+def output_fields(layer: LayerSpec, query: ItemsQuery, visible: tuple[FieldSpec, ...]) -> list[str]:
+    """The properties a response carries: the requested subset of the visible fields."""
+    names = [f.name for f in visible]
+    if query.properties is None:
+        return names
+    return [n for n in query.properties if n in names]
+
+
+def fetch_items(
+    cursor: Any, layer: LayerSpec, query: ItemsQuery,
+    visible: tuple[FieldSpec, ...] | None = None, *, count: bool = True,
+) -> ItemsPage:
+    """Run an items query and return the page; ``cursor`` is a DB-API (psycopg2) cursor."""
+    visible = layer.public_fields if visible is None else visible
+    queryables = queryable_fields(layer, visible)
+    where, params = _where(layer, query, queryables)
+    table = sql.Identifier(layer.id)
+    page = sql.SQL(
+        "WITH page AS (SELECT row_number() OVER (ORDER BY {order}) AS ord, {feature} AS f "
+        "FROM {table}{where} ORDER BY {order} LIMIT %(_limit)s OFFSET %(_offset)s) "
+        "SELECT coalesce(string_agg(f::text, ',' ORDER BY ord), ''), count(*) FROM page"
+    ).format(
+        order=_order(query),
+        feature=_feature_sql(output_fields(layer, query, visible), query.crs, query.skip_geometry),
+        table=table, where=where,
+    )
+    cursor.execute(page, {**params, "_limit": query.limit, "_offset": query.offset})
+    features, returned = cursor.fetchone()
+    matched = None
+    if count:
+        cursor.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table, where), params)
+        matched = cursor.fetchone()[0]
+    return ItemsPage(features=features, returned=returned, matched=matched)
+
+
+def fetch_item(
+    cursor: Any, layer: LayerSpec, feature_id: int, crs: OutputCrs = CRS84,
+    visible: tuple[FieldSpec, ...] | None = None,
+) -> str | None:
+    """One feature as GeoJSON text, or None when there is no such feature."""
+    visible = layer.public_fields if visible is None else visible
+    statement = sql.SQL("SELECT {}::text FROM {} WHERE id = %(id)s").format(
+        _feature_sql([f.name for f in visible], crs, False), sql.Identifier(layer.id))
+    cursor.execute(statement, {"id": feature_id})
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
+def layer_extent(cursor: Any, layer: LayerSpec) -> tuple[list[float] | None, list[str | None]]:
+    """Spatial extent (CRS84) and temporal extent of a layer's data."""
+    cursor.execute(sql.SQL(
+        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM "
+        "(SELECT ST_Extent(geom) AS e, min({t})::text AS t0, max({t})::text AS t1 FROM {}) s"
+    ).format(sql.Identifier(layer.id), t=sql.Identifier(layer.time_field)))
+    row = cursor.fetchone()
+    bbox = [round(v, 6) for v in row[:4]] if row and row[0] is not None else None
+    return bbox, [row[4], row[5]] if row else [None, None]

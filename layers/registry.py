@@ -1,0 +1,44 @@
+"""The explicit, ordered registry of layers."""
+
+from __future__ import annotations
+
+from layers.catalog import (
+    communes,
+    construction_permits,
+    health_facilities,
+    housing,
+    iot_stations,
+    land_parcels,
+    planning_zones,
+    power_lines,
+    province,
+    roads,
+    schools,
+    stations,
+    trees,
+    water_network,
+)
+from layers.spec import LayerSpec
+
+LAYERS: tuple[LayerSpec, ...] = (
+    province.LAYER,
+    communes.LAYER,
+    planning_zones.LAYER,
+    land_parcels.LAYER,
+    construction_permits.LAYER,
+    housing.LAYER,
+    roads.LAYER,
+    power_lines.LAYER,
+    water_network.LAYER,
+    schools.LAYER,
+    health_facilities.LAYER,
+    trees.LAYER,
+    stations.LAYER,
+    iot_stations.LAYER,
+)
+_BY_ID = {layer.id: layer for layer in LAYERS}
+
+
+def get_layer(layer_id: str) -> LayerSpec | None:
+    """The layer called ``layer_id``, or None."""
+    return _BY_ID.get(layer_id)

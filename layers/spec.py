@@ -1,0 +1,119 @@
+"""Declarations of layers and fields: the one source every table, collection and rule derives from."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Literal
+
+FieldType = Literal["text", "integer", "number", "boolean", "date", "datetime", "text[]"]
+Sensitivity = Literal["public", "internal", "personal"]
+GeometryType = Literal["Point", "MultiLineString", "MultiPolygon"]
+Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot"]
+
+GROUP_TITLES: dict[str, dict[str, str]] = {
+    "base_map": {"vi": "Bản đồ nền", "en": "Base map"},
+    "planning": {"vi": "Quy hoạch", "en": "Planning"},
+    "land": {"vi": "Đất đai", "en": "Land"},
+    "housing": {"vi": "Nhà ở", "en": "Housing"},
+    "infrastructure": {"vi": "Hạ tầng kỹ thuật", "en": "Technical infrastructure"},
+    "iot": {"vi": "IoT", "en": "IoT"},
+}
+# Columns every layer table carries besides its declared fields.
+SYSTEM_COLUMNS = ("id", "geom", "created_at", "updated_at")
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+_DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """One attribute of a layer.
+
+    ``domain`` lists the allowed codes, ``domain_titles`` their Vietnamese labels;
+    ``sensitivity`` decides who may see it: public, internal (staff) or personal (citizens' data).
+    """
+
+    name: str
+    type: FieldType
+    title: dict[str, str] = field(default_factory=dict)
+    required: bool = False
+    sensitivity: Sensitivity = "public"
+    domain: tuple[str, ...] = ()
+    domain_titles: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    references: str | None = None
+
+    def __post_init__(self) -> None:
+        if not _ID.match(self.name) or self.name in SYSTEM_COLUMNS:
+            raise ValueError(f"invalid field name {self.name!r}")
+        if self.domain_titles and len(self.domain_titles) != len(self.domain):
+            raise ValueError(f"{self.name}: domain_titles must match domain")
+
+
+@dataclass(frozen=True)
+class TileSpec:
+    """How a layer appears in vector tiles: zoom range and the attributes carried."""
+
+    minzoom: int = 0
+    maxzoom: int = 22
+    properties: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayerSpec:
+    """One layer of the province: table, OGC collection, tiles and rules derive from this."""
+
+    id: str
+    title: dict[str, str]
+    description: dict[str, str]
+    group: Group
+    owner: str
+    geometry: GeometryType
+    fields: tuple[FieldSpec, ...]
+    update_every: str
+    title_field: str | None = None
+    time_field: str = "updated_at"
+    key_field: str | None = None
+    tiles: TileSpec = field(default_factory=TileSpec)
+    color: str = "#3366cc"
+
+    def __post_init__(self) -> None:
+        if not _ID.match(self.id):
+            raise ValueError(f"invalid layer id {self.id!r}")
+        if set(self.title) != {"vi", "en"} or set(self.description) != {"vi", "en"}:
+            raise ValueError(f"{self.id}: title and description need 'vi' and 'en'")
+        names = [f.name for f in self.fields]
+        if len(names) != len(set(names)):
+            raise ValueError(f"{self.id}: duplicate field names")
+        for ref in (self.title_field, self.key_field, *self.tiles.properties):
+            if ref is not None and ref not in names:
+                raise ValueError(f"{self.id}: unknown field {ref!r}")
+        if self.time_field not in (*names, "created_at", "updated_at"):
+            raise ValueError(f"{self.id}: unknown time field {self.time_field!r}")
+        for name in self.tiles.properties:
+            if self.field(name).sensitivity != "public":
+                raise ValueError(f"{self.id}: tile property {name!r} is not public")
+        self.update_interval  # noqa: B018 - validates the duration
+
+    def field(self, name: str) -> FieldSpec:
+        """The field called ``name``."""
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    @property
+    def public_fields(self) -> tuple[FieldSpec, ...]:
+        """Fields anyone may read."""
+        return tuple(f for f in self.fields if f.sensitivity == "public")
+
+    @property
+    def update_interval(self) -> timedelta:
+        """``update_every`` as a timedelta (years of 365 days, months of 30)."""
+        match = _DURATION.match(self.update_every)
+        if not match or not any(match.groups()):
+            raise ValueError(f"{self.id}: update_every must be an ISO 8601 duration like P30D")
+        years, months, weeks, days = (int(g or 0) for g in match.groups())
+        return timedelta(days=years * 365 + months * 30 + weeks * 7 + days)

@@ -1,0 +1,1 @@
+"""Operating scenarios: queries over a selection that measure indicators against targets."""

@@ -1,0 +1,1 @@
+"""Vector and raster tiles of the layers (built in PostGIS), their cache and styles."""
