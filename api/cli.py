@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 
+from gis_core.db import translate_db_errors
 from gis_core.errors import IocError
 from gis_core.settings import Settings
 
@@ -50,8 +51,9 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
-    from gis_core.db import engine_for
     from layers.samples import load_samples as load
+
+    from gis_core.db import engine_for
 
     return load(engine_for(url), scale=scale)
 
@@ -172,7 +174,8 @@ def main(argv: Sequence[str] | None = None) -> None:
                  if (v := getattr(args, k, None)) is not None}
     try:
         settings = Settings(**overrides)
-        args._commands[args.command](args, settings)
+        with translate_db_errors():
+            args._commands[args.command](args, settings)
     except IocError as err:
         sys.stderr.write(f"ioc: lỗi: {err.message} / {err.message_en}\n")
         raise SystemExit(1) from None

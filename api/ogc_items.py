@@ -169,6 +169,7 @@ class ItemsFastPath:
         self.max_limit = max_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route GeoJSON items requests to the fast path, the rest to pygeoapi."""
         if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
             root = scope.get("root_path", "")
             path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]

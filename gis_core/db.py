@@ -69,7 +69,8 @@ def translate_db_errors() -> Iterator[None]:
                 message_en="The query took too long; narrow it (bbox, filter, limit).",
             ) from err
         raise DatabaseUnavailableError(
-            "Không kết nối được cơ sở dữ liệu.", message_en="The database cannot be reached."
+            "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
+            message_en="The database cannot be reached; check DATABASE_URL and the server.",
         ) from err
     except DBAPIError as err:
         if isinstance(err.orig, psycopg2.errors.QueryCanceled):

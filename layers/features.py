@@ -7,7 +7,7 @@ page of a thousand features costs no per-feature Python object.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 from psycopg2 import sql
@@ -71,7 +71,7 @@ def parse_datetime(value: str) -> TimeRange:
             return None
         try:
             if len(text) == 10:
-                return datetime.combine(date.fromisoformat(text), datetime.min.time(), timezone.utc)
+                return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
             parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
         except ValueError as err:
             raise InvalidParameterError(
@@ -81,7 +81,7 @@ def parse_datetime(value: str) -> TimeRange:
                 "2025-07-01T00:00:00Z, 2025-01-01/2025-07-01 or ../2025-07-01.",
                 parameter="datetime",
             ) from err
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
     parts = value.split("/")
     if len(parts) == 1:

@@ -8,15 +8,9 @@ from sqlalchemy import create_engine
 
 from gis_core.db import to_sqlalchemy_url
 from layers.tables import metadata
+from migrations.env_compare import include_object
 
 config = context.config
-
-
-def _include_object(obj, name, type_, reflected, compare_to):  # noqa: ANN001, ANN202
-    # PostGIS owns spatial_ref_sys and its topology/tiger tables; they are not ours to diff.
-    if type_ == "table" and name in {"spatial_ref_sys", "alembic_version"}:
-        return False
-    return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)
 
 
 def run_migrations_online() -> None:
@@ -35,7 +29,7 @@ def _run(connection) -> None:  # noqa: ANN001
     context.configure(
         connection=connection,
         target_metadata=metadata,
-        include_object=_include_object,
+        include_object=include_object,
         process_revision_directives=alembic_helpers.writer,
         render_item=alembic_helpers.render_item,
         compare_type=True,

@@ -7,7 +7,6 @@ Create Date: 2026-11-30 12:07:28.297571
 
 from collections.abc import Sequence
 
-import geoalchemy2
 import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry

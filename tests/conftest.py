@@ -1,0 +1,152 @@
+"""Shared fixtures: a fresh PostGIS database per session, migrated and loaded with samples.
+
+The database server comes from ``IOC_TEST_ADMIN_URL`` (default: the local PostgreSQL on
+127.0.0.1:5432). Without a reachable server the database tests skip, except under ``CI=true``,
+where a missing database is a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import psycopg2
+import pytest
+from psycopg2 import sql
+
+SCALE = float(os.environ.get("IOC_TEST_SCALE", "0.2"))
+ROOT = Path(__file__).resolve().parents[1]
+_ADMIN: list[str] = []
+
+
+def admin_url() -> str:
+    """The server the tests create databases on.
+
+    ``IOC_TEST_ADMIN_URL`` when set; else the local PostgreSQL on 127.0.0.1:5432 when it answers;
+    else the embedded cluster under ``var/test-pg`` (started here).
+    """
+    if not _ADMIN:
+        url = os.environ.get("IOC_TEST_ADMIN_URL")
+        if url is None:
+            url = "postgresql://postgres@127.0.0.1:5432/postgres"
+            try:
+                psycopg2.connect(url, connect_timeout=3).close()
+            except psycopg2.OperationalError:
+                from gis_core import embedded
+
+                status = embedded.start(ROOT / "var" / "test-pg")
+                url = status.url.rsplit("/", 1)[0] + "/postgres"
+        _ADMIN.append(url)
+    return _ADMIN[0]
+
+
+def _admin() -> psycopg2.extensions.connection:
+    try:
+        conn = psycopg2.connect(admin_url(), connect_timeout=5)
+    except Exception as err:  # noqa: BLE001 - any failure to reach a server
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"no PostgreSQL for the tests: {err}")
+        pytest.skip(f"no PostgreSQL for the tests: {err}")
+    conn.autocommit = True
+    return conn
+
+
+def url_for(database: str) -> str:
+    """The URL of ``database`` on the admin server."""
+    return admin_url().rsplit("/", 1)[0] + "/" + database
+
+
+@pytest.fixture(scope="session")
+def empty_database() -> Iterator[str]:
+    """A factory-made empty database (with nothing in it), dropped at the end."""
+    yield from _fresh_database("ioc_empty")
+
+
+def _fresh_database(prefix: str) -> Iterator[str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = _admin()
+    with admin.cursor() as cur:
+        cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield url_for(name)
+    finally:
+        from gis_core.db import dispose_engines
+
+        dispose_engines()
+        with admin.cursor() as cur:
+            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                sql.Identifier(name)))
+        admin.close()
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """A fresh database, migrated through the real migrations and loaded with the samples."""
+    for url in _fresh_database("ioc_test"):
+        from api.cli import load_samples, migrate
+
+        migrate(url)
+        load_samples(url, SCALE)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """Settings pointing at the test database and a private runtime folder."""
+    from gis_core.settings import Settings
+
+    return Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
+                    port=_free_port())
+
+
+@pytest.fixture(scope="session")
+def app(settings):  # noqa: ANN001, ANN201
+    """The application, built once per session."""
+    from api.app import create_app
+
+    return create_app(settings)
+
+
+@pytest.fixture(scope="session")
+def client(app):  # noqa: ANN001, ANN201
+    """An HTTP client speaking to the application in-process."""
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:
+        yield test_client
+
+
+@pytest.fixture(scope="session")
+def live_url(app, settings) -> Iterator[str]:  # noqa: ANN001
+    """The application served by uvicorn on a loopback port, for real HTTP clients (GDAL)."""
+    import uvicorn
+
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port,
+                                           log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.05)
+    yield settings.base_url
+    server.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def samples_dir() -> Path:
+    """The repository's sample data folder."""
+    return ROOT / "data_samples"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]

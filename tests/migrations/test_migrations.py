@@ -1,0 +1,57 @@
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import create_engine, inspect, text
+
+from gis_core.db import to_sqlalchemy_url
+from layers.registry import LAYERS
+from layers.tables import metadata
+from migrations import alembic_config
+
+
+def _tables(url):
+    engine = create_engine(to_sqlalchemy_url(url))
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        srids = conn.execute(text(
+            "SELECT count(*) FROM spatial_ref_sys WHERE srid BETWEEN 9205 AND 9218")).scalar()
+    engine.dispose()
+    return names, srids
+
+
+def test_upgrade_downgrade_upgrade(empty_database):
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    names, srids = _tables(empty_database)
+    assert {layer.id for layer in LAYERS} <= names
+    assert srids == 14
+    command.downgrade(config, "base")
+    names, srids = _tables(empty_database)
+    assert not {layer.id for layer in LAYERS} & names
+    assert srids == 0
+    command.upgrade(config, "head")
+    names, _ = _tables(empty_database)
+    assert {layer.id for layer in LAYERS} <= names
+
+
+def test_migrations_match_the_registry(database_url):
+    """The migrated schema is exactly what the layer declarations describe."""
+    from migrations.env_compare import include_object
+
+    engine = create_engine(to_sqlalchemy_url(database_url))
+    with engine.connect() as conn:
+        context = MigrationContext.configure(conn, opts={
+            "include_object": include_object, "compare_type": True})
+        diff = compare_metadata(context, metadata)
+    engine.dispose()
+    assert diff == []
+
+
+def test_vn2000_transform_in_postgis_matches_the_reference(database_url):
+    engine = create_engine(to_sqlalchemy_url(database_url))
+    with engine.connect() as conn:
+        x, y = conn.execute(text(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID("
+            "ST_MakePoint(103.4583, 22.3964), 4326), 9205) AS p) s")).one()
+    engine.dispose()
+    assert abs(x - 546991.573) < 0.005 and abs(y - 2477623.919) < 0.005
