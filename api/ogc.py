@@ -21,6 +21,21 @@ from layers.features import layer_extent
 from layers.ogc import resource_for
 from layers.registry import LAYERS
 
+_SPEC = "http://www.opengis.net/spec/"
+# What the items path implements. pygeoapi's own list claims Part 4 (writes, not offered here)
+# and omits the filter and CQL2 classes that the items path does implement.
+FEATURES_CONFORMANCE = [
+    f"{_SPEC}ogcapi-features-1/1.0/conf/{c}" for c in ("core", "oas30", "html", "geojson")
+] + [
+    f"{_SPEC}ogcapi-features-2/1.0/conf/crs",
+    *(f"{_SPEC}ogcapi-features-3/1.0/conf/{c}" for c in (
+        "queryables", "queryables-query-parameters", "filter", "features-filter")),
+    *(f"{_SPEC}cql2/1.0/conf/{c}" for c in (
+        "cql2-text", "cql2-json", "basic-cql2", "advanced-comparison-operators",
+        "case-insensitive-comparison", "basic-spatial-functions",
+        "basic-spatial-functions-plus", "spatial-functions")),
+]
+
 ATTRIBUTION = (
     "Ranh giới hành chính / Administrative boundaries: vietnamese-provinces-database © 2021 "
     "Thang Le Quoc (MIT), dẫn xuất từ Bản đồ tham khảo đơn vị hành chính Việt Nam "
@@ -93,6 +108,9 @@ def build_pygeoapi_app(config: dict[str, Any], runtime_dir: Path) -> ASGIApp:
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
     openapi_path.write_text(
         yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    from pygeoapi.api import itemtypes
+
+    itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE
     module = sys.modules.get("pygeoapi.starlette_app")
     module = importlib.reload(module) if module else importlib.import_module(
         "pygeoapi.starlette_app")

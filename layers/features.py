@@ -131,11 +131,9 @@ def _where(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str]) -> t
     translator = SqlFilter(queryables)
     conditions: list[sql.Composable] = []
     if query.bbox is not None:
-        key = translator.literal(list(query.bbox))
-        conditions.append(sql.SQL(
-            "geom && ST_MakeEnvelope({k}[1], {k}[2], {k}[3], {k}[4], 4326) AND "
-            "ST_Intersects(geom, ST_MakeEnvelope({k}[1], {k}[2], {k}[3], {k}[4], 4326))"
-        ).format(k=key))
+        envelope = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(
+            *(translator.literal(v) for v in query.bbox))
+        conditions.append(sql.SQL("ST_Intersects(geom, {})").format(envelope))
     if query.time is not None:
         column = sql.Identifier(layer.time_field)
         if query.time.start is not None:

@@ -62,7 +62,7 @@ def table_for(layer: LayerSpec) -> Table:
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     ]
-    table = Table(layer.id, metadata, *columns, comment=layer.title["vi"])
+    table = Table(layer.id, metadata, *columns)
     for f in layer.fields:
         if f.references or f.name == layer.key_field:
             Index(None, table.c[f.name])

@@ -85,6 +85,11 @@ def test_single_feature(client):
     assert any(link["rel"] == "collection" for link in feature["links"])
 
 
+def test_unknown_collection_is_404(client):
+    assert client.get("/ogc/collections/nowhere", headers=JSON).status_code == 404
+    assert client.get("/ogc/collections/nowhere/queryables", headers=JSON).status_code == 404
+
+
 def test_html_pages(client):
     for url in ("/ogc?f=html", "/ogc/collections?f=html", "/ogc/collections/communes?f=html",
                 "/ogc/collections/communes/items?f=html&limit=3"):
@@ -126,7 +131,6 @@ def test_vietnamese_names_round_trip_byte_for_byte(client, samples_dir):
 
 @pytest.mark.parametrize(("url", "status", "parameter"), [
     ("/ogc/collections/nowhere/items", 404, None),
-    ("/ogc/collections/nowhere", 404, None),
     ("/ogc/collections/communes/items/999999999", 404, None),
     ("/ogc/collections/communes/items/not-a-number", 404, None),
     ("/ogc/collections/communes/items/1%27%20OR%201=1", 404, None),
