@@ -51,9 +51,8 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
-    from layers.samples import load_samples as load
-
     from gis_core.db import engine_for
+    from layers.samples import load_samples as load
 
     return load(engine_for(url), scale=scale)
 
