@@ -205,12 +205,18 @@ def fetch_item(
     return row[0] if row else None
 
 
+_EXTENT = sql.SQL(
+    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), "
+    "to_char(t0 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+    "to_char(t1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
+    "FROM (SELECT ST_Extent(geom) AS e, min({t})::timestamptz AS t0, max({t})::timestamptz AS t1 "
+    "FROM {table}) s"
+)
+
+
 def layer_extent(cursor: Any, layer: LayerSpec) -> tuple[list[float] | None, list[str | None]]:
     """Spatial extent (CRS84) and temporal extent of a layer's data."""
-    cursor.execute(sql.SQL(
-        "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 FROM "
-        "(SELECT ST_Extent(geom) AS e, min({t})::text AS t0, max({t})::text AS t1 FROM {}) s"
-    ).format(sql.Identifier(layer.id), t=sql.Identifier(layer.time_field)))
+    cursor.execute(_EXTENT.format(t=sql.Identifier(layer.time_field), table=sql.Identifier(layer.id)))
     row = cursor.fetchone()
     bbox = [round(v, 6) for v in row[:4]] if row and row[0] is not None else None
     return bbox, [row[4], row[5]] if row else [None, None]

@@ -166,3 +166,11 @@ def test_bad_input_gets_a_clear_problem(client, url, status, parameter):
     if parameter:
         assert body["parameter"] == parameter
         assert parameter in body["detail"]
+
+
+def test_temporal_extent_is_rfc3339(client):
+    extent = client.get("/ogc/collections/housing", headers=JSON).json()["extent"]
+    begin, end = extent["temporal"]["interval"][0]
+    for moment in (begin, end):
+        assert len(moment) == 20 and moment[10] == "T" and moment.endswith("Z")
+    assert begin < end
