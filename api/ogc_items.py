@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import ioc_error_response
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
 from gis_core.db import translate_db_errors
-from gis_core.errors import InvalidParameterError, IocError, NotFoundError
+from gis_core.errors import InvalidParameterError, IocError, MethodNotAllowedError, NotFoundError
 from layers.cql import parse_filter
 from layers.features import (
     CRS84,
@@ -39,6 +39,7 @@ from layers.spec import LayerSpec
 
 GEOJSON = "application/geo+json"
 _ITEMS = re.compile(r"^/collections/([^/]+)/items(?:/([^/]+))?/?$")
+_MAX_INT = 2**31 - 1
 _KNOWN = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
           "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry"}
 
@@ -59,9 +60,9 @@ def _integer(params: Any, name: str, default: int, minimum: int) -> int:
         value = int(raw)
     except ValueError:
         value = minimum - 1
-    if value < minimum:
-        raise _invalid(name, raw, f"Cần một số nguyên ≥ {minimum}.",
-                       f"An integer ≥ {minimum} is required.")
+    if not minimum <= value <= _MAX_INT:
+        raise _invalid(name, raw, f"Cần một số nguyên từ {minimum} đến {_MAX_INT}.",
+                       f"An integer from {minimum} to {_MAX_INT} is required.")
     return value
 
 
@@ -115,6 +116,10 @@ def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_
                       ) -> ItemsQuery:
     """Validate the items parameters into an ``ItemsQuery``; 400 naming the parameter."""
     queryables = queryable_fields(layer)
+    for key, value in params.multi_items():
+        if "\x00" in key or "\x00" in value:
+            raise _invalid(key.replace("\x00", ""), value.replace("\x00", "\\0"),
+                           "Không được chứa ký tự NUL.", "NUL characters are not allowed.")
     unknown = [k for k in params if k not in _KNOWN and k not in queryables]
     if unknown:
         raise _invalid(unknown[0], params[unknown[0]],
@@ -170,20 +175,29 @@ class ItemsFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route GeoJSON items requests to the fast path, the rest to pygeoapi."""
-        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD"):
+        match = None
+        if scope["type"] == "http":
             root = scope.get("root_path", "")
             path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
             match = _ITEMS.match(path)
-            if match:
-                request = Request(scope, receive)
-                if _wants_json(request):
-                    response = await self._handle(request, match.group(1), match.group(2))
-                    await response(scope, receive, send)
-                    return
-                if get_layer(match.group(1)) is None:
-                    await self._not_found(request, match.group(1))(scope, receive, send)
-                    return
-        await self.app(scope, receive, send)
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope, receive)
+        if get_layer(match.group(1)) is None:
+            response = self._not_found(request, match.group(1))
+        elif scope["method"] not in ("GET", "HEAD"):
+            # Writing through the OGC API (Part 4) is not offered on these collections.
+            response = ioc_error_response(request, MethodNotAllowedError(
+                "Lớp dữ liệu này chỉ cho phép đọc (GET).",
+                message_en="This collection is read-only (GET)."))
+            response.headers["Allow"] = "GET, HEAD"
+        elif _wants_json(request):
+            response = await self._handle(request, match.group(1), match.group(2))
+        else:
+            await self.app(scope, receive, send)
+            return
+        await response(scope, receive, send)
 
     def _not_found(self, request: Request, collection: str) -> Response:
         return ioc_error_response(request, NotFoundError(
@@ -192,8 +206,7 @@ class ItemsFastPath:
 
     async def _handle(self, request: Request, collection: str, item: str | None) -> Response:
         layer = get_layer(collection)
-        if layer is None:
-            return self._not_found(request, collection)
+        assert layer is not None
         try:
             if item is None:
                 return await self._items(request, layer)

@@ -57,31 +57,30 @@ def dispose_engines() -> None:
 
 @contextmanager
 def translate_db_errors() -> Iterator[None]:
-    """Turn driver errors into domain errors; the driver's text never reaches a client."""
+    """Turn driver errors into domain errors; the driver's text never reaches a client.
+
+    Works for SQLAlchemy's wrapped errors and for psycopg2's own (raw cursors on hot paths).
+    """
     try:
         yield
     except IocError:
         raise
-    except OperationalError as err:
-        if isinstance(err.orig, psycopg2.errors.QueryCanceled):
+    except (DBAPIError, psycopg2.Error) as err:
+        orig = err.orig if isinstance(err, DBAPIError) else err
+        if isinstance(orig, psycopg2.errors.QueryCanceled):
             raise QueryTimeoutError(
                 "Truy vấn quá thời gian cho phép; hãy thu hẹp phạm vi (bbox, filter, limit).",
                 message_en="The query took too long; narrow it (bbox, filter, limit).",
             ) from err
-        raise DatabaseUnavailableError(
-            "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
-            message_en="The database cannot be reached; check DATABASE_URL and the server.",
-        ) from err
-    except DBAPIError as err:
-        if isinstance(err.orig, psycopg2.errors.QueryCanceled):
-            raise QueryTimeoutError(
-                "Truy vấn quá thời gian cho phép; hãy thu hẹp phạm vi (bbox, filter, limit).",
-                message_en="The query took too long; narrow it (bbox, filter, limit).",
-            ) from err
-        if isinstance(err.orig, psycopg2.errors.DataException):
+        if isinstance(orig, psycopg2.DataError):
             raise InvalidParameterError(
                 "Giá trị không hợp lệ cho kiểu dữ liệu của trường.",
                 message_en="A value does not fit the field's data type.",
+            ) from err
+        if isinstance(orig, psycopg2.OperationalError) or isinstance(err, OperationalError):
+            raise DatabaseUnavailableError(
+                "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
+                message_en="The database cannot be reached; check DATABASE_URL and the server.",
             ) from err
         raise
 

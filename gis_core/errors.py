@@ -71,6 +71,15 @@ class NotFoundError(IocError):
     safe = True
 
 
+class MethodNotAllowedError(IocError):
+    """The resource exists but does not accept this method."""
+
+    status = 405
+    code = "method-not-allowed"
+    title = "Phương thức không được hỗ trợ"
+    safe = True
+
+
 class ValidationError(IocError):
     """Submitted data breaks a rule of its layer."""
 

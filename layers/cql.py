@@ -175,7 +175,7 @@ class SqlFilter:
             if name in ("lower", "casei", "upper") and len(node.arguments) == 1:
                 return sql.SQL("lower({})").format(self.scalar(node.arguments[0]))
             if name in ("date", "timestamp") and len(node.arguments) == 1:
-                return self.literal(datetime.fromisoformat(str(node.arguments[0]).replace("Z", "+00:00")))
+                return self.literal(self.coerce(str(node.arguments[0]), "datetime"))
             raise _bad(f"hàm '{node.name}' chưa được hỗ trợ.",
                        f"the function '{node.name}' is not supported.")
         if isinstance(node, values.Interval):
@@ -192,7 +192,12 @@ class SqlFilter:
                            f"'{node.name}' is not the geometry property.")
             return sql.Identifier(self.geometry_column)
         if isinstance(node, values.Geometry):
-            return self.geometry(shape(node.geometry))
+            try:
+                geom = shape(node.geometry)
+            except (ValueError, TypeError, KeyError) as err:
+                raise _bad("hình học trong bộ lọc sai cấu trúc.",
+                           "the filter's geometry is malformed.") from err
+            return self.geometry(geom)
         if isinstance(node, values.Envelope):
             return self.geometry(box(node.x1, node.y1, node.x2, node.y2))
         if isinstance(node, ast.Function) and node.name.lower() == "bbox":

@@ -85,6 +85,14 @@ def test_single_feature(client):
     assert any(link["rel"] == "collection" for link in feature["links"])
 
 
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+def test_collections_are_read_only(client, method):
+    url = "/ogc/collections/communes/items" + ("" if method == "POST" else "/1")
+    response = client.request(method, url, headers=JSON)
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, HEAD"
+
+
 def test_unknown_collection_is_404(client):
     assert client.get("/ogc/collections/nowhere", headers=JSON).status_code == 404
     assert client.get("/ogc/collections/nowhere/queryables", headers=JSON).status_code == 404
@@ -156,6 +164,13 @@ def test_vietnamese_names_round_trip_byte_for_byte(client, samples_dir):
     ("/ogc/collections/communes/items?skipGeometry=maybe", 400, "skipGeometry"),
     ("/ogc/collections/communes/items?unknown=1", 400, "unknown"),
     ("/ogc/collections/communes/items/1?crs=EPSG:1", 400, "crs"),
+    ("/ogc/collections/housing/items?offset=99999999999999999999", 400, "offset"),
+    ("/ogc/collections/housing/items?limit=99999999999999999999", 400, "limit"),
+    ("/ogc/collections/housing/items?filter=village%20LIKE%20%27%5C%27", 400, None),
+    ("/ogc/collections/housing/items?filter=village%3D%27%00%27", 400, "filter"),
+    ("/ogc/collections/housing/items?filter=S_INTERSECTS(geom,POLYGON((0%200,1%201)))", 400, "filter"),
+    ("/ogc/collections/housing/items?filter=surveyed_at%3ETIMESTAMP(%27notadate%27)", 400, "filter"),
+    ("/ogc/collections/housing/items?members=abc", 400, "filter"),
 ])
 def test_bad_input_gets_a_clear_problem(client, url, status, parameter):
     response = client.get(url, headers=JSON)
