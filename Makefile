@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint system-deps test-deps clean
+.PHONY: run test lint system-deps test-deps clean bench
 
 run: system-deps $(STAMP)
 	$(BIN)/ioc up
@@ -13,6 +13,9 @@ run: system-deps $(STAMP)
 test: system-deps test-deps $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
+
+bench: system-deps $(STAMP)
+	$(BIN)/python -m bench.run
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
