@@ -29,6 +29,7 @@ from layers.cql import parse_filter
 from layers.features import (
     CRS84,
     ItemsQuery,
+    PageCache,
     fetch_item,
     fetch_items,
     parse_datetime,
@@ -172,6 +173,7 @@ class ItemsFastPath:
         self.base_url = base_url.rstrip("/")
         self.default_limit = default_limit
         self.max_limit = max_limit
+        self.cache = PageCache()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route GeoJSON items requests to the fast path, the rest to pygeoapi."""
@@ -228,7 +230,7 @@ class ItemsFastPath:
         query = parse_items_query(params, layer, default_limit=self.default_limit,
                                   max_limit=self.max_limit)
         page = await run_in_threadpool(
-            self._with_cursor, lambda cur: fetch_items(cur, layer, query))
+            self._with_cursor, lambda cur: fetch_items(cur, layer, query, cache=self.cache))
         url = f"{self.base_url}/ogc/collections/{layer.id}/items"
         kept = [(k, v) for k, v in params.multi_items() if k not in ("offset", "f")]
 

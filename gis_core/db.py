@@ -38,7 +38,10 @@ def engine_for(url: str, *, statement_timeout_ms: int = 15_000, pool_size: int =
             to_sqlalchemy_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
+            # No pre-ping: it costs a round trip per request; a dead connection fails one
+            # request (503) and is replaced.
+            pool_pre_ping=False,
+            pool_recycle=3600,
             connect_args={
                 "options": f"-c statement_timeout={statement_timeout_ms}",
                 "application_name": "laichau-ioc",

@@ -125,8 +125,8 @@ def _feature_sql(fields: list[str], crs: OutputCrs, skip_geometry: bool) -> sql.
     ).format(geometry, pairs)
 
 
-def _where(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str]) -> tuple[
-    sql.Composable, dict[str, Any]
+def _conditions(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str]) -> tuple[
+    list[sql.Composable], dict[str, Any]
 ]:
     translator = SqlFilter(queryables)
     conditions: list[sql.Composable] = []
@@ -145,9 +145,13 @@ def _where(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str]) -> t
             translator.attribute(name), translator.literal(translator.coerce(value, queryables[name]))))
     if query.filter is not None:
         conditions.append(translator.translate(query.filter))
+    return conditions, translator.params
+
+
+def _where(conditions: list[sql.Composable]) -> sql.Composable:
     if not conditions:
-        return sql.SQL(""), translator.params
-    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions), translator.params
+        return sql.SQL("")
+    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
 
 
 def _order(query: ItemsQuery) -> sql.Composable:
@@ -165,30 +169,88 @@ def output_fields(layer: LayerSpec, query: ItemsQuery, visible: tuple[FieldSpec,
     return [n for n in query.properties if n in names]
 
 
+class PageCache:
+    """Exact counts and deep-page anchors, valid while a layer's data version is unchanged.
+
+    ``feature_counts.version`` moves with every insert, update, delete or truncate (triggers),
+    so a cached value is never served for data that has changed since it was computed.
+    """
+
+    def __init__(self, size: int = 2048):
+        self.size = size
+        self._values: dict[tuple[Any, ...], Any] = {}
+
+    def get(self, key: tuple[Any, ...]) -> Any:
+        """The cached value, or None."""
+        return self._values.get(key)
+
+    def put(self, key: tuple[Any, ...], value: Any) -> None:
+        """Remember ``value``; forget everything when full (entries are cheap to recompute)."""
+        if len(self._values) >= self.size:
+            self._values.clear()
+        self._values[key] = value
+
+
+ANCHOR_STEP = 1000
+_PAGE = (
+    "WITH page AS (SELECT id, row_number() OVER (ORDER BY {order}) AS ord FROM {table}{where} "
+    "ORDER BY {order} LIMIT %(_limit)s OFFSET %(_offset)s) "
+    "SELECT coalesce(string_agg({feature}::text, ',' ORDER BY page.ord), ''), count(*), "
+    "(SELECT n FROM feature_counts WHERE layer = %(_layer)s), "
+    "(SELECT version FROM feature_counts WHERE layer = %(_layer)s) "
+    "FROM page JOIN {table} USING (id)"
+)
+
+
 def fetch_items(
     cursor: Any, layer: LayerSpec, query: ItemsQuery,
-    visible: tuple[FieldSpec, ...] | None = None, *, count: bool = True,
+    visible: tuple[FieldSpec, ...] | None = None, *, cache: PageCache | None = None,
 ) -> ItemsPage:
-    """Run an items query and return the page; ``cursor`` is a DB-API (psycopg2) cursor."""
+    """Run an items query and return the page; ``cursor`` is a DB-API (psycopg2) cursor.
+
+    The page's ids are chosen first and only those rows are turned into JSON, so skipped rows
+    cost an index step, not a feature. With a cache, a deep offset in id order starts from a
+    remembered anchor id, and the count of a filtered query is computed once per data version.
+    """
     visible = layer.public_fields if visible is None else visible
-    queryables = queryable_fields(layer, visible)
-    where, params = _where(layer, query, queryables)
+    conditions, params = _conditions(layer, query, queryable_fields(layer, visible))
     table = sql.Identifier(layer.id)
-    page = sql.SQL(
-        "WITH page AS (SELECT row_number() OVER (ORDER BY {order}) AS ord, {feature} AS f "
-        "FROM {table}{where} ORDER BY {order} LIMIT %(_limit)s OFFSET %(_offset)s) "
-        "SELECT coalesce(string_agg(f::text, ',' ORDER BY ord), ''), count(*) FROM page"
-    ).format(
-        order=_order(query),
+    where = _where(conditions)
+    where_key = (where.as_string(cursor), tuple(sorted(params.items())))
+    offset = query.offset
+    by_id = all(name == "id" for name, _ in query.sortby)
+    if cache is not None and by_id and offset >= ANCHOR_STEP:
+        anchor_at = offset - offset % ANCHOR_STEP
+        cursor.execute("SELECT version FROM feature_counts WHERE layer = %s", (layer.id,))
+        row = cursor.fetchone()
+        key = ("anchor", layer.id, row and row[0], where_key, anchor_at)
+        anchor = cache.get(key)
+        if anchor is None:
+            cursor.execute(sql.SQL("SELECT id FROM {}{} ORDER BY id OFFSET %(_at)s LIMIT 1").format(
+                table, where), {**params, "_at": anchor_at})
+            found = cursor.fetchone()
+            anchor = found[0] if found else -1
+            cache.put(key, anchor)
+        if anchor == -1:
+            conditions = [*conditions, sql.SQL("FALSE")]
+        else:
+            conditions = [*conditions, sql.SQL("id >= {}").format(sql.Literal(anchor))]
+        offset -= anchor_at
+    page = sql.SQL(_PAGE).format(
+        order=_order(query), table=table, where=_where(conditions),
         feature=_feature_sql(output_fields(layer, query, visible), query.crs, query.skip_geometry),
-        table=table, where=where,
     )
-    cursor.execute(page, {**params, "_limit": query.limit, "_offset": query.offset})
-    features, returned = cursor.fetchone()
-    matched = None
-    if count:
+    cursor.execute(page, {**params, "_limit": query.limit, "_offset": offset, "_layer": layer.id})
+    features, returned, total, version = cursor.fetchone()
+    if where_key[0] == "" and total is not None:
+        return ItemsPage(features=features, returned=returned, matched=total)
+    key = ("count", layer.id, version, where_key)
+    matched = cache.get(key) if cache is not None and version is not None else None
+    if matched is None:
         cursor.execute(sql.SQL("SELECT count(*) FROM {}{}").format(table, where), params)
         matched = cursor.fetchone()[0]
+        if cache is not None and version is not None:
+            cache.put(key, matched)
     return ItemsPage(features=features, returned=returned, matched=matched)
 
 

@@ -70,3 +70,11 @@ def table_for(layer: LayerSpec) -> Table:
 
 
 TABLES: dict[str, Table] = {layer.id: table_for(layer) for layer in LAYERS}
+
+# Exact row count and data version per layer, kept by statement triggers (migration 0002).
+FEATURE_COUNTS = Table(
+    "feature_counts", metadata,
+    Column("layer", Text, primary_key=True),
+    Column("n", BigInteger, nullable=False, server_default="0"),
+    Column("version", BigInteger, nullable=False, server_default="0"),
+)

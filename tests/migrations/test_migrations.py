@@ -55,3 +55,17 @@ def test_vn2000_transform_in_postgis_matches_the_reference(database_url):
             "ST_MakePoint(103.4583, 22.3964), 4326), 9205) AS p) s")).one()
     engine.dispose()
     assert abs(x - 546991.573) < 0.005 and abs(y - 2477623.919) < 0.005
+
+
+def test_every_layer_keeps_its_count_and_version(database_url):
+    engine = create_engine(to_sqlalchemy_url(database_url))
+    with engine.connect() as conn:
+        triggers = conn.execute(text(
+            "SELECT c.relname, count(*) FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE t.tgname LIKE 'ioc_count_%' GROUP BY c.relname")).all()
+        counts = dict(conn.execute(text("SELECT layer, n FROM feature_counts")).all())
+        for layer in LAYERS:
+            actual = conn.execute(text(f'SELECT count(*) FROM "{layer.id}"')).scalar()  # noqa: S608
+            assert counts[layer.id] == actual, layer.id
+    engine.dispose()
+    assert dict(triggers) == {layer.id: 4 for layer in LAYERS}
