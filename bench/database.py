@@ -119,12 +119,14 @@ def prepare(admin_url: str, name: str, scale: float, *, reuse: bool) -> str:
 def _prepare(admin_url: str, name: str, url: str, scale: float, *, reuse: bool) -> None:
     current = _current_marker(admin_url, name)
     wanted = marker(scale)
+    from api.cli import load_samples, migrate
+
     if reuse and current and current.split(" samples=")[0] == wanted.split(" samples=")[0]:
         print(f"· reusing database {name} ({current})")
         if current != wanted:
             print("  ! layers/samples.py changed since it was built; run without --reuse-db to rebuild")
+        migrate(url)  # the platform under test needs the current schema
         return
-    from api.cli import load_samples, migrate
 
     started = time.monotonic()
     print(f"· building database {name} at scale {scale:g} …", flush=True)
