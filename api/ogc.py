@@ -36,6 +36,7 @@ FEATURES_CONFORMANCE = [
         "basic-spatial-functions-plus", "spatial-functions")),
 ]
 
+LOCALES = Path(__file__).resolve().parent / "web" / "locale"
 ATTRIBUTION = (
     "Ranh giới hành chính / Administrative boundaries: vietnamese-provinces-database © 2021 "
     "Thang Le Quoc (MIT), dẫn xuất từ Bản đồ tham khảo đơn vị hành chính Việt Nam "
@@ -95,11 +96,25 @@ def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> di
     }
 
 
+def compile_locales(target: Path) -> Path:
+    """Compile the Vietnamese (and English) catalogs of pygeoapi's HTML pages into ``target``."""
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    for po in LOCALES.glob("*/LC_MESSAGES/messages.po"):
+        out = target / po.relative_to(LOCALES).with_suffix(".mo")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with po.open("rb") as source, out.open("wb") as sink:
+            write_mo(sink, read_po(source))
+    return target
+
+
 def build_pygeoapi_app(config: dict[str, Any], runtime_dir: Path) -> ASGIApp:
     """Write the config and its OpenAPI document, then load pygeoapi's Starlette app on them."""
     from pygeoapi.openapi import get_oas
 
     runtime_dir.mkdir(parents=True, exist_ok=True)
+    config["server"]["locale_dir"] = str(compile_locales(runtime_dir / "locale"))
     config_path = runtime_dir / "pygeoapi-config.yml"
     openapi_path = runtime_dir / "pygeoapi-openapi.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),

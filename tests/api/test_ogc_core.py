@@ -189,3 +189,10 @@ def test_temporal_extent_is_rfc3339(client):
     for moment in (begin, end):
         assert len(moment) == 20 and moment[10] == "T" and moment.endswith("Z")
     assert begin < end
+
+
+def test_ogc_html_pages_speak_vietnamese_first(client):
+    page = client.get("/ogc/collections?f=html")
+    assert '<html lang="vi" dir="ltr"' in page.text and "Lớp dữ liệu" in page.text
+    english = client.get("/ogc/collections?f=html&lang=en")
+    assert 'dir="ltr"' in english.text and "Collections" in english.text
