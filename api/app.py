@@ -14,10 +14,11 @@ from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
 from api.routes import layers as layers_routes
-from api.routes import pages
+from api.routes import pages, tiles
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
+from tiles.mvt import TileCache
 
 LOG = logging.getLogger("ioc")
 
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
+    app.include_router(tiles.router)
+    app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     return app

@@ -33,7 +33,7 @@ class Dialect:
 
 DIALECTS: dict[str, Dialect] = {
     "ours": Dialect("/ogc", "housing", "json", "cql2-text", "S_INTERSECTS",
-                    "/ogc/collections/housing/tiles/WebMercatorQuad/{z}/{x}/{y}"),
+                    "/ogc/collections/housing/tiles/WebMercatorQuad/{z}/{y}/{x}"),
     # pygeoapi: filter-lang cql-text (ECQL spelling), tiles as {tileMatrix}/{tileRow}/{tileCol}.
     "pygeoapi": Dialect("", "housing", "json", "cql-text", "INTERSECTS",
                         "/collections/housing/tiles/WebMercatorQuad/{z}/{y}/{x}", (("f", "mvt"),)),

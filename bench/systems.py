@@ -8,6 +8,7 @@ layers' public fields, as ours does, so the three answer with the same propertie
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from contextlib import closing
@@ -42,7 +43,9 @@ def ours(url: str, port: int, workers: int) -> ServerSpec:
     """``ioc serve`` on the bench database."""
     var_dir = VAR / "ours"
     env = clean_env(DATABASE_URL=url, IOC_PORT=str(port), IOC_WORKERS=str(workers),
-                    IOC_VAR_DIR=str(var_dir), IOC_HOST=HOST)
+                    IOC_VAR_DIR=str(var_dir), IOC_HOST=HOST,
+                    # BENCH_TILE_CACHE_MB=0 measures tiles uncached.
+                    IOC_TILE_CACHE_MB=os.environ.get("BENCH_TILE_CACHE_MB", "64"))
     return ServerSpec("ours", [str(VENV_BIN / "ioc"), "serve"], env, port,
                       "/ogc/collections/housing?f=json", ROOT, var_dir / "server.log")
 

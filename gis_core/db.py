@@ -43,7 +43,9 @@ def engine_for(url: str, *, statement_timeout_ms: int = 15_000, pool_size: int =
             pool_pre_ping=False,
             pool_recycle=3600,
             connect_args={
-                "options": f"-c statement_timeout={statement_timeout_ms}",
+                # JIT compiles for 100+ ms whenever PostGIS's function costs inflate an
+                # estimate (every tile query): far more than these short queries run.
+                "options": f"-c statement_timeout={statement_timeout_ms} -c jit=off",
                 "application_name": "laichau-ioc",
             },
         )

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     pool_size: int = 8
     max_limit: int = 10_000
     default_limit: int = 10
+    tile_cache_mb: int = Field(default=64, description="Memory for cached vector tiles; 0 disables.")
     basemap_url: str | None = Field(
         default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
     )

@@ -1,0 +1,136 @@
+"""Vector tiles: OGC API - Tiles under ``/ogc`` and plain XYZ with TileJSON under ``/tiles``."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from starlette.concurrency import run_in_threadpool
+
+from gis_core.db import translate_db_errors
+from gis_core.errors import NotFoundError
+from layers.ogc import PROVINCE_BBOX
+from layers.registry import get_layer
+from layers.spec import LayerSpec
+from tiles.mvt import MAX_ZOOM, RenderedTile, Tile, TileCache, layer_version, render_tile
+
+MVT = "application/vnd.mapbox-vector-tile"
+TMS = "WebMercatorQuad"
+router = APIRouter(tags=["tiles"])
+
+
+def _layer(layer_id: str) -> LayerSpec:
+    layer = get_layer(layer_id)
+    if layer is None:
+        raise NotFoundError(f"Không có lớp dữ liệu '{layer_id}'.",
+                            message_en=f"There is no layer '{layer_id}'.")
+    return layer
+
+
+def _tile(request: Request, layer: LayerSpec, tile: Tile) -> tuple[RenderedTile, str]:
+    cache: TileCache = request.app.state.tile_cache
+    with translate_db_errors():
+        raw = request.app.state.engine.raw_connection()
+        try:
+            with raw.cursor() as cursor:
+                version = layer_version(cursor, layer.id)
+                key = (layer.id, version, tile.z, tile.x, tile.y)
+                rendered = cache.get(key) if version is not None else None
+                if rendered is None:
+                    rendered = render_tile(cursor, layer, tile)
+                    if version is not None:
+                        cache.put(key, rendered)
+        finally:
+            raw.close()
+    etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
+    return rendered, f'"{etag}"'
+
+
+async def _respond(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
+    layer = _layer(layer_id)
+    tile = Tile(z, x, y)
+    rendered, etag = await run_in_threadpool(_tile, request, layer, tile)
+    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    if rendered.clustered:
+        headers["X-Tile-Clustered"] = "true"
+    if rendered.capped:
+        headers["X-Tile-Capped"] = "true"
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    if not rendered.data:
+        return Response(status_code=204, headers=headers)
+    return Response(rendered.data, media_type=MVT, headers=headers)
+
+
+@router.get("/tiles/{layer_id}/{z}/{x}/{y}.mvt", summary="Ô vector (XYZ) / vector tile (XYZ)")
+async def xyz_tile(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
+    """One vector tile in the XYZ scheme; 204 when empty."""
+    return await _respond(request, layer_id, z, x, y)
+
+
+@router.get("/ogc/collections/{layer_id}/tiles/WebMercatorQuad/{z}/{row}/{col}",
+            summary="Ô vector OGC API - Tiles / OGC API - Tiles vector tile")
+async def ogc_tile(request: Request, layer_id: str, z: int, row: int, col: int) -> Response:
+    """One vector tile addressed as tileMatrix/tileRow/tileCol; 204 when empty."""
+    return await _respond(request, layer_id, z, col, row)
+
+
+@router.get("/tiles/{layer_id}.json", summary="TileJSON")
+def tilejson(request: Request, layer_id: str) -> dict[str, Any]:
+    """TileJSON 3.0 of a layer, for MapLibre, QGIS and other vector-tile clients."""
+    layer = _layer(layer_id)
+    base = request.app.state.settings.base_url
+    return {
+        "tilejson": "3.0.0",
+        "name": layer.title["vi"],
+        "description": layer.description["vi"],
+        "attribution": "Lai Châu IOC",
+        "tiles": [f"{base}/tiles/{layer.id}/{{z}}/{{x}}/{{y}}.mvt"],
+        "minzoom": layer.tiles.minzoom,
+        "maxzoom": min(layer.tiles.maxzoom, MAX_ZOOM),
+        "bounds": PROVINCE_BBOX,
+        "center": [103.2, 22.3, 9],
+        "vector_layers": [{
+            "id": layer.id,
+            "fields": {name: layer.field(name).title.get("vi", name)
+                       for name in layer.tiles.properties},
+            "minzoom": layer.tiles.minzoom,
+            "maxzoom": min(layer.tiles.maxzoom, MAX_ZOOM),
+        }],
+    }
+
+
+@router.get("/ogc/collections/{layer_id}/tiles", summary="Tập ô của lớp / tilesets")
+def tilesets(request: Request, layer_id: str) -> dict[str, Any]:
+    """The layer's tilesets (one: vector tiles in WebMercatorQuad)."""
+    return {"tilesets": [_tileset(request, _layer(layer_id))]}
+
+
+@router.get("/ogc/collections/{layer_id}/tiles/WebMercatorQuad", summary="Tập ô / tileset")
+def tileset(request: Request, layer_id: str) -> dict[str, Any]:
+    """Metadata of the layer's WebMercatorQuad vector tileset."""
+    return _tileset(request, _layer(layer_id))
+
+
+def _tileset(request: Request, layer: LayerSpec) -> dict[str, Any]:
+    base = f"{request.app.state.settings.base_url}/ogc"
+    return {
+        "title": layer.title["vi"],
+        "dataType": "vector",
+        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
+        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
+        "links": [
+            {"rel": "self", "type": "application/json",
+             "href": f"{base}/collections/{layer.id}/tiles/{TMS}"},
+            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
+             "type": "application/json", "href": f"{base}/TileMatrixSets/{TMS}"},
+            {"rel": "item", "type": MVT, "templated": True,
+             "href": f"{base}/collections/{layer.id}/tiles/{TMS}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
+        ],
+        "layers": [{"id": layer.id, "geometryType": layer.geometry.lower().replace("multi", ""),
+                    "minZoom": layer.tiles.minzoom, "maxZoom": min(layer.tiles.maxzoom, MAX_ZOOM),
+                    "propertiesSchema": {"type": "object", "properties": {
+                        name: {"title": layer.field(name).title.get("vi", name)}
+                        for name in layer.tiles.properties}}}],
+    }
