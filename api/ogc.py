@@ -16,6 +16,7 @@ import yaml
 from sqlalchemy.engine import Engine
 from starlette.types import ASGIApp
 
+from gis_core.db import raw_cursor
 from gis_core.settings import Settings
 from layers.features import layer_extent
 from layers.ogc import resource_for
@@ -47,15 +48,10 @@ ATTRIBUTION = (
 def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> dict[str, Any]:
     """The whole pygeoapi configuration, generated from the registry and the data's extents."""
     resources: dict[str, Any] = {}
-    raw = engine.raw_connection()
-    try:
-        with raw.cursor() as cursor:
-            for layer in LAYERS:
-                bbox, interval = layer_extent(cursor, layer)
-                resources[layer.id] = resource_for(layer, database_url, bbox=bbox,
-                                                   interval=interval)
-    finally:
-        raw.close()
+    with raw_cursor(engine) as cursor:
+        for layer in LAYERS:
+            bbox, interval = layer_extent(cursor, layer)
+            resources[layer.id] = resource_for(layer, database_url, bbox=bbox, interval=interval)
     return {
         "server": {
             "bind": {"host": settings.host, "port": settings.port},

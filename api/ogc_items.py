@@ -23,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import ioc_error_response
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
-from gis_core.db import translate_db_errors
+from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, IocError, MethodNotAllowedError, NotFoundError
 from layers.cql import parse_filter
 from layers.features import (
@@ -217,13 +217,8 @@ class ItemsFastPath:
             return ioc_error_response(request, err)
 
     def _with_cursor(self, work: Any) -> Any:
-        with translate_db_errors():
-            raw = self.engine.raw_connection()
-            try:
-                with raw.cursor() as cursor:
-                    return work(cursor)
-            finally:
-                raw.close()
+        with raw_cursor(self.engine) as cursor:
+            return work(cursor)
 
     async def _items(self, request: Request, layer: LayerSpec) -> Response:
         params = request.query_params

@@ -14,7 +14,7 @@ from pygeoapi.provider.base import (
 )
 
 from gis_core.crs import parse_crs
-from gis_core.db import engine_for
+from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError, IocError
 from layers.features import CRS84, ItemsQuery, fetch_item, fetch_items, parse_datetime
 from layers.registry import get_layer
@@ -55,12 +55,8 @@ class PostGISProvider(BaseProvider):
 
     def _run(self, work: Any) -> Any:
         try:
-            raw = self.engine.raw_connection()
-            try:
-                with raw.cursor() as cursor:
-                    return work(cursor)
-            finally:
-                raw.close()
+            with raw_cursor(self.engine) as cursor:
+                return work(cursor)
         except InvalidParameterError as err:
             raise ProviderInvalidQueryError(user_msg=err.message) from err
         except IocError as err:

@@ -90,6 +90,21 @@ def translate_db_errors() -> Iterator[None]:
         raise
 
 
+@contextmanager
+def raw_cursor(engine: Engine) -> Iterator[Any]:
+    """A psycopg2 cursor on a pooled connection, for hot paths that pass SQL results through.
+
+    Driver errors are translated; the connection returns to the pool afterwards.
+    """
+    with translate_db_errors():
+        raw = engine.raw_connection()
+        try:
+            with raw.cursor() as cursor:
+                yield cursor
+        finally:
+            raw.close()
+
+
 def fetch(conn: Connection, sql: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
     """Run one query and return its rows, with driver errors translated."""
     statement = text(sql) if isinstance(sql, str) else sql

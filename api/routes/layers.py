@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from psycopg2 import sql
 
-from gis_core.db import translate_db_errors
+from gis_core.db import raw_cursor
 from gis_core.errors import NotFoundError
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS, get_layer
@@ -43,14 +43,9 @@ def _counts(request: Request) -> dict[str, int]:
                                                       sql.Identifier(layer.id))
         for layer in LAYERS
     )
-    with translate_db_errors():
-        raw = request.app.state.engine.raw_connection()
-        try:
-            with raw.cursor() as cursor:
-                cursor.execute(statement)
-                return dict(cursor.fetchall())
-        finally:
-            raw.close()
+    with raw_cursor(request.app.state.engine) as cursor:
+        cursor.execute(statement)
+        return dict(cursor.fetchall())
 
 
 @router.get("/layers", summary="Danh sách lớp dữ liệu / List of layers")

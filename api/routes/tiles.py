@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from gis_core.db import translate_db_errors
+from gis_core.db import raw_cursor
 from gis_core.errors import NotFoundError
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import get_layer
@@ -30,19 +30,14 @@ def _layer(layer_id: str) -> LayerSpec:
 
 def _tile(request: Request, layer: LayerSpec, tile: Tile) -> tuple[RenderedTile, str]:
     cache: TileCache = request.app.state.tile_cache
-    with translate_db_errors():
-        raw = request.app.state.engine.raw_connection()
-        try:
-            with raw.cursor() as cursor:
-                version = layer_version(cursor, layer.id)
-                key = (layer.id, version, tile.z, tile.x, tile.y)
-                rendered = cache.get(key) if version is not None else None
-                if rendered is None:
-                    rendered = render_tile(cursor, layer, tile)
-                    if version is not None:
-                        cache.put(key, rendered)
-        finally:
-            raw.close()
+    with raw_cursor(request.app.state.engine) as cursor:
+        version = layer_version(cursor, layer.id)
+        key = (layer.id, version, tile.z, tile.x, tile.y)
+        rendered = cache.get(key) if version is not None else None
+        if rendered is None:
+            rendered = render_tile(cursor, layer, tile)
+            if version is not None:
+                cache.put(key, rendered)
     etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
     return rendered, f'"{etag}"'
 
