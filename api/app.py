@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         summary="Nền tảng vận hành không gian của Trung tâm Điều hành thông minh tỉnh Lai Châu",
         version="0.1.0",
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,
+        redoc_url=None,
         openapi_url="/openapi.json",
     )
     app.state.settings = settings

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -38,6 +39,28 @@ FEATURES_CONFORMANCE = [
 ]
 
 LOCALES = Path(__file__).resolve().parent / "web" / "locale"
+# pygeoapi's pages load these from public CDNs; an operations centre may have no internet.
+_V = "/static/vendor"
+BLANK_TILE = "/static/blank.png"
+VENDORED = {
+    "https://unpkg.com/bootstrap@5.1.3/dist/css/bootstrap.min.css": f"{_V}/bootstrap/bootstrap.min.css",
+    "https://unpkg.com/leaflet@1.3.1/dist/leaflet.css": f"{_V}/leaflet/leaflet.css",
+    "https://unpkg.com/leaflet@1.3.1/dist/leaflet.js": f"{_V}/leaflet/leaflet.js",
+    "https://cdnjs.cloudflare.com/ajax/libs/leaflet/1.3.1/leaflet.js": f"{_V}/leaflet/leaflet.js",
+    "https://unpkg.com/leaflet.markercluster/dist/MarkerCluster.css":
+        f"{_V}/leaflet.markercluster/MarkerCluster.css",
+    "https://unpkg.com/leaflet.markercluster/dist/MarkerCluster.Default.css":
+        f"{_V}/leaflet.markercluster/MarkerCluster.Default.css",
+    "https://unpkg.com/leaflet.markercluster/dist/leaflet.markercluster-src.js":
+        f"{_V}/leaflet.markercluster/leaflet.markercluster.js",
+    "https://unpkg.com/swagger-ui-dist/swagger-ui.css": f"{_V}/swagger-ui/swagger-ui.css",
+    "https://unpkg.com/swagger-ui-dist/swagger-ui-bundle.js": f"{_V}/swagger-ui/swagger-ui-bundle.js",
+    "https://unpkg.com/swagger-ui-dist/swagger-ui-standalone-preset.js":
+        f"{_V}/swagger-ui/swagger-ui-standalone-preset.js",
+    "https://unpkg.com/swagger-ui-dist/favicon-32x32.png": BLANK_TILE,
+    "https://unpkg.com/swagger-ui-dist/favicon-16x16.png": BLANK_TILE,
+}
+_OLD_IE = re.compile(r"<!--\[if lt IE 9\]>.*?<!\[endif\]-->", re.DOTALL)
 ATTRIBUTION = (
     "Ranh giới hành chính / Administrative boundaries: vietnamese-provinces-database © 2021 "
     "Thang Le Quoc (MIT), dẫn xuất từ Bản đồ tham khảo đơn vị hành chính Việt Nam "
@@ -62,7 +85,8 @@ def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> di
             "limits": {"default_items": settings.default_limit,
                        "max_items": settings.max_limit, "on_exceed": "throttle"},
             "pretty_print": False,
-            "map": {"url": settings.basemap_url or "", "attribution": ATTRIBUTION},
+            # Without a configured base map, pygeoapi's page maps get a blank local tile.
+            "map": {"url": settings.basemap_url or BLANK_TILE, "attribution": ATTRIBUTION},
         },
         "logging": {"level": "ERROR"},
         "metadata": {
@@ -105,12 +129,34 @@ def compile_locales(target: Path) -> Path:
     return target
 
 
+def localise_templates(target: Path) -> Path:
+    """Copy pygeoapi's templates to ``target`` with their CDN assets pointed at our own copies."""
+    import pygeoapi
+
+    source = Path(pygeoapi.__file__).parent / "templates"
+    for template in source.rglob("*.html"):
+        text = template.read_text(encoding="utf-8")
+        for remote, local in VENDORED.items():
+            text = text.replace(remote, local)
+        text = _OLD_IE.sub("", text)
+        out = target / template.relative_to(source)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(text, encoding="utf-8")
+    return target
+
+
 def build_pygeoapi_app(config: dict[str, Any], runtime_dir: Path) -> ASGIApp:
     """Write the config and its OpenAPI document, then load pygeoapi's Starlette app on them."""
     from pygeoapi.openapi import get_oas
 
     runtime_dir.mkdir(parents=True, exist_ok=True)
     config["server"]["locale_dir"] = str(compile_locales(runtime_dir / "locale"))
+    import pygeoapi
+
+    config["server"]["templates"] = {
+        "path": str(localise_templates(runtime_dir / "templates")),
+        "static": str(Path(pygeoapi.__file__).parent / "static"),
+    }
     config_path = runtime_dir / "pygeoapi-config.yml"
     openapi_path = runtime_dir / "pygeoapi-openapi.yml"
     config_path.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),

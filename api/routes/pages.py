@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import APIRouter, Request
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -64,6 +65,17 @@ def landing(request: Request) -> HTMLResponse:
         "t": TEXT[lang], "lang": lang, "other": "en" if lang == "vi" else "vi", "groups": groups,
         "base_url": request.app.state.settings.base_url,
     })
+
+
+@router.get("/docs", response_class=HTMLResponse)
+def docs() -> HTMLResponse:
+    """Swagger UI of the platform's API, from the platform's own copy of its assets."""
+    return get_swagger_ui_html(
+        openapi_url="/openapi.json", title="Lai Châu IOC — API",
+        swagger_js_url="/static/vendor/swagger-ui/swagger-ui-bundle.js",
+        swagger_css_url="/static/vendor/swagger-ui/swagger-ui.css",
+        swagger_favicon_url="/static/blank.png",
+    )
 
 
 @router.get("/map", response_class=HTMLResponse)

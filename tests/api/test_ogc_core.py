@@ -196,3 +196,21 @@ def test_ogc_html_pages_speak_vietnamese_first(client):
     assert '<html lang="vi" dir="ltr"' in page.text and "Lớp dữ liệu" in page.text
     english = client.get("/ogc/collections?f=html&lang=en")
     assert 'dir="ltr"' in english.text and "Collections" in english.text
+
+
+@pytest.mark.parametrize("url", [
+    "/", "/map", "/docs", "/ogc?f=html", "/ogc/collections?f=html",
+    "/ogc/collections/schools?f=html", "/ogc/collections/schools/items?f=html&limit=5",
+    "/ogc/collections/schools/items/1?f=html", "/ogc/openapi?f=html",
+])
+def test_pages_load_no_asset_from_the_internet(client, settings, url):
+    import re
+
+    page = client.get(url)
+    assert page.status_code == 200
+    links = re.findall(r'(?:src|href)="([^"]+)"', page.text)
+    assets = [u for u in links if re.search(r"\.(js|css|png)(\?|$)", u)]
+    assert assets
+    for asset in assets:
+        assert asset.startswith(("/", settings.base_url)), asset
+        assert client.get(asset.removeprefix(settings.base_url)).status_code == 200, asset
