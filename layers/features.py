@@ -6,7 +6,7 @@ page of a thousand features costs no per-feature Python object.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -52,7 +52,6 @@ class ItemsPage:
     features: str
     returned: int
     matched: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def queryable_fields(layer: LayerSpec, visible: tuple[FieldSpec, ...] | None = None) -> dict[str, str]:
