@@ -28,40 +28,47 @@ def _layer(layer_id: str) -> LayerSpec:
     return layer
 
 
-def _tile(request: Request, layer: LayerSpec, tile: Tile) -> tuple[RenderedTile, str]:
+def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[RenderedTile], str]:
+    """Each layer's tile, from the cache when the layer's data has not changed since."""
     cache: TileCache = request.app.state.tile_cache
+    keys, tiles = [], []
     with raw_cursor(request.app.state.engine) as cursor:
-        version = layer_version(cursor, layer.id)
-        key = (layer.id, version, tile.z, tile.x, tile.y)
-        rendered = cache.get(key) if version is not None else None
-        if rendered is None:
-            rendered = render_tile(cursor, layer, tile)
-            if version is not None:
-                cache.put(key, rendered)
-    etag = hashlib.blake2b(repr(key).encode(), digest_size=12).hexdigest()
-    return rendered, f'"{etag}"'
+        for layer in layers:
+            version = layer_version(cursor, layer.id)
+            key = (layer.id, version, tile.z, tile.x, tile.y)
+            rendered = cache.get(key) if version is not None else None
+            if rendered is None:
+                rendered = render_tile(cursor, layer, tile)
+                if version is not None:
+                    cache.put(key, rendered)
+            keys.append(key)
+            tiles.append(rendered)
+    etag = hashlib.blake2b(repr(keys).encode(), digest_size=12).hexdigest()
+    return tiles, f'"{etag}"'
 
 
-async def _respond(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
-    layer = _layer(layer_id)
+async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> Response:
+    layers = [_layer(layer_id) for layer_id in dict.fromkeys(layer_ids.split(","))]
     tile = Tile(z, x, y)
-    rendered, etag = await run_in_threadpool(_tile, request, layer, tile)
+    rendered, etag = await run_in_threadpool(_tiles, request, layers, tile)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
-    if rendered.clustered:
+    if any(t.clustered for t in rendered):
         headers["X-Tile-Clustered"] = "true"
-    if rendered.capped:
+    if any(t.capped for t in rendered):
         headers["X-Tile-Capped"] = "true"
     if request.headers.get("if-none-match") == etag:
         return Response(status_code=304, headers=headers)
-    if not rendered.data:
+    # Encoded MVT layers concatenate into one valid tile (a tile is a repeated layer field).
+    data = b"".join(t.data for t in rendered)
+    if not data:
         return Response(status_code=204, headers=headers)
-    return Response(rendered.data, media_type=MVT, headers=headers)
+    return Response(data, media_type=MVT, headers=headers)
 
 
-@router.get("/tiles/{layer_id}/{z}/{x}/{y}.mvt", summary="Ô vector (XYZ) / vector tile (XYZ)")
-async def xyz_tile(request: Request, layer_id: str, z: int, x: int, y: int) -> Response:
-    """One vector tile in the XYZ scheme; 204 when empty."""
-    return await _respond(request, layer_id, z, x, y)
+@router.get("/tiles/{layer_ids}/{z}/{x}/{y}.mvt", summary="Ô vector (XYZ) / vector tile (XYZ)")
+async def xyz_tile(request: Request, layer_ids: str, z: int, x: int, y: int) -> Response:
+    """One vector tile in the XYZ scheme; several layers comma-separated give one combined tile."""
+    return await _respond(request, layer_ids, z, x, y)
 
 
 @router.get("/ogc/collections/{layer_id}/tiles/WebMercatorQuad/{z}/{row}/{col}",

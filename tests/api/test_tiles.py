@@ -133,3 +133,15 @@ def test_tilejson_and_tileset_metadata(client):
     templates = [link["href"] for link in meta["links"] if link["rel"] == "item"]
     assert templates[0].endswith("/WebMercatorQuad/{tileMatrix}/{tileRow}/{tileCol}")
     assert client.get("/ogc/collections/housing/tiles").json()["tilesets"]
+
+
+def test_a_combined_tile_holds_each_layer(client, house):
+    _, lon, lat = house
+    x, y = tile_of(lon, lat, 12)
+    combined = client.get(f"/tiles/communes,roads,housing/12/{x}/{y}.mvt")
+    assert combined.status_code == 200
+    decoded = mapbox_vector_tile.decode(combined.content)
+    assert {"communes", "housing"} <= set(decoded)
+    alone = mapbox_vector_tile.decode(client.get(f"/tiles/housing/12/{x}/{y}.mvt").content)
+    assert len(decoded["housing"]["features"]) == len(alone["housing"]["features"])
+    assert client.get(f"/tiles/communes,nowhere/12/{x}/{y}.mvt").status_code == 404
