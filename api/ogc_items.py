@@ -35,7 +35,7 @@ from layers.features import (
     parse_datetime,
     queryable_fields,
 )
-from layers.registry import get_layer
+from layers.registry import require_layer
 from layers.spec import LayerSpec
 
 GEOJSON = "application/geo+json"
@@ -186,35 +186,25 @@ class ItemsFastPath:
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
-        if get_layer(match.group(1)) is None:
-            response = self._not_found(request, match.group(1))
-        elif scope["method"] not in ("GET", "HEAD"):
-            # Writing through the OGC API (Part 4) is not offered on these collections.
-            response = ioc_error_response(request, MethodNotAllowedError(
-                "Lớp dữ liệu này chỉ cho phép đọc (GET).",
-                message_en="This collection is read-only (GET)."))
-            response.headers["Allow"] = "GET, HEAD"
-        elif _wants_json(request):
-            response = await self._handle(request, match.group(1), match.group(2))
-        else:
-            await self.app(scope, receive, send)
-            return
-        await response(scope, receive, send)
-
-    def _not_found(self, request: Request, collection: str) -> Response:
-        return ioc_error_response(request, NotFoundError(
-            f"Không có lớp dữ liệu (collection) '{collection}'.",
-            message_en=f"There is no collection '{collection}'."))
-
-    async def _handle(self, request: Request, collection: str, item: str | None) -> Response:
-        layer = get_layer(collection)
-        assert layer is not None
         try:
+            layer = require_layer(match.group(1))
+            if scope["method"] not in ("GET", "HEAD"):
+                # Writing through the OGC API (Part 4) is not offered on these collections.
+                raise MethodNotAllowedError("Lớp dữ liệu này chỉ cho phép đọc (GET).",
+                                            message_en="This collection is read-only (GET).")
+            if not _wants_json(request):
+                await self.app(scope, receive, send)
+                return
+            item = match.group(2)
             if item is None:
-                return await self._items(request, layer)
-            return await self._item(request, layer, item)
+                response = await self._items(request, layer)
+            else:
+                response = await self._item(request, layer, item)
         except IocError as err:
-            return ioc_error_response(request, err)
+            response = ioc_error_response(request, err)
+            if isinstance(err, MethodNotAllowedError):
+                response.headers["Allow"] = "GET, HEAD"
+        await response(scope, receive, send)
 
     def _with_cursor(self, work: Any) -> Any:
         with raw_cursor(self.engine) as cursor:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from gis_core.errors import NotFoundError
 from layers.catalog import (
     communes,
     construction_permits,
@@ -42,3 +43,12 @@ _BY_ID = {layer.id: layer for layer in LAYERS}
 def get_layer(layer_id: str) -> LayerSpec | None:
     """The layer called ``layer_id``, or None."""
     return _BY_ID.get(layer_id)
+
+
+def require_layer(layer_id: str) -> LayerSpec:
+    """The layer called ``layer_id``; a 404 domain error when there is none."""
+    layer = _BY_ID.get(layer_id)
+    if layer is None:
+        raise NotFoundError(f"Không có lớp dữ liệu (collection) '{layer_id}'.",
+                            message_en=f"There is no layer (collection) '{layer_id}'.")
+    return layer

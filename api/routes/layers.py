@@ -8,9 +8,8 @@ from fastapi import APIRouter, Request
 from psycopg2 import sql
 
 from gis_core.db import raw_cursor
-from gis_core.errors import NotFoundError
 from layers.departments import DEPARTMENTS
-from layers.registry import LAYERS, get_layer
+from layers.registry import LAYERS, require_layer
 from layers.spec import LayerSpec
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
@@ -58,8 +57,5 @@ def list_layers(request: Request) -> list[dict[str, Any]]:
 @router.get("/layers/{layer_id}", summary="Một lớp dữ liệu / One layer")
 def get_layer_description(layer_id: str, request: Request) -> dict[str, Any]:
     """One layer of the registry."""
-    layer = get_layer(layer_id)
-    if layer is None:
-        raise NotFoundError(f"Không có lớp dữ liệu '{layer_id}'.",
-                            message_en=f"There is no layer '{layer_id}'.")
+    layer = require_layer(layer_id)
     return describe(layer, _counts(request).get(layer.id))

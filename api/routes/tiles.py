@@ -9,23 +9,14 @@ from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from gis_core.db import raw_cursor
-from gis_core.errors import NotFoundError
 from layers.ogc import PROVINCE_BBOX
-from layers.registry import get_layer
+from layers.registry import require_layer
 from layers.spec import LayerSpec
 from tiles.mvt import MAX_ZOOM, RenderedTile, Tile, TileCache, layer_version, render_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
 TMS = "WebMercatorQuad"
 router = APIRouter(tags=["tiles"])
-
-
-def _layer(layer_id: str) -> LayerSpec:
-    layer = get_layer(layer_id)
-    if layer is None:
-        raise NotFoundError(f"Không có lớp dữ liệu '{layer_id}'.",
-                            message_en=f"There is no layer '{layer_id}'.")
-    return layer
 
 
 def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[RenderedTile], str]:
@@ -48,7 +39,7 @@ def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[
 
 
 async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> Response:
-    layers = [_layer(layer_id) for layer_id in dict.fromkeys(layer_ids.split(","))]
+    layers = [require_layer(layer_id) for layer_id in dict.fromkeys(layer_ids.split(","))]
     tile = Tile(z, x, y)
     rendered, etag = await run_in_threadpool(_tiles, request, layers, tile)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
@@ -81,7 +72,7 @@ async def ogc_tile(request: Request, layer_id: str, z: int, row: int, col: int) 
 @router.get("/tiles/{layer_id}.json", summary="TileJSON")
 def tilejson(request: Request, layer_id: str) -> dict[str, Any]:
     """TileJSON 3.0 of a layer, for MapLibre, QGIS and other vector-tile clients."""
-    layer = _layer(layer_id)
+    layer = require_layer(layer_id)
     base = request.app.state.settings.base_url
     return {
         "tilejson": "3.0.0",
@@ -106,13 +97,13 @@ def tilejson(request: Request, layer_id: str) -> dict[str, Any]:
 @router.get("/ogc/collections/{layer_id}/tiles", summary="Tập ô của lớp / tilesets")
 def tilesets(request: Request, layer_id: str) -> dict[str, Any]:
     """The layer's tilesets (one: vector tiles in WebMercatorQuad)."""
-    return {"tilesets": [_tileset(request, _layer(layer_id))]}
+    return {"tilesets": [_tileset(request, require_layer(layer_id))]}
 
 
 @router.get("/ogc/collections/{layer_id}/tiles/WebMercatorQuad", summary="Tập ô / tileset")
 def tileset(request: Request, layer_id: str) -> dict[str, Any]:
     """Metadata of the layer's WebMercatorQuad vector tileset."""
-    return _tileset(request, _layer(layer_id))
+    return _tileset(request, require_layer(layer_id))
 
 
 def _tileset(request: Request, layer: LayerSpec) -> dict[str, Any]:
