@@ -7,7 +7,7 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine
 
 from gis_core.db import to_sqlalchemy_url
-from layers.tables import metadata
+from layers.schema import metadata
 from migrations.env_compare import include_object
 
 config = context.config

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, inspect, text
 
 from gis_core.db import to_sqlalchemy_url
 from layers.registry import LAYERS
-from layers.tables import metadata
+from layers.schema import metadata
 from migrations import alembic_config
 
 

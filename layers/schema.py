@@ -1,0 +1,11 @@
+"""Every table the migrations manage: the layer tables and the platform's own tables.
+
+Each area declares its tables on ``layers.tables.metadata`` in its own module; importing them here
+gives the migrations and the schema test the complete picture.
+"""
+
+from __future__ import annotations
+
+from layers.tables import metadata
+
+__all__ = ["metadata"]
