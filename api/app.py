@@ -18,7 +18,8 @@ from api.routes import pages, tiles
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
-from tiles.mvt import TileCache
+from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
+from tiles.mvt import BUFFER, EXTENT
 
 LOG = logging.getLogger("ioc")
 
@@ -55,10 +56,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)
-    app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
+    app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     return app
+
+
+def tile_cache(settings: Settings, database_url: str) -> TileCache:
+    """The vector-tile cache: Redis when ``IOC_TILE_CACHE_REDIS`` is set, else memory."""
+    margin = BUFFER / EXTENT
+    if settings.tile_cache_redis:
+        return RedisTileCache(settings.tile_cache_redis, scope=database_url, margin=margin)
+    return MemoryTileCache(settings.tile_cache_mb * 2**20, margin=margin)
 
 
 def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engine) -> None:

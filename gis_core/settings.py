@@ -44,6 +44,9 @@ class Settings(BaseSettings):
     max_limit: int = 10_000
     default_limit: int = 10
     tile_cache_mb: int = Field(default=64, description="Memory for cached vector tiles; 0 disables.")
+    tile_cache_redis: str | None = Field(
+        default=None, description="Redis URL (e.g. redis://127.0.0.1:6379/0) to share cached tiles "
+        "between workers instead of keeping them in each process's memory.")
     basemap_url: str | None = Field(
         default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
     )

@@ -8,8 +8,6 @@ instead of silently dropping points.
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +15,7 @@ from psycopg2 import sql
 
 from gis_core.errors import InvalidParameterError, NotFoundError
 from layers.spec import LayerSpec
+from tiles.cache import RenderedTile
 
 MAX_ZOOM = 22
 EXTENT = 4096
@@ -97,15 +96,6 @@ def _count_sql(layer: LayerSpec) -> sql.Composed:
 _STATEMENTS: dict[tuple[str, str], sql.Composed] = {}
 
 
-@dataclass
-class RenderedTile:
-    """An encoded tile and whether its features were capped."""
-
-    data: bytes
-    capped: bool = False
-    clustered: bool = False
-
-
 def _statement(kind: str, layer: LayerSpec) -> sql.Composed:
     statement = _STATEMENTS.get((kind, layer.id))
     if statement is None:
@@ -131,39 +121,7 @@ def render_tile(cursor: Any, layer: LayerSpec, tile: Tile, *, cap: int = 20_000)
 
 
 def layer_version(cursor: Any, layer_id: str) -> int | None:
-    """The layer's data version (moves with every change), or None when not tracked."""
+    """The layer's data version (moves with every change, in commit order), or None."""
     cursor.execute("SELECT version FROM feature_counts WHERE layer = %s", (layer_id,))
     row = cursor.fetchone()
     return row[0] if row else None
-
-
-class TileCache:
-    """Encoded tiles in memory, least recently used first out, bounded in bytes.
-
-    Keys carry the layer's data version, so a changed layer never serves an old tile.
-    """
-
-    def __init__(self, max_bytes: int = 64 * 2**20):
-        self.max_bytes = max_bytes
-        self._tiles: OrderedDict[tuple[Any, ...], RenderedTile] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    def get(self, key: tuple[Any, ...]) -> RenderedTile | None:
-        """The cached tile, or None."""
-        with self._lock:
-            tile = self._tiles.get(key)
-            if tile is not None:
-                self._tiles.move_to_end(key)
-            return tile
-
-    def put(self, key: tuple[Any, ...], tile: RenderedTile) -> None:
-        """Keep ``tile``, evicting the least recently used ones beyond the byte budget."""
-        with self._lock:
-            if key in self._tiles:
-                return
-            self._tiles[key] = tile
-            self._bytes += len(tile.data)
-            while self._bytes > self.max_bytes and self._tiles:
-                _, old = self._tiles.popitem(last=False)
-                self._bytes -= len(old.data)

@@ -12,7 +12,8 @@ from gis_core.db import raw_cursor
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import require_layer
 from layers.spec import LayerSpec
-from tiles.mvt import MAX_ZOOM, RenderedTile, Tile, TileCache, layer_version, render_tile
+from tiles.cache import RenderedTile, TileCache
+from tiles.mvt import MAX_ZOOM, Tile, layer_version, render_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
 TMS = "WebMercatorQuad"
@@ -20,21 +21,22 @@ router = APIRouter(tags=["tiles"])
 
 
 def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[RenderedTile], str]:
-    """Each layer's tile, from the cache when the layer's data has not changed since."""
+    """Each layer's tile, from the cache unless a change touched it since it was drawn."""
     cache: TileCache = request.app.state.tile_cache
-    keys, tiles = [], []
+    tiles = []
     with raw_cursor(request.app.state.engine) as cursor:
         for layer in layers:
             version = layer_version(cursor, layer.id)
-            key = (layer.id, version, tile.z, tile.x, tile.y)
+            cache.sync(cursor, layer.id, version)
+            key = (layer.id, tile.z, tile.x, tile.y)
             rendered = cache.get(key) if version is not None else None
             if rendered is None:
                 rendered = render_tile(cursor, layer, tile)
                 if version is not None:
-                    cache.put(key, rendered)
-            keys.append(key)
+                    cache.put(key, rendered, version)
             tiles.append(rendered)
-    etag = hashlib.blake2b(repr(keys).encode(), digest_size=12).hexdigest()
+    etag = tiles[0].etag if len(tiles) == 1 else hashlib.blake2b(
+        "".join(t.etag for t in tiles).encode(), digest_size=10).hexdigest()
     return tiles, f'"{etag}"'
 
 
@@ -47,7 +49,7 @@ async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> 
         headers["X-Tile-Clustered"] = "true"
     if any(t.capped for t in rendered):
         headers["X-Tile-Capped"] = "true"
-    if request.headers.get("if-none-match") == etag:
+    if etag in request.headers.get("if-none-match", "").replace("W/", "").split(", "):
         return Response(status_code=304, headers=headers)
     # Encoded MVT layers concatenate into one valid tile (a tile is a repeated layer field).
     data = b"".join(t.data for t in rendered)
