@@ -7,6 +7,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 from gis_core.db import translate_db_errors
 from gis_core.errors import IocError
@@ -82,8 +83,38 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
         _say("Nạp dữ liệu mẫu Lai Châu …")
         counts = load_samples(url)
         _say(f"Đã nạp {sum(counts.values()):,} đối tượng vào {len(counts)} lớp.")
+    ensure_terrain(settings)
     _say(f"Sẵn sàng sau {time.monotonic() - started:.1f} s.")
     serve(settings, url)
+
+
+def ensure_terrain(settings: Settings) -> None:
+    """Write the SYNTHETIC terrain model when the platform has none yet."""
+    from layers.samples import SAMPLES_DIR
+    from tiles.raster import TERRAIN, raster_dir
+    from tiles.raster import ensure_terrain as ensure
+
+    if not (raster_dir(settings.var_dir) / f"{TERRAIN}.tif").is_file():
+        _say("Tạo mô hình địa hình TỔNG HỢP (synthetic) của tỉnh …")
+    ensure(settings.var_dir, SAMPLES_DIR / "province.geojson")
+
+
+def _cmd_raster(args: argparse.Namespace, settings: Settings) -> None:
+    from tiles.raster import add_raster, list_rasters, validate_cog
+
+    if args.action == "add":
+        if not args.file:
+            raise IocError("Thiếu tệp COG: ioc raster add TỆP.",
+                           message_en="Missing COG: ioc raster add FILE.")
+        path = add_raster(settings.var_dir, args.file, args.name)
+        info = validate_cog(path)
+        _say(f"Đã thêm lớp raster '{path.stem}': {info['width']}×{info['height']}, {info['crs']}.")
+    elif args.action == "terrain":
+        ensure_terrain(settings)
+        _say("Có mô hình địa hình 'terrain'.")
+    else:
+        for name in list_rasters(settings.var_dir):
+            _say(name)
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings) -> None:
@@ -161,6 +192,10 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--scale", type=float, default=1.0, help="hệ số quy mô (mặc định 1)")
     layers = add("layers", _cmd_layers, "Các lớp dữ liệu / layers")
     layers.add_argument("action", choices=("list",))
+    raster = add("raster", _cmd_raster, "Lớp raster (COG) / raster layers: add FILE, terrain, list")
+    raster.add_argument("action", choices=("add", "terrain", "list"))
+    raster.add_argument("file", nargs="?", type=Path, help="tệp Cloud-Optimised GeoTIFF")
+    raster.add_argument("--name", help="tên lớp (mặc định: tên tệp)")
     parser.set_defaults(_commands=commands)
     return parser
 
