@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from api.situation import situation_html
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES
@@ -80,11 +81,5 @@ def docs() -> HTMLResponse:
 
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request) -> HTMLResponse:
-    """The map of the province's layers, drawn from the OGC API."""
-    lang = _lang(request)
-    return templates.TemplateResponse(request, "map.html", {
-        "t": TEXT[lang], "lang": lang, "other": "en" if lang == "vi" else "vi",
-        "layers": [layer for layer in LAYERS if layer.geometry != "Point"
-                   or layer.id in ("schools", "health_facilities", "iot_stations", "stations")],
-        "basemap_url": request.app.state.settings.basemap_url,
-    })
+    """The leaders' situation view: layers, warnings, indicators and scenarios on one map."""
+    return HTMLResponse(situation_html(_lang(request), request.app.state.settings.basemap_url))
