@@ -330,7 +330,18 @@ def zonal_terrain(path: Path, zones: list[tuple[str, str, dict[str, Any]]]) -> l
     return out
 
 
+_COMMUNE_TERRAIN: dict[tuple[Path, float, int | None], list[ZoneTerrain]] = {}
+
+
 def commune_terrain(cursor: Any, path: Path) -> list[ZoneTerrain]:
-    """Terrain figures of every commune (for scenarios and the map)."""
-    cursor.execute("SELECT code, name, ST_AsGeoJSON(geom)::json FROM communes ORDER BY code")
-    return zonal_terrain(path, [(code, name, geom) for code, name, geom in cursor.fetchall()])
+    """Terrain figures of every commune (for scenarios and the map); computed again only when
+    the raster file or the communes change."""
+    cursor.execute("SELECT version FROM feature_counts WHERE layer = 'communes'")
+    row = cursor.fetchone()
+    key = (path, path.stat().st_mtime, row[0] if row else None)
+    if key not in _COMMUNE_TERRAIN or key[2] is None:
+        cursor.execute("SELECT code, name, ST_AsGeoJSON(geom)::json FROM communes ORDER BY code")
+        zones = [(code, name, geom) for code, name, geom in cursor.fetchall()]
+        _COMMUNE_TERRAIN.clear()
+        _COMMUNE_TERRAIN[key] = zonal_terrain(path, zones)
+    return _COMMUNE_TERRAIN[key]

@@ -36,12 +36,49 @@
     return [];
   }
 
+  // Leaflet.VectorGrid 1.3's canvas tiles stop every click they receive, and with Leaflet 1.9
+  // the event then reaches no layer. Hit-test here instead: a feature under the pointer gets
+  // the event; otherwise a click goes on to whatever lies beneath (another layer's canvas, or
+  // the map), and other mouse events go to the map, as Leaflet's own canvas renderer does.
+  L.Canvas.Tile.include({
+    _onClick(e) {
+      if (!this._map) return;
+      const point = this._map.mouseEventToLayerPoint(e).subtract(this.getOffset());
+      let hit = null;
+      for (const id in this._layers) {
+        const layer = this._layers[id];
+        if (layer.options.interactive && layer._containsPoint(point)) hit = layer;
+      }
+      if (e.type !== 'click') {
+        this._fireEvent(hit ? [hit] : false, e);  // mousedown and the like: the map (drawing, dragging)
+        return;
+      }
+      if (hit) {
+        if (!this._map._draggableMoved(hit)) {
+          hit.fire('click', {originalEvent: e, latlng: this._map.mouseEventToLatLng(e)}, true);
+        }
+        return;
+      }
+      if (!e.iocPassed) {
+        const canvas = this._container;
+        canvas.style.pointerEvents = 'none';
+        const below = document.elementFromPoint(e.clientX, e.clientY);
+        canvas.style.pointerEvents = 'auto';
+        if (below && below !== canvas) {
+          const copy = new MouseEvent('click', e);
+          copy.iocPassed = below.tagName === 'CANVAS' ? false : true;
+          below.dispatchEvent(copy);
+        }
+      }
+    },
+  });
+
   IOC.situation = function (map, cfg) {
     const t = cfg.t, lang = cfg.lang;
     const state = IOC.state = {choropleth: 'loading', warnings: 'loading', quality: 'loading',
                                scenarios: 'loading', tilesLoaded: 0, selection: null, result: null};
     IOC.map = map;
-    for (const [pane, z] of [['choropleth', 350], ['boundaries', 420], ['results', 450]]) {
+    for (const [pane, z] of [['choropleth', 350], ['boundaries', 390], ['results', 450]]) {
       map.createPane(pane).style.zIndex = z;
     }
 
@@ -174,26 +211,31 @@
 
     async function showCommune(props) {
       const code = props.code;
-      const parts = [`<h3>${esc(props.name)} <small>(${esc(code)})</small></h3>`];
-      const value = indicatorValues[code];
-      if (value) {
-        parts.push(`<p class="figure status-${esc(value.status)}">${esc(select.selectedOptions[0]?.text || '')}: ` +
-          `<b>${fmt(value.value)} ${esc(value.unit || '')}</b> — ${t.target}: ${fmt(value.target)} ` +
-          `(${esc(t[value.status] || value.status)})</p>`);
-      }
+      const render = relief => {
+        const parts = [`<h3>${esc(props.name)} <small>(${esc(code)})</small></h3>`];
+        const value = indicatorValues[code];
+        if (value) {
+          parts.push(`<p class="figure status-${esc(value.status)}">${esc(select.selectedOptions[0]?.text || '')}: ` +
+            `<b>${fmt(value.value)} ${esc(value.unit || '')}</b> — ${t.target}: ${fmt(value.target)} ` +
+            `(${esc(t[value.status] || value.status)})</p>`);
+        }
+        if (relief) {
+          parts.push(`<p>${t.elevation}: <b>${fmt(relief.mean_elevation_m)} m</b> · ` +
+            `${t.steep}: <b>${fmt(relief.steep_share * 100)}%</b></p>`);
+        }
+        const missed = warnings.indicators_not_met.filter(w => w.commune_code === code);
+        if (missed.length) {
+          parts.push(`<p>${t.not_met_list}:</p><ul>` + missed.map(w =>
+            `<li>${esc(label(w.name, lang) || w.indicator)}: ${fmt(w.value)} / ${fmt(w.target)}</li>`).join('') + '</ul>');
+        }
+        details.innerHTML = parts.join('');
+        details.classList.remove('muted');
+        details.dataset.code = code;
+      };
+      render(terrain && terrain[code]);
       const relief = await terrainOf(code);
-      if (relief) {
-        parts.push(`<p>${t.elevation}: <b>${fmt(relief.mean_elevation_m)} m</b> · ` +
-          `${t.steep}: <b>${fmt(relief.steep_share * 100)}%</b></p>`);
-      }
-      const missed = warnings.indicators_not_met.filter(w => w.commune_code === code);
-      if (missed.length) {
-        parts.push(`<p>${t.not_met_list}:</p><ul>` + missed.map(w =>
-          `<li>${esc(label(w.name, lang) || w.indicator)}: ${fmt(w.value)} / ${fmt(w.target)}</li>`).join('') + '</ul>');
-      }
-      details.innerHTML = parts.join('');
-      details.classList.remove('muted');
-      details.dataset.code = code;
+      if (details.dataset.code === code) render(relief);
+      details.dataset.terrain = relief ? code : '';
     }
 
     // ---- warnings, stale datasets, incidents ---------------------------------------------
@@ -401,7 +443,7 @@
     baseNames.forEach(name => { baseControl[name] = bases[name]; });
     L.control.layers(baseControl, overlays, {collapsed: false, position: 'topleft'}).addTo(map);
     state.ready = true;
-    Promise.allSettled([loadIndicators(), loadWarnings(), loadQuality(), loadScenarios()])
+    Promise.allSettled([loadIndicators(), loadWarnings(), loadQuality(), loadScenarios(), terrainOf('')])
       .then(() => { state.panels = true; });
   };
 })();
