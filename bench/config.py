@@ -14,7 +14,8 @@ DOCS = ROOT / "docs" / "benchmarks.md"
 
 ADMIN_URL = os.environ.get("IOC_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 DATABASE = "ioc_bench"
-SYSTEMS = ("ours", "pygeoapi", "tipg")
+# ``ours_uncached`` is ours with its tile cache off (tiles only): tiles drawn on every request.
+SYSTEMS = ("ours", "ours_uncached", "pygeoapi", "tipg")
 HOST = "127.0.0.1"
 
 

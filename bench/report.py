@@ -99,12 +99,13 @@ def _floor(floor: Floor | None) -> str:
 def table(run: Run) -> str:
     """The results as one markdown table."""
     header = ["endpoint", "features", *(f"{s} req/s" for s in SYSTEMS), "ours/pygeoapi", "ours/tipg",
-              *(f"{s} p50 / p99 ms" for s in SYSTEMS), "SQL floor ms (1-conn req/s)"]
+              "ours uncached/tipg", *(f"{s} p50 / p99 ms" for s in SYSTEMS), "SQL floor ms (1-conn req/s)"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for endpoint in run.endpoints:
         row = run.cells.get(endpoint.key, {})
         cells = [endpoint.label, _features(row), *(_rps(row.get(s)) for s in SYSTEMS),
                  _ratio(row.get("ours"), row.get("pygeoapi")), _ratio(row.get("ours"), row.get("tipg")),
+                 _ratio(row.get("ours_uncached"), row.get("tipg")),
                  *(_latency(row.get(s)) for s in SYSTEMS), _floor(run.floors.get(endpoint.key))]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
@@ -170,9 +171,11 @@ def terminal(run: Run) -> str:
 
 
 _METHOD = """\
-- All three servers run at once on the same machine as PostgreSQL and wrk, each under uvicorn
+- All servers run at once on the same machine as PostgreSQL and wrk, each under uvicorn
   with {workers} workers, uvloop and httptools, uvicorn's default logging (access log on).
-  `ours` is `ioc serve`; `pygeoapi` is the stock package with its `PostgreSQL` feature provider
+  `ours` is `ioc serve`; `ours_uncached` is the same with its tile cache off
+  (`IOC_TILE_CACHE_MB=0`, tiles only), so every tile is drawn by PostGIS on every request;
+  `pygeoapi` is the stock package with its `PostgreSQL` feature provider
   and `MVT-postgresql` tile provider; `tipg` is the latest tipg from PyPI in its own venv.
   pygeoapi and tipg publish only the layers' public fields, as ours does (pygeoapi's
   `properties`, tipg's `TIPG_TABLE_CONFIG__…__properties`); pygeoapi's MVT provider has no

@@ -39,15 +39,19 @@ def public_fields(layer_id: str) -> list[str]:
     return [f.name for f in layer.public_fields]
 
 
-def ours(url: str, port: int, workers: int) -> ServerSpec:
+def ours(url: str, port: int, workers: int, *, name: str = "ours", cache_mb: str = "64") -> ServerSpec:
     """``ioc serve`` on the bench database."""
-    var_dir = VAR / "ours"
+    var_dir = VAR / name
     env = clean_env(DATABASE_URL=url, IOC_PORT=str(port), IOC_WORKERS=str(workers),
                     IOC_VAR_DIR=str(var_dir), IOC_HOST=HOST,
-                    # BENCH_TILE_CACHE_MB=0 measures tiles uncached.
-                    IOC_TILE_CACHE_MB=os.environ.get("BENCH_TILE_CACHE_MB", "64"))
-    return ServerSpec("ours", [str(VENV_BIN / "ioc"), "serve"], env, port,
+                    IOC_TILE_CACHE_MB=os.environ.get("BENCH_TILE_CACHE_MB", cache_mb))
+    return ServerSpec(name, [str(VENV_BIN / "ioc"), "serve"], env, port,
                       "/ogc/collections/housing?f=json", ROOT, var_dir / "server.log")
+
+
+def ours_uncached(url: str, port: int, workers: int) -> ServerSpec:
+    """``ioc serve`` with the tile cache off: every tile drawn by PostGIS on every request."""
+    return ours(url, port, workers, name="ours_uncached", cache_mb="0")
 
 
 # ------------------------------------------------------------------------------------------ pygeoapi
@@ -195,7 +199,7 @@ def tipg(url: str, port: int, workers: int) -> ServerSpec:
                       folder / "server.log")
 
 
-BUILDERS = {"ours": ours, "pygeoapi": pygeoapi, "tipg": tipg}
+BUILDERS = {"ours": ours, "ours_uncached": ours_uncached, "pygeoapi": pygeoapi, "tipg": tipg}
 
 
 def package_version(name: str) -> str:
