@@ -90,14 +90,15 @@ def synthetic_elevation(bounds: tuple[float, float, float, float], shape: tuple[
     v = (north - lat) / (north - south)  # 0 north .. 1 south
     # Ridged multi-octave noise: sharp crests, rounded valleys.
     ridges = np.zeros(shape)
-    for octave, cells in enumerate((6, 13, 27, 55, 110)):
-        ridges += (1 - np.abs(_smooth_noise(rng, shape, cells))) ** 2 / 2**octave
-    ridges /= sum(1 / 2**o for o in range(5))
+    octaves = (6, 13, 27, 55, 110, 220)
+    for octave, cells in enumerate(octaves):
+        ridges += (1 - np.abs(_smooth_noise(rng, shape, cells))) ** 2 / 1.6**octave
+    ridges /= sum(1 / 1.6**o for o in range(len(octaves)))
     north_west = np.clip(1.15 - np.hypot(u * 0.9, v * 1.1), 0, 1)  # 1 in the north-west corner
     # The valley: a band from the north-west to the south-east, a little meandering.
     across = (v - 0.35 - 0.45 * u) + 0.06 * _smooth_noise(rng, shape, 5)
     valley = np.exp(-(across / 0.09) ** 2)
-    relief = 350 + 3300 * ridges ** 1.4 * (0.3 + 0.7 * north_west)
+    relief = 400 + 3400 * ridges ** 1.3 * (0.35 + 0.65 * north_west)
     elevation = relief * (1 - 0.8 * valley) + 320 * valley
     return np.clip(elevation, 250, 3100).astype("float32")
 

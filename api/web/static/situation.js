@@ -59,16 +59,14 @@
         }
         return;
       }
-      if (!e.iocPassed) {
-        const canvas = this._container;
-        canvas.style.pointerEvents = 'none';
+      // Hidden while the click goes on, so a canvas further down cannot hand it back.
+      const canvas = this._container;
+      canvas.style.pointerEvents = 'none';
+      try {
         const below = document.elementFromPoint(e.clientX, e.clientY);
+        if (below && below !== canvas) below.dispatchEvent(new MouseEvent('click', e));
+      } finally {
         canvas.style.pointerEvents = 'auto';
-        if (below && below !== canvas) {
-          const copy = new MouseEvent('click', e);
-          copy.iocPassed = below.tagName === 'CANVAS' ? false : true;
-          below.dispatchEvent(copy);
-        }
       }
     },
   });
