@@ -18,7 +18,7 @@ from jinja2 import Template
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES
-from tiles.raster import TERRAIN
+from tiles.raster_names import TERRAIN
 
 JS = [
     ("leaflet", "/static/vendor/leaflet/leaflet.js"),

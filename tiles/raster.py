@@ -28,13 +28,12 @@ from rasterio.transform import from_bounds, from_origin
 from rasterio.warp import reproject
 
 from gis_core.errors import InvalidParameterError, NotFoundError
+from tiles.raster_names import KINDS, TERRAIN
 
 TILE = 256
 HALF_WORLD = 20037508.342789244  # metres, EPSG:3857
 NODATA = -32768.0
 STEEP_DEGREES = 25.0  # slopes above this are "steep" (land-use and landslide practice)
-TERRAIN = "terrain"
-KINDS = ("hillshade", "terrain-rgb")
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
 
 

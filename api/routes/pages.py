@@ -10,7 +10,6 @@ from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from api.situation import situation_html
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES
@@ -82,4 +81,6 @@ def docs() -> HTMLResponse:
 @router.get("/map", response_class=HTMLResponse)
 def map_page(request: Request) -> HTMLResponse:
     """The leaders' situation view: layers, warnings, indicators and scenarios on one map."""
+    from api.situation import situation_html  # folium loads with the first view of the map
+
     return HTMLResponse(situation_html(_lang(request), request.app.state.settings.basemap_url))

@@ -13,7 +13,9 @@ from gis_core.db import raw_cursor
 from gis_core.errors import NotFoundError
 from layers.ogc import PROVINCE_BBOX
 from tiles.mvt import Tile
-from tiles.raster import KINDS, commune_terrain, list_rasters, raster_path, render_raster_tile
+from tiles.raster_names import KINDS
+
+# rasterio loads with the first raster request: tiles.raster is imported inside the handlers.
 
 router = APIRouter(tags=["rasters"])
 _TITLES = {"hillshade": "Bóng địa hình / hillshade", "terrain-rgb": "Độ cao (terrain-RGB) / elevation"}
@@ -22,6 +24,8 @@ _TITLES = {"hillshade": "Bóng địa hình / hillshade", "terrain-rgb": "Độ 
 @router.get("/api/v1/rasters", summary="Các lớp raster / raster layers")
 def rasters(request: Request) -> dict[str, Any]:
     """The raster layers and their tile sets."""
+    from tiles.raster import list_rasters
+
     base = request.app.state.settings.base_url
     return {"rasters": [
         {"name": name, "tilejson": {kind: f"{base}/tiles/raster/{name}/{kind}.json" for kind in KINDS}}
@@ -31,6 +35,8 @@ def rasters(request: Request) -> dict[str, Any]:
 @router.get("/tiles/raster/{name}/{kind}/{z}/{x}/{y}.png", summary="Ô raster / raster tile")
 async def raster_tile(request: Request, name: str, kind: str, z: int, x: int, y: int) -> Response:
     """A 256-pixel PNG tile: grey ``hillshade`` or Mapbox ``terrain-rgb`` elevation; 204 when empty."""
+    from tiles.raster import raster_path, render_raster_tile
+
     tile = Tile(z, x, y)
     path = raster_path(request.app.state.settings.var_dir, name)
     data = await run_in_threadpool(render_raster_tile, path, path.stat().st_mtime, kind,
@@ -47,6 +53,8 @@ async def raster_tile(request: Request, name: str, kind: str, z: int, x: int, y:
 @router.get("/tiles/raster/{name}/{kind}.json", summary="TileJSON (raster)")
 def raster_tilejson(request: Request, name: str, kind: str) -> dict[str, Any]:
     """TileJSON 3.0 of a raster tile set (``encoding: mapbox`` for terrain-RGB)."""
+    from tiles.raster import raster_path
+
     raster_path(request.app.state.settings.var_dir, name)
     if kind not in KINDS:
         raise NotFoundError(f"Không có kiểu ô raster '{kind}' (có: {', '.join(KINDS)}).",
@@ -63,6 +71,8 @@ def raster_tilejson(request: Request, name: str, kind: str) -> dict[str, Any]:
 @router.get("/api/v1/rasters/{name}/communes", summary="Địa hình theo xã / terrain per commune")
 async def raster_communes(request: Request, name: str) -> list[dict[str, Any]]:
     """Mean, min and max elevation (m) and share of slopes over 25° in each commune."""
+    from tiles.raster import commune_terrain, raster_path
+
     path = raster_path(request.app.state.settings.var_dir, name)
 
     def run() -> list[dict[str, Any]]:
