@@ -124,7 +124,7 @@ def situation_html(lang: str, basemap_url: str | None) -> str:
     t = TEXT[lang]
     west, south, east, north = PROVINCE_BBOX
     m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
-                   min_zoom=7, max_zoom=18, control_scale=True, zoom_control=True)
+                   min_zoom=7, max_zoom=18, control_scale=True, zoom_control=True, zoom_snap=0.25)
     m.default_js, m.default_css = JS, CSS  # every asset from the platform, none from a CDN
     folium.TileLayer(f"/tiles/raster/{TERRAIN}/hillshade/{{z}}/{{x}}/{{y}}.png", name=t["terrain"],
                      attr=t["terrain"], max_zoom=18, max_native_zoom=15, overlay=False).add_to(m)

@@ -439,7 +439,8 @@
     // ---- controls and start ---------------------------------------------------------------
     const baseControl = {};
     baseNames.forEach(name => { baseControl[name] = bases[name]; });
-    L.control.layers(baseControl, overlays, {collapsed: false, position: 'topleft'}).addTo(map);
+    // Open on a wall screen; folded into its button on a laptop, where it would hide the west.
+    L.control.layers(baseControl, overlays, {collapsed: window.innerWidth < 1600, position: 'topleft'}).addTo(map);
     state.ready = true;
     Promise.allSettled([loadIndicators(), loadWarnings(), loadQuality(), loadScenarios(), terrainOf('')])
       .then(() => { state.panels = true; });
