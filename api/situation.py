@@ -94,20 +94,23 @@ PANEL = Template("""
 </aside>
 """)
 
+START_FIT = Template("""{% macro script(this, kwargs) %}
+IOC.fit({{ this._parent.get_name() }}, {{ this.bbox }});
+{% endmacro %}""")
 START = Template("""{% macro script(this, kwargs) %}
 IOC.situation({{ this._parent.get_name() }}, {{ this.config }});
 {% endmacro %}""")
 
 
-class _Start(MacroElement):
-    """Starts ``situation.js`` on the folium map with the page's configuration."""
+class _Script(MacroElement):
+    """One call into ``situation.js`` on the folium map."""
 
-    _template = START
-
-    def __init__(self, config: dict) -> None:
+    def __init__(self, template: Template, **values: str) -> None:
         super().__init__()
         self._name = "IocSituation"
-        self.config = json.dumps(config, ensure_ascii=False)
+        self._template = template
+        for name, value in values.items():
+            setattr(self, name, value)
 
 
 def _groups(lang: str) -> list[dict]:
@@ -123,20 +126,23 @@ def situation_html(lang: str, basemap_url: str | None) -> str:
     """The whole page for ``lang`` (``vi`` or ``en``)."""
     t = TEXT[lang]
     west, south, east, north = PROVINCE_BBOX
-    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=9, tiles=None,
+    # Zoom 10 shows the whole province on a wall screen; on a smaller screen the view is fitted
+    # to it, without animation, before any layer is added (no tile is asked for twice).
+    m = folium.Map(location=[(south + north) / 2, (west + east) / 2], zoom_start=10, tiles=None,
                    min_zoom=7, max_zoom=18, control_scale=True, zoom_control=True, zoom_snap=0.25)
     m.default_js, m.default_css = JS, CSS  # every asset from the platform, none from a CDN
+    _Script(START_FIT, bbox=json.dumps(PROVINCE_BBOX)).add_to(m)
     folium.TileLayer(f"/tiles/raster/{TERRAIN}/hillshade/{{z}}/{{x}}/{{y}}.png", name=t["terrain"],
-                     attr=t["terrain"], max_zoom=18, max_native_zoom=15, overlay=False).add_to(m)
+                     attr=t["terrain"], max_zoom=18, max_native_zoom=15, overlay=False,
+                     bounds=[[south, west], [north, east]]).add_to(m)
     if basemap_url:
         folium.TileLayer(basemap_url, name=t["basemap"], attr=t["basemap"], overlay=False,
                          max_zoom=19).add_to(m)
-    m.fit_bounds([[south, west], [north, east]])
     root = m.get_root()
     root.header.add_child(Element(f"<title>{t['title']}</title>"), name="title")
     root.html.add_child(Element(PANEL.render(t=t, lang=lang, other="en" if lang == "vi" else "vi")),
                         name="panel")
-    _Start({"lang": lang, "t": t, "groups": _groups(lang), "bbox": PROVINCE_BBOX,
-            "terrain": TERRAIN, "default_indicator": "poor_household_rate"}).add_to(m)
+    _Script(START, config=json.dumps({"lang": lang, "t": t, "groups": _groups(lang), "bbox": PROVINCE_BBOX,
+            "terrain": TERRAIN, "default_indicator": "poor_household_rate"}, ensure_ascii=False)).add_to(m)
     html = root.render()
     return html.replace("<html>", f'<html lang="{lang}">', 1)

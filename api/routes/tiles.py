@@ -43,6 +43,10 @@ def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[
 async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> Response:
     layers = [require_layer(layer_id) for layer_id in dict.fromkeys(layer_ids.split(","))]
     tile = Tile(z, x, y)
+    if len(layers) > 1:  # a combined tile, for a map: each layer from its minimum zoom on
+        layers = [layer for layer in layers if layer.tiles.minzoom <= tile.z]
+        if not layers:
+            return Response(status_code=204, headers={"Cache-Control": "public, max-age=60"})
     rendered, etag = await run_in_threadpool(_tiles, request, layers, tile)
     headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
     if any(t.clustered for t in rendered):

@@ -145,3 +145,13 @@ def test_a_combined_tile_holds_each_layer(client, house):
     alone = mapbox_vector_tile.decode(client.get(f"/tiles/housing/12/{x}/{y}.mvt").content)
     assert len(decoded["housing"]["features"]) == len(alone["housing"]["features"])
     assert client.get(f"/tiles/communes,nowhere/12/{x}/{y}.mvt").status_code == 404
+
+
+def test_a_combined_tile_leaves_out_layers_below_their_minimum_zoom(client, house):
+    _, lon, lat = house
+    x, y = tile_of(lon, lat, 12)
+    assert get_layer("housing").tiles.minzoom <= 12 < get_layer("trees").tiles.minzoom
+    combined = mapbox_vector_tile.decode(client.get(f"/tiles/housing,trees/12/{x}/{y}.mvt").content)
+    assert "housing" in combined and "trees" not in combined
+    x, y = tile_of(lon, lat, 8)
+    assert client.get(f"/tiles/trees,land_parcels/8/{x}/{y}.mvt").status_code == 204

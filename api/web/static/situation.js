@@ -71,6 +71,16 @@
     },
   });
 
+  function bboxBounds(b) {
+    return L.latLngBounds([[b[1], b[0]], [b[3], b[2]]]);
+  }
+
+  // Called before any layer is added: fit the province when the first view does not hold it.
+  IOC.fit = function (map, bbox) {
+    const province = bboxBounds(bbox);
+    if (!map.getBounds().contains(province)) map.fitBounds(province, {animate: false});
+  };
+
   IOC.situation = function (map, cfg) {
     const t = cfg.t, lang = cfg.lang;
     const state = IOC.state = {choropleth: 'loading', warnings: 'loading', quality: 'loading',
@@ -83,7 +93,10 @@
     // ---- base layers (written by folium) and vector groups from our tiles ----------------
     const bases = {};
     map.eachLayer(layer => {
-      if (layer instanceof L.TileLayer) bases[layer.options.attribution] = layer;
+      if (layer instanceof L.TileLayer) {
+        bases[layer.options.attribution] = layer;
+        layer.on('load', () => { state.tilesLoaded += 1; });
+      }
     });
     const baseNames = Object.keys(bases);
     baseNames.slice(1).forEach(name => map.removeLayer(bases[name]));
@@ -91,22 +104,33 @@
     const overlays = {};
     const groups = IOC.groups = {};
     const layerGroupOf = {};
+    // One grid per group, on the combined tile of the group's layers (the server leaves out a
+    // layer below its minimum zoom): areas first, then lines, then points on top.
+    const RANK = {MultiPolygon: 0, MultiLineString: 1, Point: 2};
+    const province = bboxBounds(cfg.bbox);
     cfg.groups.forEach(group => {
-      const holder = L.layerGroup();
-      group.layers.forEach(spec => {
+      const specs = [...group.layers].sort((a, b) => RANK[a.geometry] - RANK[b.geometry]);
+      const styles = {};
+      specs.forEach(spec => {
         layerGroupOf[spec.id] = group.id;
-        const styles = {};
-        styles[spec.id] = (props, zoom) => styleFor(spec, props, zoom);
-        const boundary = spec.id === 'communes' || spec.id === 'province';
-        const grid = L.vectorGrid.protobuf(`/tiles/${spec.id}/{z}/{x}/{y}.mvt`, {
-          rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: true,
-          minZoom: Math.max(spec.minzoom, 0), maxNativeZoom: 18, maxZoom: 18,
-          pane: boundary ? 'boundaries' : 'overlayPane', attribution: '',
-        });
-        grid.on('load', () => { state.tilesLoaded += 1; });
-        grid.on('click', e => onFeature(spec, e.layer.properties || {}, e.latlng));
-        holder.addLayer(grid);
+        styles[spec.id] = (props, zoom) => {
+          // Remember the layer on the feature's properties (hidden), for the click.
+          Object.defineProperty(props, 'iocLayer', {value: spec, enumerable: false, configurable: true});
+          return styleFor(spec, props, zoom);
+        };
       });
+      const grid = L.vectorGrid.protobuf(`/tiles/${specs.map(s => s.id).join(',')}/{z}/{x}/{y}.mvt`, {
+        rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: true,
+        minZoom: Math.min(...specs.map(s => s.minzoom)), maxNativeZoom: 18, maxZoom: 18,
+        bounds: province.pad(0.02), pane: group.id === 'base_map' ? 'boundaries' : 'overlayPane',
+        attribution: '',
+      });
+      grid.on('load', () => { state.tilesLoaded += 1; });
+      grid.on('click', e => {
+        const props = e.layer.properties || {};
+        if (props.iocLayer) onFeature(props.iocLayer, props, e.latlng);
+      });
+      const holder = L.layerGroup([grid]);
       groups[group.id] = holder;
       overlays[group.title] = holder;
       if (group.visible) holder.addTo(map);
