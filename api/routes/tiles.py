@@ -17,6 +17,8 @@ from tiles.mvt import MAX_ZOOM, Tile, layer_version, render_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
 TMS = "WebMercatorQuad"
+# Browsers keep tiles but ask again each time (a 304 while the ETag holds): an edit shows at once.
+CACHE_CONTROL = "public, no-cache"
 router = APIRouter(tags=["tiles"])
 
 
@@ -46,9 +48,9 @@ async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> 
     if len(layers) > 1:  # a combined tile, for a map: each layer from its minimum zoom on
         layers = [layer for layer in layers if layer.tiles.minzoom <= tile.z]
         if not layers:
-            return Response(status_code=204, headers={"Cache-Control": "public, max-age=60"})
+            return Response(status_code=204, headers={"Cache-Control": CACHE_CONTROL})
     rendered, etag = await run_in_threadpool(_tiles, request, layers, tile)
-    headers = {"ETag": etag, "Cache-Control": "public, max-age=60, must-revalidate"}
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if any(t.clustered for t in rendered):
         headers["X-Tile-Clustered"] = "true"
     if any(t.capped for t in rendered):

@@ -52,6 +52,7 @@ def test_an_edit_drops_its_old_and_new_tiles_and_keeps_the_others(client, app, d
     old_url, kept_url, dest_url = (url.format(Z, *s[4]) for s in (moved, kept, dest))
     first = client.get(old_url)
     assert moved[1] in names(first)
+    assert first.headers["cache-control"] == "public, no-cache"  # browsers revalidate: 304 or new
     kept_before = client.get(kept_url)
     client.get(dest_url)
     kept_tile = cache.get(("schools", Z, *kept[4]))
