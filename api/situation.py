@@ -119,7 +119,8 @@ def _groups(lang: str) -> list[dict]:
     return [{"id": group, "title": titles[lang], "visible": group == "base_map", "layers": [
         {"id": layer.id, "title": layer.title[lang], "color": layer.color,
          "geometry": layer.geometry, "minzoom": layer.tiles.minzoom,
-         "label": layer.title_field if layer.title_field in layer.tiles.properties else None}
+         "label": layer.title_field if layer.title_field in layer.tiles.properties else None,
+         "fields": {name: layer.field(name).title.get(lang, name) for name in layer.tiles.properties}}
         for layer in LAYERS if layer.group == group]} for group, titles in GROUP_TITLES.items()]
 
 

@@ -224,7 +224,7 @@
         return;
       }
       const rows = Object.entries(props).filter(([k]) => k !== 'id')
-        .map(([k, v]) => `<tr><th>${esc(k)}</th><td>${fmt(v)}</td></tr>`).join('');
+        .map(([k, v]) => `<tr><th>${esc((spec.fields || {})[k] || k)}</th><td>${fmt(v)}</td></tr>`).join('');
       const html = `<b>${esc(spec.title)}</b><table>${rows}</table>`;
       L.popup().setLatLng(latlng).setContent(html).openOn(map);
       details.innerHTML = html;
