@@ -137,3 +137,20 @@ def test_a_drawn_radius_runs_a_scenario(visit, database_url, client):
     result = visit.page.evaluate("IOC.state.result")
     assert "error" not in result and result["type"] == "FeatureCollection"
     assert "Kết quả" in visit.page.locator("#scenario-result").inner_text()
+
+
+def test_clicking_a_feature_shows_its_public_attributes(visit, database_url):
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT name, ST_X(geom), ST_Y(geom) FROM schools ORDER BY id LIMIT 1")
+        name, lon, lat = cur.fetchone()
+    visit.open("/map")
+    visit.page.evaluate("([lat, lon]) => IOC.map.setView([lat, lon], 15, {animate: false})", [lat, lon])
+    visit.page.locator(".leaflet-control-layers-overlays label", has_text="Hạ tầng kỹ thuật").click()
+    visit.page.wait_for_function("IOC.map.hasLayer(IOC.groups.infrastructure)")
+    visit.settle()
+    visit.click_at(lon, lat)
+    popup = visit.page.locator(".leaflet-popup-content")
+    popup.wait_for()
+    text = popup.inner_text()
+    assert "Trường học" in text and name in text
+    assert "Tên" in text  # the field's title, not its column name
