@@ -210,7 +210,8 @@ def _tile_elevation(path: Path, z: int, x: int, y: int, pad: int = 0) -> np.ndar
     north = HALF_WORLD - y * size + pad * px
     n = TILE + 2 * pad
     dst = np.full((n, n), np.nan, dtype="float32")
-    with rasterio.open(path) as src:
+    with rasterio.open(path) as src, warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # dst is a bare array
         reproject(rasterio.band(src, 1), dst,
                   dst_transform=from_bounds(west, north - n * px, west + n * px, north, n, n),
                   dst_crs="EPSG:3857", dst_nodata=np.nan, src_nodata=src.nodata,

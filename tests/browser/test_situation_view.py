@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import warnings
 from urllib.parse import urlsplit
 
 import numpy as np
 import psycopg2
 import pytest
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.io import MemoryFile
 
 pytestmark = pytest.mark.browser
@@ -22,8 +24,10 @@ def pending(url: str) -> bool:
 
 
 def pixels(png: bytes) -> np.ndarray:
-    with MemoryFile(png) as memory, memory.open() as image:
-        return image.read()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a PNG has no georeference
+        with MemoryFile(png) as memory, memory.open() as image:
+            return image.read()
 
 
 def test_the_view_loads_offline_with_no_errors(visit, client):

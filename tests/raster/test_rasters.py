@@ -4,11 +4,13 @@ import json
 import math
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import psycopg2
 import pytest
 import rasterio
+from rasterio.errors import NotGeoreferencedWarning
 from rasterio.features import geometry_mask
 from rasterio.io import MemoryFile
 
@@ -28,8 +30,10 @@ def terrain(settings, samples_dir):
 
 
 def png(content):
-    with MemoryFile(content) as memory, memory.open() as img:
-        return img.read()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # a PNG has no georeference
+        with MemoryFile(content) as memory, memory.open() as img:
+            return img.read()
 
 
 def test_the_terrain_is_a_labelled_synthetic_cog_with_the_provinces_relief(terrain):
