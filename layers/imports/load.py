@@ -33,6 +33,7 @@ from layers.spec import LayerSpec
 
 Progress = Callable[[str, int, int], None]
 OUTSIDE = "ngoài tỉnh / outside"
+COMMUNE_CODE = "communes.code"
 _MULTI = {"MultiPolygon": ("Polygon", shapely.MultiPolygon),
           "MultiLineString": ("LineString", shapely.MultiLineString)}
 
@@ -94,7 +95,8 @@ def run_import(engine: Engine, layer_id: str, path: Path, options: ImportOptions
                                f"The mapping names {err.args[0]}, absent from the file or layer."
                                ) from None
         report.mapping = mapping
-        missing = [f.name for f in layer.fields if f.required and f.name not in mapping]
+        missing = [f.name for f in layer.fields if f.required and f.name not in mapping
+                   and f.references != COMMUNE_CODE]
         if missing:
             raise FileRejected(
                 f"Không có cột nào cho trường bắt buộc: {', '.join(missing)}. Đổi tên cột hoặc dùng "
@@ -106,6 +108,7 @@ def run_import(engine: Engine, layer_id: str, path: Path, options: ImportOptions
         province = _province(engine)
         geoms, geom_issues, repaired = _geometries(layer, source.geometry, srid, first, province)
         report.repaired = repaired
+        geom_issues += _references(engine, layer, mapping, values, geoms, first)
         keys, key_issues = _keys(source, options.key or mapping.get(layer.key_field or ""),
                                  values, geoms, first)
         issues += geom_issues + key_issues
@@ -231,6 +234,36 @@ def _conform(target: str, geom: Any) -> tuple[Any, tuple[str, str] | tuple[()]]:
         return _MULTI[target][1]([geom]), note
     return None, (f"sai loại hình học: {kind}, lớp cần {target}",
                   f"wrong geometry type: {kind}, the layer needs {target}")
+
+
+def _references(engine: Engine, layer: LayerSpec, mapping: dict[str, str], values: list[list[Any]],
+                geoms: np.ndarray, first: int) -> list[RowIssue]:
+    """Check codes that point to another layer; a missing commune code is taken from the map."""
+    issues: list[RowIssue] = []
+    for at, spec in enumerate(layer.fields):
+        if not spec.references:
+            continue
+        table, column = spec.references.split(".")
+        with translate_db_errors(), engine.connect() as conn:
+            found = conn.exec_driver_sql(sql.SQL("SELECT {}, ST_AsBinary(geom) FROM {}").format(
+                sql.Identifier(column), sql.Identifier(table)).as_string(conn.connection.dbapi_connection)
+            ).all()
+        codes = {code for code, _ in found}
+        if spec.name not in mapping and spec.references == COMMUNE_CODE:
+            shapes = shapely.from_wkb([bytes(wkb) for _, wkb in found])
+            tree = shapely.STRtree(shapes)
+            for n, geom in enumerate(geoms):
+                if geom is None:
+                    continue
+                hits = tree.query(shapely.point_on_surface(geom), predicate="intersects")
+                values[n][at] = found[hits[0]][0] if len(hits) else None
+            continue
+        for n, row in enumerate(values):
+            if row[at] is not None and row[at] not in codes:
+                issues.append(RowIssue(n + first, spec.name, str(row[at]),
+                                       f"không có mã này trong lớp '{table}'",
+                                       f"no such code in layer '{table}'"))
+    return issues
 
 
 def _province(engine: Engine) -> Any:

@@ -178,7 +178,8 @@ def coerce_rows(layer: LayerSpec, columns: list[str], rows: list[list[Any]],
                 values.append(coerce(spec, raw))
             except ValueError as err:
                 vi, en = err.args if len(err.args) == 2 else (str(err), str(err))
-                issues.append(RowIssue(n + first_row, spec.name, _show(raw), vi, en))
+                shown = _show(raw) if spec.sensitivity == "public" else "***"
+                issues.append(RowIssue(n + first_row, spec.name, shown, vi, en))
                 values.append(None)
         out.append(values)
     return out, issues
