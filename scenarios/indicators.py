@@ -30,6 +30,8 @@ SECTORS: dict[str, dict[str, str]] = {
 }
 # Households farther than this from every health facility count as poorly served.
 HEALTH_DISTANCE_M = 5000
+FAR_FROM_HEALTH = ("NOT EXISTS (SELECT 1 FROM health_facilities hf WHERE ST_DWithin(hf.geom::geography, "
+                   "f.geom::geography, 5000))")  # metres: HEALTH_DISTANCE_M
 # Share of the population aged 3-17, used to estimate school-age children from household members.
 # An assumption of this platform (Lai Châu's population is young), not an official figure.
 SCHOOL_AGE_SHARE = 0.29
@@ -47,8 +49,7 @@ MEASURES: dict[str, dict[str, str]] = {
         "temporary": "count(*) FILTER (WHERE f.house_type = 'temporary')",
         "poor_temporary": "count(*) FILTER (WHERE f.house_type = 'temporary' "
                           "AND f.poverty_status = 'poor')",
-        "far_from_health": "count(*) FILTER (WHERE NOT EXISTS (SELECT 1 FROM health_facilities hf "
-                           f"WHERE ST_DWithin(hf.geom::geography, f.geom::geography, {HEALTH_DISTANCE_M})))",
+        "far_from_health": f"count(*) FILTER (WHERE {FAR_FROM_HEALTH})",
     },
     "schools": {
         "schools": "count(*)",
@@ -199,8 +200,7 @@ INDICATORS: tuple[Indicator, ...] = (
        "far_from_health", "households", 100,
        description={"vi": "Khoảng cách trắc địa tới cơ sở y tế gần nhất.",
                     "en": "Geodesic distance to the nearest health facility."},
-       drill=Drill("housing", "NOT EXISTS (SELECT 1 FROM health_facilities hf WHERE ST_DWithin("
-                   f"hf.geom::geography, f.geom::geography, {HEALTH_DISTANCE_M}))")),
+       drill=Drill("housing", FAR_FROM_HEALTH)),
     _c("doctors_per_10k", "Số bác sĩ trên 10.000 dân", "Doctors per 10,000 people", "health",
        "bác sĩ/10.000 dân", "higher", "doctors", "people", 10_000, targets=_t(10, _NQ20)),
     _c("beds_per_10k", "Số giường bệnh trên 10.000 dân", "Hospital beds per 10,000 people",
