@@ -57,7 +57,8 @@ class _Group:
 
 def is_intensive(indicator: Indicator) -> bool:
     """Rates and ratios: a province target applies to each commune too; counts do not."""
-    return indicator.denominator is not None or "%" in indicator.unit
+    zero_target = bool(indicator.targets) and all(t.value == 0 for t in indicator.targets)
+    return indicator.denominator is not None or "%" in indicator.unit or zero_target
 
 
 def _measures(cursor: Any, area: Area, needed: set[str]) -> dict[str | None, dict[str, float]]:
