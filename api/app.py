@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from api import ogc_processes
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.routes import incidents, indicators, pages, scenarios, tiles
 from api.routes import layers as layers_routes
-from api.routes import pages, tiles
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
@@ -55,6 +56,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)
+    for router in (scenarios.router, indicators.router, incidents.router, ogc_processes.router):
+        app.include_router(router)
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
@@ -65,10 +68,11 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     """Mount pygeoapi, behind the items fast path, at ``/ogc``."""
     config = pygeoapi_config(settings, database_url, engine)
     pygeoapi_app = build_pygeoapi_app(config, settings.var_dir / "run")
-    app.mount("/ogc", ItemsFastPath(
+    ogc_processes.register_conformance()
+    app.mount("/ogc", ogc_processes.ProcessesLinks(ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,
-    ))
+    ), settings.base_url))
 
 
 def create_app_from_env() -> FastAPI:

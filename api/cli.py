@@ -51,10 +51,14 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
-    from gis_core.db import engine_for
+    from gis_core.db import engine_for, raw_cursor
     from layers.samples import load_samples as load
+    from scenarios.reported import seed_reference
 
-    return load(engine_for(url), scale=scale)
+    counts = load(engine_for(url), scale=scale)
+    with raw_cursor(engine_for(url)) as cursor:
+        seed_reference(cursor)
+    return counts
 
 
 def _database_is_empty(url: str) -> bool:
@@ -128,6 +132,12 @@ def _cmd_layers(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"{layer.id:22} {layer.geometry:16} {layer.group:15} {layer.title['vi']} — {owner}")
 
 
+def _cmd_scenario(args: argparse.Namespace, settings: Settings) -> None:
+    from api.scenario_cli import run_scenario
+
+    run_scenario(args, database_url(settings, start_embedded=False), _say)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``ioc``."""
     parser = argparse.ArgumentParser(
@@ -161,6 +171,13 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--scale", type=float, default=1.0, help="hệ số quy mô (mặc định 1)")
     layers = add("layers", _cmd_layers, "Các lớp dữ liệu / layers")
     layers.add_argument("action", choices=("list",))
+    scenario = add("scenario", _cmd_scenario, "Kịch bản chỉ tiêu (Điều 9) / indicator scenarios")
+    scenario.add_argument("action", choices=("list", "run"))
+    scenario.add_argument("id", nargs="?", help="mã kịch bản (với run) / scenario id")
+    scenario.add_argument("--selection", help='vùng chọn JSON, ví dụ {"type":"communes","codes":'
+                          '["03388"]} / selection as JSON')
+    scenario.add_argument("--params", help="các tham số khác (JSON) / other parameters as JSON")
+    scenario.add_argument("--geojson", action="store_true", help="in GeoJSON / print GeoJSON")
     parser.set_defaults(_commands=commands)
     return parser
 

@@ -12,8 +12,9 @@ from datetime import date
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 
-from gis_core.errors import InvalidParameterError
+from gis_core.errors import InvalidParameterError, ValidationError
 from scenarios.engine import Request, evaluate, to_geojson
 from scenarios.indicators import INDICATORS, Indicator, require_indicator
 from scenarios.period import check_period
@@ -75,7 +76,16 @@ class Scenario:
 
     def run(self, cursor: Any, params: BaseModel | dict[str, Any]) -> Outcome:
         """Validate ``params`` (a dict or the model) and run on ``cursor``."""
-        model = params if isinstance(params, self.Params) else self.Params.model_validate(params)
+        if isinstance(params, self.Params):
+            return self.runner(cursor, params)
+        try:
+            model = self.Params.model_validate(params)
+        except PydanticValidationError as err:
+            problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '—'}: {e['msg']}"
+                                 for e in err.errors())
+            raise ValidationError(f"Tham số kịch bản không hợp lệ: {problems}",
+                                  message_en=f"The scenario parameters are invalid: {problems}",
+                                  parameter="inputs") from None
         return self.runner(cursor, model)
 
     def describe(self) -> dict[str, Any]:
