@@ -69,10 +69,10 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     config = pygeoapi_config(settings, database_url, engine)
     pygeoapi_app = build_pygeoapi_app(config, settings.var_dir / "run")
     ogc_processes.register_conformance()
-    app.mount("/ogc", ogc_processes.ProcessesLinks(ItemsFastPath(
+    app.mount("/ogc", ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,
-    ), settings.base_url))
+    ))
 
 
 def create_app_from_env() -> FastAPI:

@@ -2,9 +2,9 @@
 
 A process description's inputs come from the scenario's own parameter model (its JSON Schema,
 one input per field); execution is synchronous and answers the scenario's result (JSON, or
-GeoJSON when the ``geojson`` output is asked for). The routes sit before the pygeoapi mount;
-``ProcessesLinks`` adds the processes link to pygeoapi's landing page, and the Processes
-conformance classes join pygeoapi's list.
+GeoJSON when the ``geojson`` output is asked for). The routes sit before the pygeoapi mount,
+whose landing page already links ``/processes``; the Processes conformance classes join
+pygeoapi's list.
 """
 
 from __future__ import annotations
@@ -12,9 +12,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import orjson
 from fastapi import APIRouter, Body, Request, Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.scenario_http import GEOJSON, JSON, respond
 from gis_core.db import raw_cursor
@@ -24,7 +22,6 @@ from scenarios.registry import all_scenarios, require_scenario
 
 _CONF = "http://www.opengis.net/spec/ogcapi-processes-1/1.0/conf/"
 PROCESSES_CONFORMANCE = [f"{_CONF}{c}" for c in ("core", "ogc-process-description", "json", "oas30")]
-PROCESSES_REL = "http://www.opengis.net/def/rel/ogc/1.0/processes"
 VERSION = "1.0.0"
 router = APIRouter(prefix="/ogc/processes", tags=["OGC API - Processes"])
 
@@ -39,7 +36,8 @@ def _inline(schema: Any, defs: dict[str, Any]) -> Any:
         ref = schema.get("$ref")
         if isinstance(ref, str) and ref.startswith("#/$defs/"):
             return _inline(copy.deepcopy(defs[ref.removeprefix("#/$defs/")]), defs)
-        return {k: _inline(v, defs) for k, v in schema.items() if k != "$defs"}
+        # The discriminator's mapping points into $defs, which the inlined schema no longer has.
+        return {k: _inline(v, defs) for k, v in schema.items() if k not in ("$defs", "discriminator")}
     if isinstance(schema, list):
         return [_inline(v, defs) for v in schema]
     return schema
@@ -132,45 +130,3 @@ def register_conformance() -> None:
     for uri in PROCESSES_CONFORMANCE:
         if uri not in pygeoapi_api.CONFORMANCE_CLASSES:
             pygeoapi_api.CONFORMANCE_CLASSES.append(uri)
-
-
-class ProcessesLinks:
-    """Adds the ``processes`` link to pygeoapi's JSON landing page; passes everything else through."""
-
-    def __init__(self, app: ASGIApp, base_url: str) -> None:
-        self.app = app
-        self.link = {"rel": PROCESSES_REL, "type": JSON, "title": "Processes",
-                     "href": f"{base_url}/ogc/processes"}
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Rewrite only the JSON landing page."""
-        if scope["type"] != "http" or scope["method"] != "GET" or \
-                scope["path"][len(scope.get("root_path", "")):] not in ("", "/"):
-            await self.app(scope, receive, send)
-            return
-        start: dict[str, Any] = {}
-        chunks: list[bytes] = []
-
-        async def capture(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                start.update(message)
-            elif message["type"] == "http.response.body":
-                chunks.append(message.get("body", b""))
-                if not message.get("more_body"):
-                    await self._finish(start, b"".join(chunks), send)
-
-        await self.app(scope, receive, capture)
-
-    async def _finish(self, start: dict[str, Any], body: bytes, send: Send) -> None:
-        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        content_type = dict(start.get("headers", [])).get(b"content-type", b"")
-        if start.get("status") == 200 and b"json" in content_type:
-            try:
-                document = orjson.loads(body)
-                document.setdefault("links", []).append(self.link)
-                body = orjson.dumps(document)
-            except (orjson.JSONDecodeError, AttributeError):
-                pass
-        headers.append((b"content-length", str(len(body)).encode()))
-        await send({**start, "headers": headers})
-        await send({"type": "http.response.body", "body": body})
