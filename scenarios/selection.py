@@ -12,6 +12,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
+import numpy as np
+import shapely
 from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field
 from pyproj import Transformer
@@ -182,9 +184,8 @@ def _polygon_wkt(selection: PolygonSelection) -> str:
     if crs.srid != 4326:
         # GeoJSON positions are easting first in every CRS we accept.
         to_wgs84 = Transformer.from_crs(crs.srid, 4326, always_xy=True)
-        from shapely.ops import transform
-
-        shape = transform(to_wgs84.transform, shape)
+        shape = shapely.transform(shape, lambda xy: np.column_stack(
+            to_wgs84.transform(xy[:, 0], xy[:, 1])))
     minx, miny, maxx, maxy = shape.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise _invalid("selection.geometry", "Tọa độ đa giác không nằm trong hệ tọa độ đã chọn "
