@@ -61,19 +61,29 @@ def is_intensive(indicator: Indicator) -> bool:
     return indicator.denominator is not None or "%" in indicator.unit or zero_target
 
 
-def _measures(cursor: Any, area: Area, needed: set[str]) -> dict[str | None, dict[str, float]]:
-    """commune code → measure → value, one query per layer."""
+def measure_statements(area: Area, needed: set[str]) -> list[tuple[list[str], sql.Composable]]:
+    """One aggregate query per layer: (measure names, SQL giving commune code then the measures)."""
     by_layer: dict[str, list[str]] = defaultdict(list)
     for m in sorted(needed):
         by_layer[MEASURE_LAYER[m]].append(m)
-    out: dict[str | None, dict[str, float]] = defaultdict(dict)
+    statements = []
     for layer, names in by_layer.items():
         line = layer in LINE_LAYERS
-        exprs = sql.SQL(", ").join(
-            sql.SQL(MEASURES[layer][m]).format(length=area.length_km("f")) if line
-            else sql.SQL(MEASURES[layer][m]) for m in names)
-        query = sql.SQL("SELECT f.commune_code, {} FROM {} f WHERE {} GROUP BY f.commune_code").format(
-            exprs, sql.Identifier(layer), area.contains("f", line))
+        exprs = sql.SQL(", ").join(sql.SQL(MEASURES[layer][m]) for m in names)
+        rows = sql.SQL("(SELECT f.*, {} AS len_km FROM {} f WHERE {})").format(
+            area.length_km("f"), sql.Identifier(layer), area.contains("f", True)) if line \
+            else sql.SQL("{} f WHERE {}").format(sql.Identifier(layer), area.contains("f"))
+        # Lines: each row's clipped geodesic length is computed once, then summed by the filters.
+        statements.append((names, sql.SQL(
+            "SELECT f.commune_code, {} FROM {} {} GROUP BY f.commune_code").format(
+            exprs, rows, sql.SQL("f") if line else sql.SQL(""))))
+    return statements
+
+
+def _measures(cursor: Any, area: Area, needed: set[str]) -> dict[str | None, dict[str, float]]:
+    """commune code → measure → value, one query per layer."""
+    out: dict[str | None, dict[str, float]] = defaultdict(dict)
+    for names, query in measure_statements(area, needed):
         cursor.execute(query, area.params)
         for row in cursor.fetchall():
             for name, value in zip(names, row[1:], strict=True):

@@ -38,8 +38,8 @@ SCHOOL_AGE_SHARE = 0.29
 PLAN = "Nghị quyết 39/2020/NQ-HĐND; Quyết định 45/2020/QĐ-UBND (kế hoạch 2021–2025)"
 REFERENCE_FILE = SAMPLES_DIR / "indicators_reference.json"
 
-# Additive measures per layer: SQL aggregates over the layer's rows aliased ``f``; ``{length}`` is
-# the geodesic length (km) of the part of a line inside the selection.
+# Additive measures per layer: SQL aggregates over the layer's rows aliased ``f``; on line layers
+# ``f.len_km`` is the geodesic length (km) of the part of the line inside the selection.
 MEASURES: dict[str, dict[str, str]] = {
     "housing": {
         "households": "count(*)",
@@ -65,13 +65,13 @@ MEASURES: dict[str, dict[str, str]] = {
         "facilities_permanent": "count(*) FILTER (WHERE f.building_type = 'permanent')",
     },
     "roads": {
-        "road_km": "coalesce(sum({length}), 0)",
-        "paved_km": "coalesce(sum({length}) FILTER (WHERE f.surface IN ('asphalt', 'concrete')), 0)",
-        "rural_road_km": "coalesce(sum({length}) FILTER (WHERE f.road_class IN ('commune', "
+        "road_km": "coalesce(sum(f.len_km), 0)",
+        "paved_km": "coalesce(sum(f.len_km) FILTER (WHERE f.surface IN ('asphalt', 'concrete')), 0)",
+        "rural_road_km": "coalesce(sum(f.len_km) FILTER (WHERE f.road_class IN ('commune', "
                          "'village')), 0)",
-        "rural_paved_km": "coalesce(sum({length}) FILTER (WHERE f.road_class IN ('commune', "
+        "rural_paved_km": "coalesce(sum(f.len_km) FILTER (WHERE f.road_class IN ('commune', "
                           "'village') AND f.surface IN ('asphalt', 'concrete')), 0)",
-        "earth_km": "coalesce(sum({length}) FILTER (WHERE f.surface = 'earth'), 0)",
+        "earth_km": "coalesce(sum(f.len_km) FILTER (WHERE f.surface = 'earth'), 0)",
     },
     "iot_stations": {
         "cameras": "count(*) FILTER (WHERE f.kind = 'camera')",
@@ -82,7 +82,7 @@ MEASURES: dict[str, dict[str, str]] = {
                               "'air_quality') AND f.status = 'online')",
     },
     "water_network": {
-        "supply_km": "coalesce(sum({length}) FILTER (WHERE f.kind = 'supply'), 0)",
+        "supply_km": "coalesce(sum(f.len_km) FILTER (WHERE f.kind = 'supply'), 0)",
     },
 }
 LINE_LAYERS = ("roads", "water_network")
