@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gis_core.errors import InvalidParameterError
 from layers.registry import require_layer
 from scenarios.base import Outcome, Scenario
-from scenarios.selection import MAX_RADIUS_M, PolygonSelection, _check_lonlat, _outside, _polygon_wkt
+from scenarios.selection import MAX_RADIUS_M, PolygonSelection, check_lonlat, outside_error, polygon_wkt
 
 IncidentKind = Literal["flood", "flash_flood", "landslide", "fire", "forest_fire", "epidemic",
                        "storm", "earthquake", "rescue", "other"]
@@ -55,7 +55,8 @@ class EmergencyParams(BaseModel):
         return self
 
 
-def _area(cursor: Any, p: EmergencyParams) -> tuple[sql.Composable, dict[str, Any]]:
+def incident_area(cursor: Any, p: EmergencyParams) -> tuple[sql.Composable, dict[str, Any]]:
+    """The incident's shape (SQL) and parameters; 400 for a bad radius or coordinates."""
     r = p.radius_m
     point = p.geometry is None
     if not (math.isfinite(r) and (0 < r if point else 0 <= r) and r <= MAX_RADIUS_M):
@@ -65,11 +66,11 @@ def _area(cursor: Any, p: EmergencyParams) -> tuple[sql.Composable, dict[str, An
             f"{'above 0' if point else 'from 0'} up to {MAX_RADIUS_M:,.0f} m.", parameter="radius_m")
     if point:
         assert p.lon is not None and p.lat is not None  # noqa: S101 - checked by the model
-        _check_lonlat(p.lon, p.lat)
+        check_lonlat(p.lon, p.lat)
         params = {"lon": p.lon, "lat": p.lat, "r": r, "wkt": None}
         shape = sql.SQL("ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)")
     else:
-        wkt = _polygon_wkt(PolygonSelection(type="polygon", geometry=p.geometry or {}, crs=p.crs))
+        wkt = polygon_wkt(PolygonSelection(type="polygon", geometry=p.geometry or {}, crs=p.crs))
         params = {"lon": None, "lat": None, "r": r, "wkt": wkt}
         shape = sql.SQL("ST_GeomFromText(%(wkt)s, 4326)")
     return shape, params
@@ -82,7 +83,7 @@ def _public(layer_id: str) -> sql.Composable:
 
 def run(cursor: Any, p: EmergencyParams) -> Outcome:
     """Evaluate an incident's reach."""
-    shape, params = _area(cursor, p)
+    shape, params = incident_area(cursor, p)
     base = sql.SQL("WITH a AS (SELECT {shape} AS s, ({shape})::geography AS g) ").format(shape=shape)
     inside = sql.SQL("ST_DWithin(f.geom::geography, a.g, %(r)s)")
     cursor.execute(base + sql.SQL(
@@ -90,7 +91,7 @@ def run(cursor: Any, p: EmergencyParams) -> Outcome:
         "ORDER BY c.code"), params)
     communes = cursor.fetchall()
     if not communes:
-        raise _outside("Vùng sự cố", "The incident area")
+        raise outside_error("Vùng sự cố", "The incident area")
     cursor.execute(base + sql.SQL(
         "SELECT f.commune_code, count(*), coalesce(sum(f.members), 0), "
         "count(*) FILTER (WHERE f.poverty_status = 'poor'), "

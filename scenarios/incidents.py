@@ -9,8 +9,8 @@ from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field
 
 from gis_core.errors import InvalidParameterError, NotFoundError
-from scenarios.emergency import EmergencyParams, _area
-from scenarios.selection import _outside
+from scenarios.emergency import EmergencyParams, incident_area
+from scenarios.selection import outside_error
 
 Status = Literal["reported", "responding", "contained", "closed", "cancelled"]
 STATUS_TITLES = {"reported": "Đã tiếp nhận", "responding": "Đang ứng phó", "contained": "Đã kiểm soát",
@@ -43,11 +43,11 @@ class StatusChange(BaseModel):
 
 def create(cursor: Any, incident: IncidentIn, actor: str) -> int:
     """Record an incident and its first event; its id."""
-    shape, params = _area(cursor, incident)
+    shape, params = incident_area(cursor, incident)
     cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM province p WHERE ST_DWithin("
                            "p.geom::geography, ({})::geography, %(r)s))").format(shape), params)
     if not cursor.fetchone()[0]:
-        raise _outside("Vị trí sự cố", "The incident")
+        raise outside_error("Vị trí sự cố", "The incident")
     started = incident.time or datetime.now(UTC)
     cursor.execute(sql.SQL(
         "INSERT INTO incidents (kind, title, geom, radius_m, started_at, status, created_by) "

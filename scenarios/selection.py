@@ -153,7 +153,8 @@ def _invalid(param: str, vi: str, en: str) -> InvalidParameterError:
     return InvalidParameterError(vi, message_en=en, parameter=param)
 
 
-def _check_lonlat(lon: float, lat: float) -> None:
+def check_lonlat(lon: float, lat: float) -> None:
+    """A 400 unless (lon, lat) are finite WGS 84 coordinates."""
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
         raise _invalid("selection", f"Tọa độ ({lon}, {lat}) không hợp lệ: kinh độ trong [-180, 180], "
                        "vĩ độ trong [-90, 90] (WGS 84, kinh độ trước).",
@@ -161,14 +162,16 @@ def _check_lonlat(lon: float, lat: float) -> None:
                        "[-90, 90] (WGS 84, longitude first).")
 
 
-def _outside(what_vi: str, what_en: str) -> InvalidParameterError:
+def outside_error(what_vi: str, what_en: str) -> InvalidParameterError:
+    """The 400 for an area that misses the province."""
     return _invalid("selection", f"{what_vi} nằm ngoài tỉnh Lai Châu; hãy chọn vị trí trong tỉnh "
                     "(khoảng kinh độ 102.2–103.9, vĩ độ 21.6–22.9).",
                     f"{what_en} lies outside Lai Châu province; choose a place inside it "
                     "(about longitude 102.2–103.9, latitude 21.6–22.9).")
 
 
-def _polygon_wkt(selection: PolygonSelection) -> str:
+def polygon_wkt(selection: PolygonSelection) -> str:
+    """The selection's polygon as WGS 84 WKT; 4xx for unreadable, invalid or misplaced shapes."""
     try:
         shape = sgeom.shape(selection.geometry)
     except Exception as err:  # noqa: BLE001 - shapely raises several kinds for bad GeoJSON
@@ -213,18 +216,18 @@ def resolve(cursor: Any, selection: Any) -> Area:
     if isinstance(selection, CommuneSelection):
         return _communes(cursor, selection)
     if isinstance(selection, PointSelection):
-        _check_lonlat(selection.lon, selection.lat)
+        check_lonlat(selection.lon, selection.lat)
         cursor.execute("SELECT code, name FROM communes WHERE ST_Intersects(geom, "
                        "ST_SetSRID(ST_MakePoint(%s, %s), 4326)) ORDER BY code LIMIT 1",
                        (selection.lon, selection.lat))
         row = cursor.fetchone()
         if row is None:
-            raise _outside("Điểm đã chọn", "The point")
+            raise outside_error("Điểm đã chọn", "The point")
         return Area("point", [tuple(row)], codes=[row[0]],
                     centre=(selection.lon, selection.lat),
                     description={"vi": f"Điểm thuộc xã {row[1]}", "en": f"Point in {row[1]}"})
     if isinstance(selection, RadiusSelection):
-        _check_lonlat(selection.lon, selection.lat)
+        check_lonlat(selection.lon, selection.lat)
         r = selection.radius_m
         if not (math.isfinite(r) and 0 < r <= MAX_RADIUS_M):
             raise _invalid("selection.radius_m", f"Bán kính {r:g} m không hợp lệ: cần lớn hơn 0 và "
@@ -238,17 +241,17 @@ def resolve(cursor: Any, selection: Any) -> Area:
                            "ORDER BY code").format(area.shape()), area.params)
         area.communes = [tuple(r) for r in cursor.fetchall()]
         if not area.communes:
-            raise _outside("Vùng bán kính đã chọn", "The radius")
+            raise outside_error("Vùng bán kính đã chọn", "The radius")
         return area
     if isinstance(selection, PolygonSelection):
-        wkt = _polygon_wkt(selection)
+        wkt = polygon_wkt(selection)
         area = Area("polygon", [], wkt=wkt,
                     description={"vi": "Vùng vẽ trên bản đồ", "en": "Polygon drawn on the map"})
         cursor.execute("SELECT code, name FROM communes WHERE ST_Intersects(geom, "
                        "ST_GeomFromText(%(area_wkt)s, 4326)) ORDER BY code", area.params)
         area.communes = [tuple(r) for r in cursor.fetchall()]
         if not area.communes:
-            raise _outside("Đa giác đã chọn", "The polygon")
+            raise outside_error("Đa giác đã chọn", "The polygon")
         return area
     raise _invalid("selection", "Kiểu vùng chọn không được hỗ trợ.", "Unsupported selection type.")
 
