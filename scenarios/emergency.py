@@ -147,6 +147,7 @@ def run(cursor: Any, p: EmergencyParams) -> Outcome:
                  ("safe_point", safe_points))
         rest = [{**f, "properties": {**f["properties"], "role": role}} for role, fs in roles for f in fs]
         meta = {k: v for k, v in result.items() if k not in ("inside", "outside")}
+        meta["summary"] = {k: v for k, v in result["affected"].items() if k != "communes"}
         return {"type": "FeatureCollection", "features": [area, *rest], **meta}
 
     return Outcome(result, geojson)

@@ -343,4 +343,10 @@ def to_geojson(cursor: Any, req: Request, result: dict[str, Any]) -> dict[str, A
                          "properties": props})
     features.extend(result["drilldown"]["features"])
     meta = {k: v for k, v in result.items() if k not in ("groups", "drilldown")}
-    return {"type": "FeatureCollection", "features": features, **meta}
+    # A flat list for map panels: every judged figure, worst first.
+    order = {"not_met": 0, "at_risk": 1, "met": 2, "no_target": 3, "no_data": 4}
+    summary = sorted(({"id": r["id"], "name": r["name"], "group": g["name"], "value": r["value"],
+                       "unit": r["unit"], "status": r["status"]}
+                      for g in result["groups"] for r in g["indicators"]),
+                     key=lambda r: order[r["status"]])
+    return {"type": "FeatureCollection", "features": features, **meta, "summary": summary}

@@ -101,7 +101,7 @@ def test_reference_actuals_are_seeded_and_judged(cursor):
     assert growth["value"] == 8.2 and growth["target"] == 9
     assert growth["status"] == "at_risk" and growth["trend"]["direction"] == "worsening"
     assert "39/2020/NQ-HĐND" in growth["legal_basis"]
-    assert by["budget_revenue_bn_vnd"]["status"] == "no_data"
+    assert by["jobs_created"]["status"] == "no_data" and by["jobs_created"]["value"] is None
 
 
 def test_rejected_batch_writes_nothing(cursor):
@@ -117,3 +117,20 @@ def test_rejected_batch_writes_nothing(cursor):
     cursor.connection.rollback()
     cursor.execute("SELECT count(*) FROM reported_values")
     assert cursor.fetchone()[0] == before
+
+
+def test_group_by_period_and_sector(cursor):
+    by_period = require_scenario(cursor, "socio_economic").run(
+        cursor, {"group_by": "period", "period": "2025"}).result
+    assert [g["key"] for g in by_period["groups"]] == ["2025", "2024", "2023"]
+    year_2024 = {r["id"]: r for r in by_period["groups"][1]["indicators"]}
+    assert year_2024["grdp_growth_pct"]["value"] == 9.0
+    assert year_2024["grdp_growth_pct"]["status"] == "met"
+    # Computed indicators describe the layers as they are: earlier periods have no data.
+    assert year_2024["poor_household_rate"]["status"] == "no_data"
+    assert year_2024["poor_household_rate"]["value"] is None
+    thematic = require_scenario(cursor, "thematic").run(cursor, {"document": {
+        "id": "two_sectors", "title": "Hai ngành", "group_by": "sector",
+        "indicators": ["beds_per_10k", "paved_road_share", "earth_road_km"]}}).result
+    groups = {g["key"]: [r["id"] for r in g["indicators"]] for g in thematic["groups"]}
+    assert groups == {"health": ["beds_per_10k"], "transport": ["paved_road_share", "earth_road_km"]}
