@@ -142,10 +142,13 @@ def _table_rows(header: list[str], body: list[list[Any]]) -> list[ReportedValue]
             raise ValidationError(f"Dòng {n}: giá trị '{raw}' không phải là số.",
                                   message_en=f"Row {n}: value '{raw}' is not a number.",
                                   parameter="file") from None
+        period = record.get("period")
+        if isinstance(period, float) and period.is_integer():
+            period = int(period)  # a year typed into a spreadsheet cell
         note = record.get("note")
         rows.append(ReportedValue(
             indicator=str(record["indicator"] or "").strip(),
-            period=str(record["period"] or "").strip(),
+            period=str(period or "").strip(),
             unit_code=str(record["unit_code"] or PROVINCE).strip(), value=value,
             note=unicodedata.normalize("NFC", str(note)) if note not in (None, "") else None))
     return rows
