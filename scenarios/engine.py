@@ -214,36 +214,44 @@ def _groups(req: Request) -> list[_Group]:
 
 
 def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]]) -> list[dict]:
-    """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag."""
-    features: list[dict] = []
-    by_indicator: dict[str, list[_Group]] = defaultdict(list)
+    """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag.
+
+    One pass per layer: each row is tested against the area once and tagged with every flagged
+    indicator whose condition it meets; GeoJSON is built only for the rows kept.
+    """
+    by_layer: dict[str, dict[str, set[str] | None]] = defaultdict(dict)
     for ind, group in flags:
-        if ind.drill is not None:
-            by_indicator[ind.id].append(group)
-    for ind_id, groups in by_indicator.items():
-        ind = next(i for i in req.indicators if i.id == ind_id)
-        assert ind.drill is not None  # noqa: S101 - filtered above
-        layer = require_layer(ind.drill.layer)
+        if ind.drill is None:
+            continue
+        flagged = by_layer[ind.drill.layer]
+        if group.codes is None or flagged.get(ind.id, set()) is None:
+            flagged[ind.id] = None
+        else:
+            flagged[ind.id] = (flagged.get(ind.id) or set()) | {c for c in group.codes if c}
+    features: list[dict] = []
+    conditions = {i.id: i.drill.where for i in req.indicators if i.drill is not None}
+    for layer_id, flagged in by_layer.items():
+        layer = require_layer(layer_id)
         props = sql.SQL(", ").join(
             sql.SQL("{}, f.{}").format(sql.Literal(fs.name), sql.Identifier(fs.name))
             for fs in layer.public_fields)
-        codes = None if any(g.codes is None for g in groups) else \
-            sorted({c for g in groups for c in (g.codes or []) if c})
-        where = sql.SQL("{} AND ({})").format(req.area.contains("f", layer.id in LINE_LAYERS),
-                                              sql.SQL(ind.drill.where))
-        if codes is not None:
-            where = sql.SQL("{} AND f.commune_code = ANY(%(drill_codes)s)").format(where)
+        tags = sql.SQL(", ").join(
+            sql.SQL("({}, {}::text[], ({}))").format(
+                sql.Literal(ind_id), sql.Literal(sorted(codes) if codes is not None else None),
+                sql.SQL(conditions[ind_id]))
+            for ind_id, codes in flagged.items())
+        part = sql.SQL(", f.commune_code") if req.group_by == "commune" else sql.SQL("")
         query = sql.SQL(
-            "SELECT feature FROM (SELECT json_build_object('type', 'Feature', 'id', f.id, "
-            "'geometry', ST_AsGeoJSON(f.geom, 6)::json, 'properties', json_build_object("
-            "'role', 'drilldown', 'layer', {layer}, 'indicator', {ind}, 'id', f.id, {props})) AS "
-            "feature, row_number() OVER (PARTITION BY {part} ORDER BY f.id) AS rn "
-            "FROM {table} f WHERE {where}) d WHERE rn <= %(drill_limit)s"
-        ).format(layer=sql.Literal(layer.id), ind=sql.Literal(ind.id), props=props,
-                 part=sql.SQL("f.commune_code") if req.group_by == "commune" else sql.SQL("1"),
-                 table=sql.Identifier(layer.id), where=where)
-        cursor.execute(query, {**req.area.params, "drill_codes": codes,
-                               "drill_limit": req.drilldown_limit})
+            "SELECT json_build_object('type', 'Feature', 'id', f.id, 'geometry', "
+            "ST_AsGeoJSON(f.geom, 6)::json, 'properties', json_build_object('role', 'drilldown', "
+            "'layer', {layer}, 'indicator', k.ind, 'id', f.id, {props})) "
+            "FROM (SELECT f.id, d.ind, row_number() OVER (PARTITION BY d.ind{part} ORDER BY f.id) "
+            "AS rn FROM {table} f CROSS JOIN LATERAL (VALUES {tags}) AS d(ind, codes, hit) "
+            "WHERE {area} AND d.hit AND (d.codes IS NULL OR f.commune_code = ANY(d.codes))) k "
+            "JOIN {table} f ON f.id = k.id WHERE k.rn <= %(drill_limit)s ORDER BY k.ind, f.id"
+        ).format(layer=sql.Literal(layer.id), props=props, part=part, table=sql.Identifier(layer.id),
+                 tags=tags, area=req.area.contains("f", layer.id in LINE_LAYERS))
+        cursor.execute(query, {**req.area.params, "drill_limit": req.drilldown_limit})
         features.extend(r[0] for r in cursor.fetchall())
     return features
 
