@@ -10,10 +10,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from api import ogc_processes
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
-from api.routes import history, imports, pages, tiles
+from api.routes import history, imports, incidents, indicators, pages, scenarios, tiles
 from api.routes import layers as layers_routes
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
@@ -56,8 +57,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)
-    app.include_router(imports.router)
-    app.include_router(history.router)
+    for router in (imports.router, history.router, scenarios.router, indicators.router,
+                   incidents.router, ogc_processes.router):
+        app.include_router(router)
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
@@ -69,6 +71,7 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     """Mount pygeoapi, behind the items fast path, at ``/ogc``."""
     config = pygeoapi_config(settings, database_url, engine)
     pygeoapi_app = build_pygeoapi_app(config, settings.var_dir / "run")
+    ogc_processes.register_conformance()
     app.mount("/ogc", ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,

@@ -55,10 +55,14 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
-    from gis_core.db import engine_for
+    from gis_core.db import engine_for, raw_cursor
     from layers.samples import load_samples as load
+    from scenarios.reported import seed_reference
 
-    return load(engine_for(url), scale=scale)
+    counts = load(engine_for(url), scale=scale)
+    with raw_cursor(engine_for(url)) as cursor:
+        seed_reference(cursor)
+    return counts
 
 
 def _database_is_empty(url: str) -> bool:
@@ -197,6 +201,10 @@ def _save_report(settings: Settings, report: ImportReport) -> str:
                                                     indent=1, default=str), encoding="utf-8")
     stem.with_suffix(".csv").write_text(report.errors_csv(), encoding="utf-8")
     return str(stem.with_suffix(".csv"))
+def _cmd_scenario(args: argparse.Namespace, settings: Settings) -> None:
+    from api.scenario_cli import run_scenario
+
+    run_scenario(args, database_url(settings, start_embedded=False), _say)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -243,6 +251,13 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--source-layer", help="lớp/trang trong tệp khi có nhiều")
     imp.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra, không ghi")
     imp.add_argument("--actor", help="người nhập (mặc định: người dùng hệ thống)")
+    scenario = add("scenario", _cmd_scenario, "Kịch bản chỉ tiêu (Điều 9) / indicator scenarios")
+    scenario.add_argument("action", choices=("list", "run"))
+    scenario.add_argument("id", nargs="?", help="mã kịch bản (với run) / scenario id")
+    scenario.add_argument("--selection", help='vùng chọn JSON, ví dụ {"type":"communes","codes":'
+                          '["03388"]} / selection as JSON')
+    scenario.add_argument("--params", help="các tham số khác (JSON) / other parameters as JSON")
+    scenario.add_argument("--geojson", action="store_true", help="in GeoJSON / print GeoJSON")
     parser.set_defaults(_commands=commands)
     return parser
 
