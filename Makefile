@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint system-deps test-deps clean bench
+.PHONY: run test lint system-deps test-deps clean bench bench-import
 
 run: system-deps $(STAMP)
 	$(BIN)/ioc up
@@ -16,6 +16,9 @@ test: system-deps test-deps $(STAMP)
 
 bench: system-deps $(STAMP)
 	$(BIN)/python -m bench.run
+
+bench-import: system-deps test-deps $(STAMP)
+	$(BIN)/python -m bench.imports
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

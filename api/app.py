@@ -10,11 +10,13 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from api import ogc_processes
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.routes import history, imports, incidents, indicators, pages, rasters, scenarios, tiles
 from api.routes import layers as layers_routes
-from api.routes import pages, rasters, tiles
+from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
@@ -57,9 +59,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)
     app.include_router(rasters.router)
+    for router in (imports.router, history.router, scenarios.router, indicators.router,
+                   incidents.router, ogc_processes.router):
+        app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
+    app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
     return app
 
 
@@ -75,6 +81,7 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     """Mount pygeoapi, behind the items fast path, at ``/ogc``."""
     config = pygeoapi_config(settings, database_url, engine)
     pygeoapi_app = build_pygeoapi_app(config, settings.var_dir / "run")
+    ogc_processes.register_conformance()
     app.mount("/ogc", ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,

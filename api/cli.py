@@ -8,10 +8,14 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from gis_core.db import translate_db_errors
 from gis_core.errors import IocError
 from gis_core.settings import Settings
+
+if TYPE_CHECKING:
+    from layers.imports.problems import ImportReport
 
 
 def _say(message: str) -> None:
@@ -52,10 +56,14 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
-    from gis_core.db import engine_for
+    from gis_core.db import engine_for, raw_cursor
     from layers.samples import load_samples as load
+    from scenarios.reported import seed_reference
 
-    return load(engine_for(url), scale=scale)
+    counts = load(engine_for(url), scale=scale)
+    with raw_cursor(engine_for(url)) as cursor:
+        seed_reference(cursor)
+    return counts
 
 
 def _database_is_empty(url: str) -> bool:
@@ -159,6 +167,77 @@ def _cmd_layers(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"{layer.id:22} {layer.geometry:16} {layer.group:15} {layer.title['vi']} — {owner}")
 
 
+def _cmd_import(args: argparse.Namespace, settings: Settings) -> None:
+    from pathlib import Path
+
+    from gis_core.db import engine_for
+    from layers.imports.load import ImportOptions, run_import
+    from layers.imports.problems import ImportRejected
+
+    options = ImportOptions(crs=args.crs, mapping=_mapping(args.mapping), dataset=args.dataset,
+                            key=args.key, source_layer=args.source_layer, dry_run=args.dry_run,
+                            actor=args.actor or os.environ.get("USER", "cli"))
+    path = Path(args.file)
+    if not path.exists():
+        raise IocError(f"Không có tệp '{path}'.", message_en=f"No such file '{path}'.")
+    engine = engine_for(database_url(settings, start_embedded=False))
+    try:
+        report = run_import(engine, args.layer, path, options, progress=_progress)
+    except ImportRejected as err:
+        saved = _save_report(settings, err.report)
+        raise IocError(f"{err.message} Báo cáo: {saved}",
+                       message_en=f"{err.message_en} Report: {saved}") from None
+    verb = "Thử (không ghi)" if report.status == "dry_run" else "Đã nhập"
+    _say(f"{verb} {report.file_name} → {report.layer} [{report.dataset}], job {report.job}: "
+         f"+{report.added} thêm, ~{report.changed} sửa, -{report.removed} xóa, "
+         f"={report.unchanged} giữ nguyên; hệ tọa độ {report.crs_note}"
+         + (f"; bảng mã {report.encoding}" if report.encoding not in (None, "utf-8", "ascii") else "")
+         + (f"; {len(report.repaired)} hình học đã sửa" if report.repaired else ""))
+
+
+def _mapping(path: str | None) -> dict[str, str] | None:
+    if not path:
+        return None
+    import yaml
+
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle)
+    except (OSError, yaml.YAMLError) as err:
+        raise IocError(f"Không đọc được tệp ánh xạ '{path}': {err}",
+                       message_en=f"Cannot read the mapping file '{path}': {err}") from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise IocError(f"Tệp ánh xạ '{path}' phải có dạng 'trường: cột nguồn'.",
+                       message_en=f"The mapping file '{path}' must read 'field: source column'.")
+    return {str(k): v for k, v in data.items()}
+
+
+def _progress(stage: str, done: int, total: int) -> None:
+    if sys.stderr.isatty():
+        width = 30
+        filled = width * done // max(total, 1)
+        sys.stderr.write(f"\r[{'#' * filled}{'.' * (width - filled)}] {done:,}/{total:,} {stage:20}")
+        sys.stderr.flush()
+        if stage.startswith("ghi"):
+            sys.stderr.write("\n")
+
+
+def _save_report(settings: Settings, report: ImportReport) -> str:
+    import json
+
+    folder = settings.var_dir.resolve() / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = folder / f"job-{report.job}"
+    stem.with_suffix(".json").write_text(json.dumps(report.as_dict(), ensure_ascii=False,
+                                                    indent=1, default=str), encoding="utf-8")
+    stem.with_suffix(".csv").write_text(report.errors_csv(), encoding="utf-8")
+    return str(stem.with_suffix(".csv"))
+def _cmd_scenario(args: argparse.Namespace, settings: Settings) -> None:
+    from api.scenario_cli import run_scenario
+
+    run_scenario(args, database_url(settings, start_embedded=False), _say)
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``ioc``."""
     parser = argparse.ArgumentParser(
@@ -196,6 +275,24 @@ def build_parser() -> argparse.ArgumentParser:
     raster.add_argument("action", choices=("add", "terrain", "list"))
     raster.add_argument("file", nargs="?", type=Path, help="tệp Cloud-Optimised GeoTIFF")
     raster.add_argument("--name", help="tên lớp (mặc định: tên tệp)")
+    imp = add("import", _cmd_import, "Nhập tệp của sở, xã vào một lớp (Shapefile, GeoPackage, "
+              "GeoJSON, KML, GPX, CSV, XLSX) / import a file into a layer")
+    imp.add_argument("layer", help="lớp đích, ví dụ housing")
+    imp.add_argument("file", help="tệp nguồn (.zip, .shp, .gpkg, .geojson, .kml, .gpx, .csv, .xlsx)")
+    imp.add_argument("--crs", help="hệ tọa độ nguồn khi tệp không ghi, ví dụ EPSG:9205")
+    imp.add_argument("--mapping", help="tệp YAML 'trường: cột nguồn'")
+    imp.add_argument("--dataset", help="tên bộ dữ liệu (mặc định: tên tệp)")
+    imp.add_argument("--key", help="cột khóa nguồn (nhiều cột: phân cách bằng dấu phẩy)")
+    imp.add_argument("--source-layer", help="lớp/trang trong tệp khi có nhiều")
+    imp.add_argument("--dry-run", action="store_true", help="chỉ kiểm tra, không ghi")
+    imp.add_argument("--actor", help="người nhập (mặc định: người dùng hệ thống)")
+    scenario = add("scenario", _cmd_scenario, "Kịch bản chỉ tiêu (Điều 9) / indicator scenarios")
+    scenario.add_argument("action", choices=("list", "run"))
+    scenario.add_argument("id", nargs="?", help="mã kịch bản (với run) / scenario id")
+    scenario.add_argument("--selection", help='vùng chọn JSON, ví dụ {"type":"communes","codes":'
+                          '["03388"]} / selection as JSON')
+    scenario.add_argument("--params", help="các tham số khác (JSON) / other parameters as JSON")
+    scenario.add_argument("--geojson", action="store_true", help="in GeoJSON / print GeoJSON")
     parser.set_defaults(_commands=commands)
     return parser
 

@@ -29,6 +29,7 @@ _HTTP_TITLES = {
 def problem(
     status: int, title: str, detail: str, *, code: str, detail_en: str | None = None,
     parameter: str | None = None, instance: str | None = None,
+    extra: dict[str, object] | None = None,
 ) -> JSONResponse:
     """A problem+json response; ``code`` doubles as the OGC exception code."""
     body: dict[str, object] = {
@@ -45,6 +46,7 @@ def problem(
         body["parameter"] = parameter
     if instance:
         body["instance"] = instance
+    body.update(extra or {})
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
@@ -53,7 +55,7 @@ def ioc_error_response(request: Request, exc: IocError) -> JSONResponse:
     if exc.safe:
         return problem(exc.status, exc.title, exc.message, code=exc.code,
                        detail_en=exc.message_en, parameter=exc.parameter,
-                       instance=request.url.path)
+                       instance=request.url.path, extra=exc.extra)
     return _internal(request, exc)
 
 

@@ -37,6 +37,11 @@ class Fixtures:
     households: int = 0
 
 
+def commune_code(fx: Fixtures) -> str:
+    """The official code of the fixtures' commune ("Tân Phong (03408)" → "03408")."""
+    return fx.commune.rsplit("(", 1)[-1].rstrip(")")
+
+
 def _connect(url: str) -> psycopg2.extensions.connection:
     conn = psycopg2.connect(url, connect_timeout=10)
     conn.autocommit = True

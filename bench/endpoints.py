@@ -8,14 +8,15 @@ from dataclasses import dataclass
 from urllib.parse import urlencode
 
 from bench.config import SYSTEMS
-from bench.database import Fixtures
+from bench.database import Fixtures, commune_code
 
 EPSG_9205 = "http://www.opengis.net/def/crs/EPSG/0/9205"
 JSON_ACCEPT = "application/geo+json, application/json;q=0.9"
 MVT_ACCEPT = "application/vnd.mapbox-vector-tile"
-# Ours has no scenarios yet: the row stays n/a until this answers.
-RADIUS_PATH = "/api/v1/scenarios/radius"
-RADIUS_METRES = 1000
+# Scenario rows (ours only): the social-welfare sector scenario over a 5 km geodesic radius and over
+# one commune; every indicator for every commune through an inline thematic document.
+SCENARIO_PATH = "/api/v1/scenarios/{id}/run"
+RADIUS_METRES = 5000
 
 
 @dataclass(frozen=True)
@@ -107,9 +108,28 @@ def _tile(z: int) -> Callable[[Dialect, Fixtures], Request]:
     return build
 
 
+def _scenario(scenario_id: str, body: dict) -> Request:
+    return Request(SCENARIO_PATH.format(id=scenario_id), "scenario", method="POST",
+                   body=json.dumps(body).encode(), accept="application/json")
+
+
 def _radius(d: Dialect, fx: Fixtures) -> Request:
-    body = {"layer": "housing", "center": list(fx.centre), "radius_m": RADIUS_METRES}
-    return Request(RADIUS_PATH, "scenario", method="POST", body=json.dumps(body).encode())
+    lon, lat = fx.centre
+    return _scenario("sector_social_welfare", {"selection": {
+        "type": "radius", "lon": lon, "lat": lat, "radius_m": RADIUS_METRES}})
+
+
+def _commune(d: Dialect, fx: Fixtures) -> Request:
+    return _scenario("sector_social_welfare",
+                     {"selection": {"type": "communes", "codes": [commune_code(fx)]}})
+
+
+def _province(d: Dialect, fx: Fixtures) -> Request:
+    from scenarios.indicators import INDICATORS
+
+    return _scenario("thematic", {"document": {
+        "id": "bench_all", "title": "Every indicator", "period": "2025", "group_by": "commune",
+        "indicators": [i.id for i in INDICATORS]}})
 
 
 ENDPOINTS: tuple[Endpoint, ...] = (
@@ -126,6 +146,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     Endpoint("mvt10", "MVT tile z10", _tile(10), systems=SYSTEMS),
     Endpoint("mvt12", "MVT tile z12", _tile(12), systems=SYSTEMS),
     Endpoint("mvt14", "MVT tile z14", _tile(14), systems=SYSTEMS),
-    Endpoint("radius", "radius scenario (ours)", _radius, systems=("ours",)),
+    Endpoint("radius", "scenario: 5 km radius, social welfare (ours)", _radius, systems=("ours",)),
+    Endpoint("commune", "scenario: one commune, social welfare (ours)", _commune, systems=("ours",)),
+    Endpoint("province", "scenario: every indicator × 38 communes (ours)", _province,
+             systems=("ours",)),
 )
 ENDPOINT_KEYS = tuple(e.key for e in ENDPOINTS)

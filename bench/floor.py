@@ -15,7 +15,7 @@ from typing import Any
 import psycopg2
 from psycopg2 import sql
 
-from bench.database import Fixtures
+from bench.database import Fixtures, commune_code
 
 _FEATURE = ("json_build_object('type', 'Feature', 'id', id, "
             "'geometry', ST_AsGeoJSON({geom}, {digits})::json, 'properties', json_build_object({props}))")
@@ -87,7 +87,35 @@ def queries(fx: Fixtures) -> dict[str, tuple[sql.Composable, dict[str, Any]]]:
     }
     for z, (x, y, _) in fx.tiles.items():
         found[f"mvt{z}"] = (sql.SQL(_TILE), {"z": z, "x": x, "y": y})
+    lon, lat = fx.centre
+    found["radius"] = (sql.SQL(_WELFARE.format(where="ST_DWithin(f.geom::geography, ST_SetSRID("
+                                               "ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography, "
+                                               "%(r)s)")),
+                       {"lon": lon, "lat": lat, "r": 5000})
+    found["commune"] = (sql.SQL(_WELFARE.format(where="f.commune_code = %(code)s")),
+                        {"code": commune_code(fx)})
+    found["province"] = (_every_measure(), {})
     return found
+
+
+# The social-welfare figures a scenario needs, as one aggregate: the anchor of the scenario rows.
+_WELFARE = (
+    "SELECT f.commune_code, count(*), count(*) FILTER (WHERE f.poverty_status = 'poor'), "
+    "count(*) FILTER (WHERE f.poverty_status = 'near_poor'), count(*) FILTER (WHERE "
+    "f.house_type = 'temporary'), count(*) FILTER (WHERE f.house_type = 'temporary' AND "
+    "f.poverty_status = 'poor') FROM housing f WHERE {where} GROUP BY 1"
+)
+
+
+def _every_measure() -> sql.Composable:
+    """The engine's own per-layer aggregates over the province, back to back (the database floor)."""
+    from scenarios.engine import measure_statements
+    from scenarios.indicators import INDICATORS
+    from scenarios.selection import Area
+
+    area = Area("province", [])
+    needed = {m for i in INDICATORS if i.kind == "computed" for m in i.measures}
+    return sql.SQL("; ").join(statement for _, statement in measure_statements(area, needed))
 
 
 def measure(url: str, fx: Fixtures, keys: list[str], *, runs: int, budget_s: float) -> dict[str, Floor]:

@@ -103,3 +103,64 @@ def bbox_to_crs84(
         return bbox[0], bbox[1], bbox[2], bbox[3]
     minx, miny, maxx, maxy = (bbox[0], bbox[1], bbox[2], bbox[3])
     return _to_crs84(crs.srid).transform_bounds(minx, miny, maxx, maxy, densify_pts=21)
+
+
+# VN-2000 CRSs besides the TM-3 zones: UTM 48N and 49N, and geographic.
+VN2000_UTM = {3405: 105.0, 3406: 111.0}
+VN2000_GEOGRAPHIC = 4756
+
+
+def _vn2000_proj4(srid: int) -> str | None:
+    towgs84 = ",".join(f"{v:.9g}" for v in VN2000_TOWGS84)
+    if srid in VN2000_TM3_ZONES:
+        return vn2000_tm3_proj4(VN2000_TM3_ZONES[srid])
+    if srid in VN2000_UTM:
+        return (f"+proj=tmerc +lat_0=0 +lon_0={VN2000_UTM[srid]:g} +k=0.9996 +x_0=500000 +y_0=0 "
+                f"+ellps=WGS84 +towgs84={towgs84} +units=m +no_defs")
+    if srid == VN2000_GEOGRAPHIC:
+        return f"+proj=longlat +ellps=WGS84 +towgs84={towgs84} +no_defs"
+    return None
+
+
+@cache
+def to_wgs84(srid: int) -> Transformer:
+    """Transformer from ``srid`` to WGS 84 lon/lat (x = lon), VN-2000 with the national shift."""
+    proj4 = _vn2000_proj4(srid)
+    source = CRS.from_proj4(proj4) if proj4 else CRS.from_epsg(srid)
+    return Transformer.from_crs(source, CRS.from_epsg(4326), always_xy=True)
+
+
+def recognise_crs(wkt: str) -> tuple[int, str]:
+    """The EPSG code of a ``.prj`` or other WKT, and how it was recognised.
+
+    VN-2000 definitions from Vietnamese GIS software rarely carry an EPSG code; they are
+    recognised by their datum and projection parameters (central meridian, scale factor, false
+    easting). Raises ``ValueError`` when the definition cannot be tied to one EPSG code.
+    """
+    crs = CRS.from_user_input(wkt)
+    datum = (crs.datum.name if crs.datum else "").lower().replace("_", " ").replace("-", " ")
+    text = wkt.lower().replace("_", " ").replace("-", " ")
+    vn2000 = "vn 2000" in datum or "vietnam 2000" in datum or "vn 2000" in text or "vn2000" in text
+    if vn2000:
+        if crs.is_geographic:
+            return VN2000_GEOGRAPHIC, "VN-2000 địa lý / geographic (EPSG:4756)"
+        params = {p.name.lower(): p.value for p in (crs.coordinate_operation.params
+                                                     if crs.coordinate_operation else [])}
+        meridian = params.get("longitude of natural origin")
+        scale = params.get("scale factor at natural origin")
+        easting = params.get("false easting")
+        if meridian is not None and easting is not None and abs(easting - 500000) < 1e-6:
+            if scale is not None and abs(scale - 0.9999) < 1e-9:
+                for srid, cm in VN2000_TM3_ZONES.items():
+                    if abs(cm - meridian) < 1e-6:
+                        return srid, f"VN-2000 TM-3 kinh tuyến trục {cm:g}° (EPSG:{srid})"
+            if scale is not None and abs(scale - 0.9996) < 1e-9:
+                for srid, cm in VN2000_UTM.items():
+                    if abs(cm - meridian) < 1e-6:
+                        return srid, f"VN-2000 UTM kinh tuyến trục {cm:g}° (EPSG:{srid})"
+        raise ValueError(f"VN-2000 với tham số không nhận ra (kinh tuyến trục {meridian}, "
+                         f"hệ số {scale}, dịch Đông {easting})")
+    code = crs.to_epsg(min_confidence=70)
+    if code is None:
+        raise ValueError(f"không nhận ra hệ tọa độ '{crs.name}'")
+    return code, f"{crs.name} (EPSG:{code})"

@@ -19,6 +19,7 @@ class IocError(Exception):
         self.message = message
         self.message_en = message_en or message
         self.parameter = parameter
+        self.extra: dict[str, object] = {}
 
 
 class ConfigurationError(IocError):
@@ -86,4 +87,13 @@ class ValidationError(IocError):
     status = 422
     code = "validation-failed"
     title = "Dữ liệu không hợp lệ"
+    safe = True
+
+
+class PayloadTooLargeError(IocError):
+    """An upload is larger than the configured limit."""
+
+    status = 413
+    code = "payload-too-large"
+    title = "Dữ liệu gửi lên quá lớn"
     safe = True

@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     pool_size: int = 8
     max_limit: int = 10_000
     default_limit: int = 10
+    max_upload_mb: int = Field(default=512, description="Largest accepted upload (imports).")
+    max_import_features: int = Field(default=500_000, description="Most features in one import.")
     tile_cache_mb: int = Field(default=64, description="Memory for cached vector tiles; 0 disables.")
     tile_cache_redis: str | None = Field(
         default=None, description="Redis URL (e.g. redis://127.0.0.1:6379/0) to share cached tiles "

@@ -113,7 +113,8 @@ def _geometry_sql(crs: OutputCrs) -> sql.Composable:
     return sql.SQL("ST_AsGeoJSON({}, {}, 0)::json").format(geom, sql.Literal(crs.decimals))
 
 
-def _feature_sql(fields: list[str], crs: OutputCrs, skip_geometry: bool) -> sql.Composable:
+def feature_sql(fields: list[str], crs: OutputCrs, skip_geometry: bool = False) -> sql.Composable:
+    """A GeoJSON Feature (json) built in SQL from the columns ``id``, ``geom`` and ``fields``."""
     pairs = sql.SQL(", ").join(
         sql.SQL("{}, {}").format(sql.Literal(name), sql.Identifier(name)) for name in fields
     )
@@ -237,7 +238,7 @@ def fetch_items(
         offset -= anchor_at
     page = sql.SQL(_PAGE).format(
         order=_order(query), table=table, where=_where(conditions),
-        feature=_feature_sql(output_fields(layer, query, visible), query.crs, query.skip_geometry),
+        feature=feature_sql(output_fields(layer, query, visible), query.crs, query.skip_geometry),
     )
     cursor.execute(page, {**params, "_limit": query.limit, "_offset": offset, "_layer": layer.id})
     features, returned, total, version = cursor.fetchone()
@@ -260,7 +261,7 @@ def fetch_item(
     """One feature as GeoJSON text, or None when there is no such feature."""
     visible = layer.public_fields if visible is None else visible
     statement = sql.SQL("SELECT {}::text FROM {} WHERE id = %(id)s").format(
-        _feature_sql([f.name for f in visible], crs, False), sql.Identifier(layer.id))
+        feature_sql([f.name for f in visible], crs, False), sql.Identifier(layer.id))
     cursor.execute(statement, {"id": feature_id})
     row = cursor.fetchone()
     return row[0] if row else None

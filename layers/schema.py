@@ -6,7 +6,10 @@ gives the migrations and the schema test the complete picture.
 
 from __future__ import annotations
 
-from layers import tile_tables  # noqa: F401 - declares the tile invalidation table
+from layers import (
+    scenario_tables,  # noqa: F401 - declares the scenario tables
+    tile_tables,  # noqa: F401 - declares the tile invalidation table
+)
 from layers.tables import metadata
 
 __all__ = ["metadata"]

@@ -21,7 +21,7 @@ GROUP_TITLES: dict[str, dict[str, str]] = {
     "iot": {"vi": "IoT", "en": "IoT"},
 }
 # Columns every layer table carries besides its declared fields.
-SYSTEM_COLUMNS = ("id", "geom", "created_at", "updated_at")
+SYSTEM_COLUMNS = ("id", "geom", "created_at", "updated_at", "source_dataset", "source_key", "import_job")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
 

@@ -10,15 +10,17 @@ from sqlalchemy import (
     Date,
     DateTime,
     Double,
+    ForeignKey,
     Identity,
     Index,
     Integer,
     MetaData,
     Table,
     Text,
+    UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.types import TypeEngine
 
 from gis_core.crs import STORAGE_SRID
@@ -30,6 +32,7 @@ metadata = MetaData(
         "ix": "ix_%(table_name)s_%(column_0_N_name)s",
         "uq": "uq_%(table_name)s_%(column_0_N_name)s",
         "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
     }
 )
 
@@ -49,8 +52,48 @@ def _column(spec: FieldSpec) -> Column:
                   comment=spec.title.get("vi"))
 
 
+# One run of ``ioc import`` (or an upload): the provenance every imported record points to.
+IMPORT_JOBS = Table(
+    "import_jobs", metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("dataset", Text, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", Text, nullable=False),
+    Column("file_size", BigInteger, nullable=False),
+    Column("source_crs", Text),
+    Column("actor", Text, nullable=False),
+    Column("status", Text, nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("added", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("removed", Integer, nullable=False, server_default="0"),
+    Column("unchanged", Integer, nullable=False, server_default="0"),
+    Column("report", JSONB),
+)
+Index(None, IMPORT_JOBS.c.layer, IMPORT_JOBS.c.dataset)
+
+# Every change to every feature (migration 0003's triggers): who, when, from where, what changed.
+FEATURE_HISTORY = Table(
+    "feature_history", metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("feature_id", BigInteger, nullable=False),
+    Column("op", Text, nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("valid_from", DateTime(timezone=True)),
+    Column("actor", Text),
+    Column("source", Text),
+    Column("old", JSONB),
+    Column("changes", JSONB),
+)
+Index(None, FEATURE_HISTORY.c.layer, FEATURE_HISTORY.c.feature_id)
+Index(None, FEATURE_HISTORY.c.layer, FEATURE_HISTORY.c.changed_at)
+
+
 def table_for(layer: LayerSpec) -> Table:
-    """Build the table of one layer: id, geometry, declared fields, timestamps."""
+    """Build the table of one layer: id, geometry, declared fields, timestamps, provenance."""
     columns: list[Column] = [
         Column("id", BigInteger, Identity(always=False), primary_key=True),
         Column(
@@ -61,8 +104,12 @@ def table_for(layer: LayerSpec) -> Table:
         *(_column(f) for f in layer.fields),
         Column("created_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
         Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("source_dataset", Text),
+        Column("source_key", Text),
+        Column("import_job", BigInteger, ForeignKey(IMPORT_JOBS.c.id)),
     ]
-    table = Table(layer.id, metadata, *columns)
+    table = Table(layer.id, metadata, *columns,
+                  UniqueConstraint("source_dataset", "source_key"))
     for f in layer.fields:
         if f.references or f.name == layer.key_field:
             Index(None, table.c[f.name])

@@ -1,7 +1,7 @@
 """tile invalidation: the boxes of changed features, written by triggers on every layer table
 
 Revision ID: 0005
-Revises: 0002
+Revises: 0004
 Create Date: 2026-11-30 14:45:00
 
 A cached tile must go when a feature it shows changes, and only then. Statement triggers with
@@ -17,13 +17,17 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from layers.registry import LAYERS
-
 revision: str = "0005"
-down_revision: str | None = "0002"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
+# The layer tables when this revision was written (frozen: a later layer brings its own triggers).
+LAYER_TABLES = (
+    "province", "communes", "planning_zones", "land_parcels", "construction_permits", "housing",
+    "roads", "power_lines", "water_network", "schools", "health_facilities", "trees", "stations",
+    "iot_stations",
+)
 BULK = 1000
 # name, event, transition tables, the boxes selected (from ``changed``: kind, id, box)
 TRIGGERS = (
@@ -70,20 +74,20 @@ def upgrade() -> None:
         "INSERT INTO tile_changes (layer, version) SELECT TG_TABLE_NAME, coalesce(("
         "SELECT version FROM feature_counts WHERE layer = TG_TABLE_NAME), 0); RETURN NULL; END $$"
     )
-    for layer in LAYERS:
+    for table in LAYER_TABLES:
         for name, event, transition, _ in TRIGGERS:
-            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {layer.id} {transition} "
+            op.execute(f"CREATE TRIGGER {name} AFTER {event} ON {table} {transition} "
                        f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
-        op.execute(f"CREATE TRIGGER ioc_tiles_truncate AFTER TRUNCATE ON {layer.id} "
+        op.execute(f"CREATE TRIGGER ioc_tiles_truncate AFTER TRUNCATE ON {table} "
                    "FOR EACH STATEMENT EXECUTE FUNCTION ioc_tiles_truncate()")
 
 
 def downgrade() -> None:
     """Revert this revision."""
     names = [name for name, *_ in TRIGGERS] + ["ioc_tiles_truncate"]
-    for layer in LAYERS:
+    for table in LAYER_TABLES:
         for name in names:
-            op.execute(f"DROP TRIGGER {name} ON {layer.id}")
+            op.execute(f"DROP TRIGGER {name} ON {table}")
     for name in names:
         op.execute(f"DROP FUNCTION {name}()")
     op.drop_table("tile_changes")

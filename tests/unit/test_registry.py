@@ -46,7 +46,8 @@ def test_tables_follow_the_declarations():
     for layer in LAYERS:
         table = TABLES[layer.id]
         assert [c.name for c in table.columns] == [
-            "id", "geom", *(f.name for f in layer.fields), "created_at", "updated_at"]
+            "id", "geom", *(f.name for f in layer.fields), "created_at", "updated_at",
+            "source_dataset", "source_key", "import_job"]
         assert table.c.geom.type.geometry_type == layer.geometry.upper()
         assert table.c.geom.type.srid == 4326
 

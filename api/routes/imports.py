@@ -1,0 +1,115 @@
+"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import unicodedata
+from pathlib import Path
+from typing import Annotated, Any
+
+import yaml
+from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from gis_core.db import raw_cursor
+from gis_core.errors import InvalidParameterError, NotFoundError
+from layers.imports.load import ImportOptions, run_import
+from layers.imports.problems import ImportRejected
+from layers.registry import require_layer
+
+router = APIRouter(prefix="/api/v1", tags=["imports"])
+
+
+def _links(job: int) -> dict[str, str]:
+    return {"job": f"/api/v1/imports/{job}", "report_json": f"/api/v1/imports/{job}/report.json",
+            "report_csv": f"/api/v1/imports/{job}/report.csv"}
+
+
+def _mapping(text: str | None) -> dict[str, str] | None:
+    if not text:
+        return None
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML too
+    except yaml.YAMLError:
+        data = None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise InvalidParameterError(
+            "Tham số 'mapping' phải là JSON hoặc YAML dạng {trường: cột nguồn}.",
+            message_en="Parameter 'mapping' must be JSON or YAML of the form {field: source column}.",
+            parameter="mapping")
+    return {str(k): v for k, v in data.items()}
+
+
+@router.post("/layers/{layer_id}/imports", status_code=201,
+             summary="Nhập tệp vào lớp / Import a file into a layer")
+async def create_import(
+    layer_id: str, request: Request, file: Annotated[UploadFile, File()],
+    crs: Annotated[str | None, Form()] = None, dataset: Annotated[str | None, Form()] = None,
+    key: Annotated[str | None, Form()] = None,
+    source_layer: Annotated[str | None, Form()] = None,
+    mapping: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False,
+) -> JSONResponse:
+    """Validate and import an uploaded file, all or nothing; the answer carries the job and report.
+
+    A rejected file answers 422 with every bad row (also downloadable as CSV and JSON) and leaves
+    the layer untouched.
+    """
+    layer = require_layer(layer_id)
+    settings = request.app.state.settings
+    name = unicodedata.normalize("NFC", Path(file.filename or "upload").name)
+    options = ImportOptions(crs=crs, mapping=_mapping(mapping), dataset=dataset, key=key,
+                            source_layer=source_layer, dry_run=dry_run, actor="api",
+                            max_features=settings.max_import_features)
+    with tempfile.TemporaryDirectory(prefix="ioc-upload-") as folder:
+        path = Path(folder) / name
+        with open(path, "wb") as out:
+            while chunk := await file.read(2**20):
+                out.write(chunk)
+        try:
+            report = await run_in_threadpool(run_import, request.app.state.engine, layer.id, path,
+                                             options, file_name=name)
+        except ImportRejected as err:
+            err.extra = {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
+                         "warnings": err.report.warnings, "links": _links(err.report.job)}
+            raise
+    body = {"job": report.job, "status": report.status, "report": report.as_dict(),
+            "links": _links(report.job)}
+    return JSONResponse(body, status_code=200 if report.status == "dry_run" else 201)
+
+
+def _job(request: Request, job: int) -> dict[str, Any]:
+    with raw_cursor(request.app.state.engine) as cur:
+        cur.execute("SELECT report FROM import_jobs WHERE id = %s", (job,))
+        row = cur.fetchone()
+    if row is None or row[0] is None:
+        raise NotFoundError(f"Không có lần nhập số {job}.", message_en=f"No import job {job}.")
+    return row[0] | {"job": job}
+
+
+@router.get("/imports/{job}", summary="Một lần nhập / One import job")
+def get_import(job: int, request: Request) -> dict[str, Any]:
+    """The job's report: what was recognised, the counts, repairs, warnings and errors."""
+    return _job(request, job) | {"links": _links(job)}
+
+
+@router.get("/imports/{job}/report.json", summary="Báo cáo lỗi (JSON) / Rejection report (JSON)")
+def report_json(job: int, request: Request) -> Response:
+    """The full report as a JSON download."""
+    body = json.dumps(_job(request, job), ensure_ascii=False, indent=1)
+    return Response(body, media_type="application/json", headers={
+        "Content-Disposition": f'attachment; filename="import-{job}.json"'})
+
+
+@router.get("/imports/{job}/report.csv", summary="Báo cáo lỗi (CSV) / Rejection report (CSV)")
+def report_csv(job: int, request: Request) -> Response:
+    """Every rejected row with the field and the reason, as CSV."""
+    from layers.imports.problems import ImportReport, RowIssue
+
+    data = _job(request, job)
+    report = ImportReport(**{k: v for k, v in data.items()
+                             if k in ImportReport.__dataclass_fields__ and k != "errors"})
+    report.errors = [RowIssue(**e) for e in data.get("errors", [])]
+    return Response(report.errors_csv(), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="import-{job}-errors.csv"'})

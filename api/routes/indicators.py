@@ -1,0 +1,116 @@
+"""``/api/v1/indicators``, reported values, targets and ``/api/v1/warnings`` for the map."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
+from starlette.concurrency import run_in_threadpool
+
+from api.scenario_http import GEOJSON, actor, overview_cache, respond
+from gis_core.db import raw_cursor
+from gis_core.errors import InvalidParameterError
+from scenarios import overview, reported
+from scenarios.indicators import INDICATORS, describe, require_indicator
+from scenarios.period import check_period
+
+router = APIRouter(prefix="/api/v1", tags=["indicators"])
+MAX_UPLOAD_BYTES = 5 * 2**20
+
+
+@router.get("/indicators", summary="Danh mục chỉ tiêu / Indicator catalogue")
+def list_indicators() -> dict[str, Any]:
+    """Every indicator with its sector, unit, direction, kind and declared targets."""
+    return {"indicators": [describe(i) for i in INDICATORS]}
+
+
+@router.get("/indicators/{indicator_id}", summary="Một chỉ tiêu / One indicator")
+def get_indicator(indicator_id: str) -> dict[str, Any]:
+    """One indicator of the catalogue."""
+    return describe(require_indicator(indicator_id))
+
+
+@router.get("/indicators/{indicator_id}/choropleth", response_model=None,
+            summary="Chỉ tiêu theo xã (bản đồ) / Indicator by commune (map)")
+def indicator_choropleth(request: Request, indicator_id: str, period: str | None = None) -> Response:
+    """GeoJSON of the 38 communes with {code, name, value, target, status, unit}."""
+    require_indicator(indicator_id)
+    if period:
+        check_period(period)
+    with raw_cursor(request.app.state.engine) as cursor:
+        key = ("choropleth", indicator_id, period, overview.data_stamp(cursor))
+        body = overview_cache(request).get_or_compute(
+            key, lambda: overview.choropleth(cursor, indicator_id, period))
+    return respond(body, GEOJSON)
+
+
+@router.get("/warnings", summary="Cảnh báo chỉ tiêu chưa đạt, sự cố đang mở / Warnings")
+def get_warnings(request: Request, period: str | None = None) -> dict[str, Any]:
+    """Indicators not met per commune, and the open incidents."""
+    if period:
+        check_period(period)
+    with raw_cursor(request.app.state.engine) as cursor:
+        stamp = overview.data_stamp(cursor)
+        cached = overview_cache(request).get_or_compute(
+            ("warnings", period, stamp), lambda: overview.warnings(cursor, period))
+        # Incidents move faster than indicators: always fresh.
+        fresh = overview.warnings_incidents(cursor)
+    return {**cached, "open_incidents": fresh}
+
+
+@router.get("/reported-values", summary="Số liệu báo cáo / Reported values")
+def list_reported(request: Request, indicator: str | None = None, period: str | None = None,
+                  unit_code: str | None = None) -> dict[str, Any]:
+    """Reported values, filtered by indicator, period or unit."""
+    if indicator:
+        require_indicator(indicator)
+    if period:
+        check_period(period)
+    with raw_cursor(request.app.state.engine) as cursor:
+        return {"values": reported.list_values(cursor, indicator, period, unit_code)}
+
+
+@router.post("/reported-values", status_code=201, summary="Nhập số liệu báo cáo / Enter values")
+def post_reported(request: Request, rows: list[reported.ReportedValue] = Body(...)  # noqa: B008
+                  ) -> dict[str, Any]:
+    """Enter reported values (all or none), recording who entered them."""
+    with raw_cursor(request.app.state.engine) as cursor:
+        return {"written": reported.enter_values(cursor, rows, actor=actor(request), source="api")}
+
+
+@router.post("/reported-values/upload", status_code=201,
+             summary="Tải lên CSV/XLSX số liệu báo cáo / Upload values as CSV or XLSX")
+async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
+    """Columns indicator, period, unit_code, value[, note]; all rows or none are written."""
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise InvalidParameterError("Tệp quá lớn (tối đa 5 MB).", message_en="The file is too large "
+                                    "(5 MB at most).", parameter="file")
+    name = file.filename or ""
+    rows = reported.parse_upload(data, name)
+    source = "xlsx" if name.lower().endswith(".xlsx") else "csv"
+
+    def write() -> int:
+        with raw_cursor(request.app.state.engine) as cursor:
+            return reported.enter_values(cursor, rows, actor=actor(request), source=source)
+
+    return {"written": await run_in_threadpool(write)}
+
+
+@router.get("/targets", summary="Mục tiêu đã nhập / Entered targets")
+def list_targets(request: Request, indicator: str | None = Query(None)) -> dict[str, Any]:
+    """Targets entered per indicator, period and unit (declared defaults: see /indicators)."""
+    with raw_cursor(request.app.state.engine) as cursor:
+        cursor.execute("SELECT indicator, period, unit_code, value, legal_basis, entered_by FROM "
+                       "indicator_targets WHERE %(i)s IS NULL OR indicator = %(i)s ORDER BY 1, 2, 3",
+                       {"i": indicator})
+        names = ("indicator", "period", "unit_code", "value", "legal_basis", "entered_by")
+        return {"targets": [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]}
+
+
+@router.post("/targets", status_code=201, summary="Đặt mục tiêu / Set targets")
+def post_targets(request: Request, rows: list[reported.TargetValue] = Body(...)  # noqa: B008
+                 ) -> dict[str, Any]:
+    """Set targets per indicator, period and unit, each with its legal basis (all or none)."""
+    with raw_cursor(request.app.state.engine) as cursor:
+        return {"written": reported.set_targets(cursor, rows, actor=actor(request))}

@@ -1,0 +1,94 @@
+"""``/api/v1/scenarios``: list, describe and run scenarios; store thematic documents.
+
+One run route per built-in scenario is generated from its ``Params`` model, so the OpenAPI
+document shows each scenario's own parameters; stored thematic scenarios run through the
+generic ``/{scenario_id}/run``. (No ``from __future__ import annotations`` here: the generated
+routes need their parameter models as real annotations.)
+"""
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request, Response
+from pydantic import BaseModel
+
+from api.scenario_http import GEOJSON, actor, respond, wants_geojson
+from gis_core.db import raw_cursor
+from scenarios import thematic
+from scenarios.base import Scenario
+from scenarios.registry import SCENARIOS, all_scenarios, require_scenario
+
+router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
+
+
+def execute(request: Request, scenario_id: str, params: BaseModel | dict[str, Any]) -> Response:
+    """Run a scenario and answer JSON or, when asked, GeoJSON."""
+    geojson = wants_geojson(request)
+    with raw_cursor(request.app.state.engine) as cursor:
+        scenario = require_scenario(cursor, scenario_id)
+        outcome = scenario.run(cursor, params)
+        if geojson:
+            return respond(outcome.geojson(), GEOJSON)
+        return respond(outcome.result)
+
+
+def describe(scenario: Scenario) -> dict[str, Any]:
+    """A scenario with its parameter schema."""
+    return {**scenario.describe(), "parameters": scenario.Params.model_json_schema()}
+
+
+@router.get("", summary="Danh sách kịch bản / Scenarios")
+def list_scenarios(request: Request) -> dict[str, Any]:
+    """Built-in scenarios (Art. 9a–9d) and stored thematic ones."""
+    with raw_cursor(request.app.state.engine) as cursor:
+        return {"scenarios": [s.describe() for s in all_scenarios(cursor)]}
+
+
+@router.post("/thematic", status_code=201,
+             summary="Lưu kịch bản chuyên đề (YAML/JSON) / Store a thematic scenario",
+             openapi_extra={"requestBody": {"required": True, "content": {
+                 "application/json": {"schema": thematic.ThematicDocument.model_json_schema()},
+                 "application/yaml": {"schema": {"type": "string"}}}}})
+async def store_thematic(request: Request) -> Response:
+    """Validate and store a thematic scenario document (YAML or JSON); run it by its id."""
+    doc = thematic.parse_document(await request.body())
+
+    def save() -> None:
+        with raw_cursor(request.app.state.engine) as cursor:
+            thematic.store(cursor, doc, actor(request))
+
+    from starlette.concurrency import run_in_threadpool
+
+    await run_in_threadpool(save)
+    return respond({"id": doc.id, "links": {"run": f"/api/v1/scenarios/{doc.id}/run",
+                                            "process": f"/ogc/processes/{doc.id}"}}, status=201)
+
+
+@router.get("/{scenario_id}", summary="Một kịch bản và tham số / One scenario and its parameters")
+def get_scenario(scenario_id: str, request: Request) -> dict[str, Any]:
+    """A scenario's description with the JSON Schema of its parameters."""
+    with raw_cursor(request.app.state.engine) as cursor:
+        return describe(require_scenario(cursor, scenario_id))
+
+
+def _run_route(scenario: Scenario) -> None:
+    params_model = scenario.Params
+
+    def run(request: Request, params: params_model) -> Response:  # type: ignore[valid-type]
+        return execute(request, scenario.id, params)
+
+    run.__doc__ = (f"{scenario.title['vi']} / {scenario.title['en']} ({scenario.article}). "
+                   "`?f=geojson` hoặc `Accept: application/geo+json` cho GeoJSON.")
+    router.add_api_route(f"/{scenario.id}/run", run, methods=["POST"], name=f"run_{scenario.id}",
+                         summary=f"Chạy / run: {scenario.title['vi']}", response_model=None)
+
+
+for _scenario in SCENARIOS:
+    _run_route(_scenario)
+
+
+@router.post("/{scenario_id}/run", summary="Chạy kịch bản chuyên đề đã lưu / Run a stored scenario",
+             response_model=None)
+def run_stored(scenario_id: str, request: Request,
+               params: thematic.ThematicRunParams = Body(default_factory=dict)) -> Response:  # noqa: B008
+    """Run a stored thematic scenario; fields given replace the document's."""
+    return execute(request, scenario_id, params)

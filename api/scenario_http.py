@@ -1,0 +1,66 @@
+"""What the scenario routes share: JSON/GeoJSON negotiation, who is acting, a cached overview."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import Request, Response
+
+from gis_core.errors import InvalidParameterError
+
+GEOJSON = "application/geo+json"
+JSON = "application/json"
+
+
+def wants_geojson(request: Request) -> bool:
+    """``?f=geojson`` or an Accept header preferring GeoJSON."""
+    f = request.query_params.get("f")
+    if f is not None:
+        if f not in ("json", "geojson"):
+            raise InvalidParameterError(f"Tham số 'f' không hợp lệ: '{f}'. Dùng json hoặc geojson.",
+                                        message_en=f"Parameter 'f' is invalid: '{f}'. Use json or "
+                                        "geojson.", parameter="f")
+        return f == "geojson"
+    return GEOJSON in request.headers.get("accept", "")
+
+
+def respond(body: Any, media_type: str = JSON, status: int = 200) -> Response:
+    """Serialise with orjson (fast, UTF-8, no ASCII escaping)."""
+    return Response(orjson.dumps(body), media_type=media_type, status_code=status)
+
+
+def actor(request: Request) -> str:
+    """Who is acting: the signed-in principal when an authenticator set one, else ``X-IOC-User``."""
+    principal = getattr(request.state, "principal", None)
+    name = getattr(principal, "name", None) or getattr(principal, "username", None)
+    return str(name or request.headers.get("x-ioc-user") or "api")
+
+
+class StampCache:
+    """A few computed answers kept while the data they came from is unchanged."""
+
+    def __init__(self, size: int = 64) -> None:
+        self._items: OrderedDict[tuple, Any] = OrderedDict()
+        self._size = size
+
+    def get_or_compute(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """The cached value for ``key`` (which includes the data stamp), computing it when absent."""
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        value = compute()
+        self._items[key] = value
+        if len(self._items) > self._size:
+            self._items.popitem(last=False)
+        return value
+
+
+def overview_cache(request: Request) -> StampCache:
+    """The application's overview cache (created on first use)."""
+    cache = getattr(request.app.state, "scenario_cache", None)
+    if cache is None:
+        cache = request.app.state.scenario_cache = StampCache()
+    return cache

@@ -1,0 +1,1 @@
+"""Importing the departments' files into layers: read, map, validate, then all or nothing."""

@@ -1,0 +1,93 @@
+"""Uploads over HTTP: a job and its report, 422 with every bad row, 413 over the size limit."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from sqlalchemy import create_engine
+
+from gis_core.db import to_sqlalchemy_url
+
+DATASET = "cay_xanh_tai_len"
+
+
+@pytest.fixture(scope="module")
+def place(database_url):
+    engine = create_engine(to_sqlalchemy_url(database_url))
+    with engine.connect() as conn:
+        found = conn.exec_driver_sql(
+            "SELECT code, ST_X(p), ST_Y(p) FROM (SELECT code, ST_PointOnSurface(geom) p "
+            "FROM communes ORDER BY code LIMIT 1) s").one()
+    yield found
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"DELETE FROM trees WHERE source_dataset = '{DATASET}'")  # noqa: S608
+    engine.dispose()
+
+
+def upload(client, rows, **form):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["Loài cây", "Chiều cao (m)", "Tình trạng", "kinh_do", "vi_do"])
+    writer.writerows(rows)
+    files = {"file": ("cây xanh.csv", buffer.getvalue().encode(), "text/csv")}
+    return client.post("/api/v1/layers/trees/imports", files=files,
+                       data={"dataset": DATASET, **form})
+
+
+def test_upload_answers_with_the_job_and_its_report(client, place):
+    code, lon, lat = place
+    response = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]])
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert body["status"] == "imported" and body["report"]["added"] == 2
+    assert body["report"]["mapping"]["species"] == "Loài cây"
+    job = client.get(body["links"]["job"]).json()
+    assert job["file_name"] == "cây xanh.csv" and job["added"] == 2
+    again = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]])
+    assert again.json()["status"] == "unchanged"
+    items = client.get("/ogc/collections/trees/items",
+                       params={"filter": "species = 'Pơ mu'", "limit": 100}).json()
+    assert any(f["properties"]["height_m"] == 12.5 for f in items["features"])
+
+
+def test_rejected_upload_is_422_with_every_bad_row_and_a_csv_report(client, place):
+    code, lon, lat = place
+    before = client.get("/api/v1/layers/trees").json()["features"]
+    response = upload(client, [["Pơ mu", "cao", "Tốt", lon, lat], ["", 3, "Héo", lon, lat]])
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body = response.json()
+    assert [(e["row"], e["field"]) for e in body["errors"]] == [
+        (2, "height_m"), (3, "condition"), (3, "species")]
+    assert body["detail_en"].startswith("File 'cây xanh.csv' rejected")
+    report = client.get(body["links"]["report_csv"])
+    assert report.status_code == 200 and "height_m" in report.text
+    assert client.get("/api/v1/layers/trees").json()["features"] == before
+
+
+def test_bad_parameters_and_oversized_uploads(client):
+    response = client.post("/api/v1/layers/trees/imports", data={"crs": "EPSG:9205"},
+                           files={"file": ("a.csv", b"x", "text/csv")},
+                           headers={"content-length": str(10**12)})
+    assert response.status_code == 413 and "MB" in response.json()["detail"]
+    response = client.post("/api/v1/layers/nope/imports", files={"file": ("a.csv", b"x")})
+    assert response.status_code == 404
+    response = client.post("/api/v1/layers/trees/imports", files={"file": ("a.csv", b"x")},
+                           data={"mapping": "[1, 2"})
+    assert response.status_code == 400 and response.json()["parameter"] == "mapping"
+    assert client.get("/api/v1/imports/987654").status_code == 404
+
+
+def test_features_as_of_and_history_over_http(client, place):
+    response = client.get("/api/v1/layers/trees/features", params={"as_of": "2000-01-01"})
+    assert response.status_code == 200 and response.json()["features"] == []
+    now = client.get("/api/v1/layers/trees/features", params={"as_of": "2999-01-01",
+                                                               "limit": 1}).json()
+    assert now["numberMatched"] > 0
+    fid = now["features"][0]["id"]
+    history = client.get(f"/api/v1/layers/trees/features/{fid}/history").json()
+    assert history["changes"][0]["op"] == "insert"
+    bad = client.get("/api/v1/layers/trees/features", params={"as_of": "hôm qua"})
+    assert bad.status_code == 400 and bad.json()["parameter"] == "as_of"
