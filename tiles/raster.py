@@ -35,6 +35,9 @@ HALF_WORLD = 20037508.342789244  # metres, EPSG:3857
 NODATA = -32768.0
 STEEP_DEGREES = 25.0  # slopes above this are "steep" (land-use and landslide practice)
 _NAME_OK = set("abcdefghijklmnopqrstuvwxyz0123456789_-")
+# Tiles are warped into bare arrays and written as PNG: neither has a georeference, by design.
+# (A module filter, not catch_warnings: tiles are drawn in several threads at once.)
+warnings.filterwarnings("ignore", category=NotGeoreferencedWarning)
 
 
 def raster_dir(var_dir: Path) -> Path:
@@ -210,8 +213,7 @@ def _tile_elevation(path: Path, z: int, x: int, y: int, pad: int = 0) -> np.ndar
     north = HALF_WORLD - y * size + pad * px
     n = TILE + 2 * pad
     dst = np.full((n, n), np.nan, dtype="float32")
-    with rasterio.open(path) as src, warnings.catch_warnings():
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)  # dst is a bare array
+    with rasterio.open(path) as src:
         reproject(rasterio.band(src, 1), dst,
                   dst_transform=from_bounds(west, north - n * px, west + n * px, north, n, n),
                   dst_crs="EPSG:3857", dst_nodata=np.nan, src_nodata=src.nodata,
@@ -221,8 +223,7 @@ def _tile_elevation(path: Path, z: int, x: int, y: int, pad: int = 0) -> np.ndar
 
 def _png(bands: np.ndarray) -> bytes:
     count, height, width = bands.shape
-    with warnings.catch_warnings(), MemoryFile() as memory:
-        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+    with MemoryFile() as memory:
         with memory.open(driver="PNG", width=width, height=height, count=count, dtype="uint8") as png:
             png.write(bands)
         return memory.read()
