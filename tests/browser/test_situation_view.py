@@ -140,7 +140,12 @@ def test_a_drawn_radius_runs_a_scenario(visit, database_url, client):
     visit.page.wait_for_function("IOC.state.result !== null", timeout=30_000)
     result = visit.page.evaluate("IOC.state.result")
     assert "error" not in result and result["type"] == "FeatureCollection"
-    assert "Kết quả" in visit.page.locator("#scenario-result").inner_text()
+    assert result["features"] and result["summary"]
+    panel = visit.page.locator("#scenario-result")
+    assert "Kết quả" in panel.inner_text()
+    assert panel.locator("tr").count() == min(len(result["summary"]), 20)
+    drawn = visit.page.evaluate("document.querySelectorAll('.leaflet-results-pane path').length")
+    assert drawn >= 1  # the result is on the map
 
 
 def test_clicking_a_feature_shows_its_public_attributes(visit, database_url):
@@ -158,3 +163,19 @@ def test_clicking_a_feature_shows_its_public_attributes(visit, database_url):
     text = popup.inner_text()
     assert "Trường học" in text and name in text
     assert "Tên" in text  # the field's title, not its column name
+
+
+def test_a_warning_is_one_click_from_its_place(visit, client):
+    warnings = client.get("/api/v1/warnings")
+    if warnings.status_code != 200 or not warnings.json()["indicators_not_met"]:
+        pytest.skip("no indicator below target in this build")
+    first = warnings.json()["indicators_not_met"][0]
+    visit.open("/map")
+    item = visit.page.locator("#not-met li").first
+    assert first["commune_name"] in item.inner_text()
+    item.click()
+    visit.page.wait_for_function(
+        """([lat, lon]) => IOC.map.getCenter().distanceTo([lat, lon]) < 50 && !IOC.map._animatingZoom
+           && document.querySelector('.leaflet-popup-content')""",
+        arg=[first["lat"], first["lon"]], timeout=15_000)
+    assert first["commune_name"] in visit.page.locator(".leaflet-popup-content").inner_text()

@@ -12,6 +12,8 @@
       '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;'}[c]));
   }
   function fmt(value) {
+    if (value === null || value === undefined) return '—';
+    if (typeof value === 'object') return esc(JSON.stringify(value));
     if (typeof value === 'number') return value.toLocaleString(document.documentElement.lang === 'en' ? 'en' : 'vi', {maximumFractionDigits: 2});
     return esc(value);
   }
@@ -86,7 +88,7 @@
     const state = IOC.state = {choropleth: 'loading', warnings: 'loading', quality: 'loading',
                                scenarios: 'loading', tilesLoaded: 0, selection: null, result: null};
     IOC.map = map;
-    for (const [pane, z] of [['choropleth', 350], ['boundaries', 390], ['results', 450]]) {
+    for (const [pane, z] of [['choropleth', 350], ['boundaries', 390], ['results', 450], ['incidents', 460]]) {
       map.createPane(pane).style.zIndex = z;
     }
 
@@ -303,7 +305,7 @@
       warnings.open_incidents.forEach(i => {
         const text = `<b>${esc(i.kind)}</b> #${esc(i.id)} — ${esc(i.status)} (${esc(String(i.started_at || '').slice(0, 16))})`;
         L.circleMarker([i.lat, i.lon], {radius: 7, color: '#b71c1c', fillColor: '#ff5252', fillOpacity: 0.9,
-                                        pane: 'results'}).bindPopup(text).addTo(markers);
+                                        pane: 'incidents'}).bindPopup(text).addTo(markers);
         item(incidents, text, () => goTo(i.lat, i.lon, text));
       });
     }
@@ -435,7 +437,8 @@
           style: {color: '#0d47a1', weight: 2, fillOpacity: 0.15},
           pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 5, color: '#0d47a1', fillColor: '#42a5f5', fillOpacity: 0.9}),
           onEachFeature: (f, l) => l.bindPopup(Object.entries(f.properties || {})
-            .map(([k, v]) => `<b>${esc(k)}</b>: ${fmt(typeof v === 'object' ? JSON.stringify(v) : v)}`).join('<br>')),
+            .filter(([, v]) => typeof v !== 'object' || v === null)
+            .map(([k, v]) => `<b>${esc(k)}</b>: ${fmt(v)}`).join('<br>')),
         });
         results.addLayer(layer);
         resultBox.innerHTML = summary(data);
@@ -454,8 +457,8 @@
       if (extra && typeof extra === 'object') {
         const rows = Array.isArray(extra) ? extra : Object.entries(extra).map(([k, v]) => ({name: k, value: v}));
         parts.push('<table>' + rows.slice(0, 20).map(r =>
-          `<tr><th>${esc(label(r.name || r.indicator || r.id, lang))}</th><td>${fmt(typeof r.value === 'object' ? JSON.stringify(r.value) : r.value)}` +
-          `${r.unit ? ' ' + esc(r.unit) : ''}${r.status ? ' (' + esc(t[r.status] || r.status) + ')' : ''}</td></tr>`).join('') + '</table>');
+          `<tr><th>${esc(label(r.name || r.indicator || r.id, lang))}</th><td>${fmt(r.value)}` +
+          `${r.unit && r.value !== null ? ' ' + esc(r.unit) : ''}${r.status ? ' (' + esc(t[r.status] || r.status) + ')' : ''}</td></tr>`).join('') + '</table>');
       }
       return parts.join('');
     }
