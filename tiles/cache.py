@@ -146,7 +146,7 @@ class MemoryTileCache(TileCache):
     def set_known(self, layer: str, version: int) -> None:
         """Record the last layer version applied."""
         with self._lock:
-            self._known[layer] = max(version, self._known.get(layer, version))
+            self._known[layer] = version
 
     def get(self, key: Key) -> RenderedTile | None:
         """The cached tile, or None."""

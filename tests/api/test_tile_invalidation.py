@@ -148,3 +148,20 @@ def test_redis_cache_drops_exactly_the_touched_tiles(database_url, three_schools
             cur.execute("UPDATE schools SET name = %s WHERE id = %s", (moved[1], moved[0]))
             conn.commit()
             cache.drop_layer("schools")
+
+
+def test_a_database_restored_under_the_cache_drops_the_layer(database_url, three_schools):
+    moved, _, _ = three_schools
+    cache = MemoryTileCache(margin=BUFFER / EXTENT)
+    layer = get_layer("schools")
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        version = layer_version(cur, "schools")
+        cache.sync(cur, "schools", version + 1000)  # what the cache saw before the restore
+        key = ("schools", Z, *moved[4])
+        cache.put(key, render_tile(cur, layer, Tile(*key[1:])), version + 1000)
+        assert key in cache
+        cache.sync(cur, "schools", version)  # the version went back: nothing can be trusted
+        assert key not in cache
+        cache.put(key, render_tile(cur, layer, Tile(*key[1:])), version)
+        cache.sync(cur, "schools", version)
+        assert key in cache  # and the cache works again from there
