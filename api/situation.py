@@ -38,6 +38,7 @@ TEXT = {
         "terrain": "Địa hình (mô hình TỔNG HỢP, không phải số liệu đo)",
         "basemap": "Bản đồ nền ngoài", "layers": "Lớp dữ liệu",
         "choropleth": "Chỉ tiêu theo xã", "indicator": "Chỉ tiêu", "period": "Kỳ",
+        "period_hint": "2025, 2025-Q2…",
         "met": "Đạt", "at_risk": "Có nguy cơ", "not_met": "Chưa đạt",
         "no_target": "chưa có mục tiêu",
         "not_met_list": "Chỉ tiêu chưa đạt", "stale": "Dữ liệu quá hạn cập nhật",
@@ -55,6 +56,7 @@ TEXT = {
         "terrain": "Terrain (SYNTHETIC model, not measured)",
         "basemap": "External base map", "layers": "Layers",
         "choropleth": "Indicator by commune", "indicator": "Indicator", "period": "Period",
+        "period_hint": "2025, 2025-Q2…",
         "met": "Met", "at_risk": "At risk", "not_met": "Not met",
         "no_target": "no target",
         "not_met_list": "Indicators not met", "stale": "Stale datasets",
@@ -78,6 +80,7 @@ PANEL = Template("""
 <aside class="ioc-panel" id="panel">
   <section id="sec-choropleth"><h2>{{ t.choropleth }}</h2>
     <label>{{ t.indicator }} <select id="indicator"></select></label>
+    <label>{{ t.period }} <input id="period" size="9" placeholder="{{ t.period_hint }}"></label>
     <div class="legend"><span class="met">{{ t.met }}</span><span class="at_risk">{{ t.at_risk }}</span>
       <span class="not_met">{{ t.not_met }}</span></div>
     <div class="status" id="choropleth-status"></div></section>

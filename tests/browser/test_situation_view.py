@@ -179,3 +179,23 @@ def test_a_warning_is_one_click_from_its_place(visit, client):
            && document.querySelector('.leaflet-popup-content')""",
         arg=[first["lat"], first["lon"]], timeout=15_000)
     assert first["commune_name"] in visit.page.locator(".leaflet-popup-content").inner_text()
+
+
+def test_the_choropleth_follows_the_period_and_explains_a_bad_one(visit, client):
+    if client.get("/api/v1/indicators/poor_household_rate/choropleth").status_code != 200:
+        pytest.skip("the indicator API is not served by this build")
+    visit.open("/map")
+    period = visit.page.locator("#period")
+    period.fill("năm ngoái")
+    period.press("Enter")
+    period.dispatch_event("change")
+    visit.page.wait_for_function("IOC.state.choropleth === 'error'")
+    status = visit.page.locator("#choropleth-status").inner_text()
+    expected = client.get("/api/v1/indicators/poor_household_rate/choropleth",
+                          params={"period": "năm ngoái"}).json()["detail"]
+    assert status == expected  # the server's Vietnamese explanation, not a blank panel
+    period.fill("2025")
+    period.dispatch_event("change")
+    visit.page.wait_for_function("IOC.state.choropleth === 'ok'")
+    assert "(2025)" in visit.page.locator("#choropleth-status").inner_text()
+    assert visit.page.evaluate("document.querySelectorAll('.leaflet-choropleth-pane path').length") == 38

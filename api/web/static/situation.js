@@ -161,6 +161,7 @@
     const indicatorValues = {};
     const select = document.getElementById('indicator');
     const statusBox = document.getElementById('choropleth-status');
+    const periodInput = document.getElementById('period');
 
     async function loadIndicators() {
       let items = [];
@@ -172,6 +173,7 @@
       select.innerHTML = items.map(i => `<option value="${esc(i.id)}">${esc(i.name)}</option>`).join('');
       if (items.some(i => i.id === cfg.default_indicator)) select.value = cfg.default_indicator;
       select.onchange = () => loadChoropleth(select.value);
+      periodInput.onchange = () => loadChoropleth(select.value);
       await loadChoropleth(select.value);
     }
 
@@ -179,7 +181,10 @@
       choropleth.clearLayers();
       statusBox.textContent = t.loading;
       try {
-        const data = await getJSON(`/api/v1/indicators/${encodeURIComponent(id)}/choropleth`);
+        const period = periodInput.value.trim();
+        const data = await getJSON(`/api/v1/indicators/${encodeURIComponent(id)}/choropleth` +
+                                   (period ? `?period=${encodeURIComponent(period)}` : ''));
+        if (data.period && !period) periodInput.placeholder = data.period;
         const layer = L.geoJSON(data, {
           pane: 'choropleth',
           style: f => {
@@ -195,12 +200,16 @@
         });
         choropleth.addLayer(layer);
         const below = data.features.filter(f => f.properties.status === 'not_met').length;
-        statusBox.innerHTML = `${t.not_met}: <b>${below}</b> / ${data.features.length} ${t.communes}`;
+        statusBox.innerHTML = `${t.not_met}: <b>${below}</b> / ${data.features.length} ${t.communes}` +
+          (data.period ? ` (${esc(data.period)})` : '');
+        statusBox.classList.remove('no-data');
         state.choropleth = 'ok';
       } catch (e) {
-        statusBox.textContent = t.no_data;
-        statusBox.classList.add('no-data');
-        state.choropleth = 'missing';
+        const p = e.problem || {};
+        const detail = (lang === 'en' && p.detail_en) || p.detail;
+        statusBox.textContent = e.status === 404 || !detail ? t.no_data : detail;
+        statusBox.classList.toggle('no-data', !detail || e.status === 404);
+        state.choropleth = e.status === 404 || !e.status ? 'missing' : 'error';
       }
     }
 
