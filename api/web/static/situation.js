@@ -335,8 +335,10 @@
       if (!old.length) emptyList(stale, t.none);
       old.forEach(r => {
         const id = r.layer || r.id || r.dataset;
+        const newest = r.newest || r.last_update || r.updated_at;
         const text = `<b>${esc(label(r.title || r.name, lang) || id)}</b>` +
-          (r.last_update || r.updated_at ? ` — ${esc(String(r.last_update || r.updated_at).slice(0, 10))}` : '');
+          (newest ? ` — ${esc(String(newest).slice(0, 10))}` : '') +
+          (typeof r.age_days === 'number' ? ` (${fmt(Math.round(r.age_days))} ${t.days})` : '');
         item(stale, text, () => showLayer(id));
       });
     }
