@@ -199,3 +199,20 @@ def test_the_choropleth_follows_the_period_and_explains_a_bad_one(visit, client)
     visit.page.wait_for_function("IOC.state.choropleth === 'ok'")
     assert "(2025)" in visit.page.locator("#choropleth-status").inner_text()
     assert visit.page.evaluate("document.querySelectorAll('.leaflet-choropleth-pane path').length") == 38
+
+
+def test_a_stale_dataset_is_one_click_from_its_layer(visit, client):
+    from layers.registry import get_layer
+
+    quality = client.get("/api/v1/quality")
+    if quality.status_code != 200:
+        pytest.skip("the quality API is not served by this build")
+    stale = [row for row in quality.json()["layers"] if row.get("stale") or row.get("live") is False]
+    if not stale:
+        pytest.skip("no stale dataset in the samples")
+    visit.open("/map")
+    item = visit.page.locator("#stale li").first
+    assert stale[0]["title"]["vi"] in item.inner_text()
+    item.click()
+    group = get_layer(stale[0]["layer"]).group
+    visit.page.wait_for_function(f"IOC.map.hasLayer(IOC.groups['{group}'])")
