@@ -10,11 +10,12 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
+from api.auth import Authenticator
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.routes import account, admin, edits, pages, tiles
 from api.routes import layers as layers_routes
-from api.routes import pages, tiles
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
@@ -51,7 +52,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.authenticator = Authenticator.from_settings(settings, engine)
     install_error_handlers(app)
+    app.include_router(account.router)
+    app.include_router(admin.router)
+    app.include_router(edits.router)
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)
@@ -68,6 +73,7 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     app.mount("/ogc", ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,
+        authenticator=app.state.authenticator,
     ))
 
 

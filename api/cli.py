@@ -128,6 +128,18 @@ def _cmd_layers(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"{layer.id:22} {layer.geometry:16} {layer.group:15} {layer.title['vi']} — {owner}")
 
 
+def _cmd_users(args: argparse.Namespace, settings: Settings) -> None:
+    from api.cli_accounts import run_users
+
+    run_users(args, settings, database_url(settings, start_embedded=False))
+
+
+def _cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
+    from api.cli_accounts import run_audit
+
+    run_audit(args, settings, database_url(settings, start_embedded=False))
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``ioc``."""
     parser = argparse.ArgumentParser(
@@ -161,6 +173,10 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--scale", type=float, default=1.0, help="hệ số quy mô (mặc định 1)")
     layers = add("layers", _cmd_layers, "Các lớp dữ liệu / layers")
     layers.add_argument("action", choices=("list",))
+    from api.cli_accounts import add_arguments
+
+    add_arguments(add("users", _cmd_users, "Tài khoản / accounts"),
+                  add("audit", _cmd_audit, "Nhật ký kiểm toán / audit log"))
     parser.set_defaults(_commands=commands)
     return parser
 

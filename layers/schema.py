@@ -6,6 +6,7 @@ gives the migrations and the schema test the complete picture.
 
 from __future__ import annotations
 
+from layers import account_tables  # noqa: F401 - declares its tables
 from layers.tables import metadata
 
 __all__ = ["metadata"]

@@ -1,0 +1,74 @@
+"""``/api/v1/edits``: pending edits, reviewed by approvers of the owning department."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from api.auth import SignedIn
+from gis_core.db import translate_db_errors
+from gis_core.errors import PermissionDeniedError
+from layers import audit, editing
+from layers.access import Principal, may_approve
+from layers.registry import require_layer
+
+router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
+
+
+class Review(BaseModel):
+    """A reviewer's reason (required to reject)."""
+
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _out(edit: dict[str, Any]) -> dict[str, Any]:
+    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in edit.items()}
+
+
+@router.get("", summary="Bản sửa chờ duyệt / pending edits")
+def list_edits(request: Request, principal: SignedIn,
+               status: Literal["pending", "approved", "rejected"] | None = "pending",
+               limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Edits the caller may review, and the caller's own submissions."""
+    with request.app.state.engine.connect() as conn:
+        return [_out(e) for e in editing.list_edits(conn, principal, status, limit)]
+
+
+@router.get("/{edit_id}", summary="Một bản sửa / one edit")
+def get_edit(edit_id: int, request: Request, principal: SignedIn) -> dict[str, Any]:
+    """One edit, for its submitter and its possible reviewers."""
+    with request.app.state.engine.connect() as conn:
+        edit = editing.get_edit(conn, edit_id)
+    if edit["submitted_by"] != principal.username and not may_approve(
+            principal, require_layer(edit["layer"])):
+        raise PermissionDeniedError("Không có quyền xem bản sửa này.",
+                                    message_en="Not allowed to see this edit.")
+    return _out(edit)
+
+
+def _review(request: Request, edit_id: int, principal: Principal, approve: bool,
+            reason: str | None) -> dict[str, Any]:
+    engine = request.app.state.engine
+    try:
+        with translate_db_errors(), engine.begin() as conn:
+            return _out(editing.review_edit(conn, principal, edit_id, approve=approve,
+                                            reason=reason or principal.reason))
+    except PermissionDeniedError as err:
+        audit.record_now(engine, "edit.approve" if approve else "edit.reject", actor=principal,
+                         outcome="denied", target=f"edit/{edit_id}", details={"why": err.message_en})
+        raise
+
+
+@router.post("/{edit_id:int}/approve", summary="Duyệt / approve")
+def approve(edit_id: int, request: Request, principal: SignedIn,
+            body: Review | None = None) -> dict[str, Any]:
+    """Apply the edit to its layer (412 when the feature changed since it was submitted)."""
+    return _review(request, edit_id, principal, True, body.reason if body else None)
+
+
+@router.post("/{edit_id:int}/reject", summary="Từ chối / reject")
+def reject(edit_id: int, body: Review, request: Request, principal: SignedIn) -> dict[str, Any]:
+    """Reject the edit with a reason; nothing is applied."""
+    return _review(request, edit_id, principal, False, body.reason)
