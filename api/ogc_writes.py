@@ -26,7 +26,7 @@ from gis_core.errors import (
     ValidationError,
 )
 from layers import audit
-from layers.access import Principal
+from layers.access import Principal, require_write
 from layers.editing import Op, submit_edit, validate_feature
 from layers.spec import LayerSpec
 
@@ -67,6 +67,7 @@ def _feature_id(layer: LayerSpec, item: str) -> int:
 
 def _write(engine: Engine, principal: Principal, layer: LayerSpec, op: Op, feature_id: int | None,
            body: Any, if_match: str | None) -> dict[str, Any]:
+    require_write(principal, layer)
     geometry, properties = (None, {}) if op == "delete" else validate_feature(
         layer, body, partial=op == "update")
     with translate_db_errors(), engine.begin() as conn:
@@ -83,6 +84,7 @@ async def handle_write(request: Request, engine: Engine, principal: Principal, l
         if principal.is_anonymous:
             raise AuthenticationError("Cần đăng nhập để sửa dữ liệu.",
                                       message_en="Sign in to edit data.")
+        require_write(principal, layer)
         feature_id = _feature_id(layer, item) if item is not None else None
         body = await read_json(request) if op != "delete" else None
         result = await run_in_threadpool(_write, engine, principal, layer, op, feature_id, body,

@@ -35,6 +35,8 @@ _GEOMETRY_KINDS = {
     "MultiPolygon": ("Polygon", "MultiPolygon"),
 }
 _PROTECTED = {"approval_status"}
+# Filled from the geometry when left out: the commune the feature lies in.
+_DERIVED = {"commune_code"}
 
 
 def _bad(vi: str, en: str, parameter: str | None = None) -> ValidationError:
@@ -115,7 +117,7 @@ def validate_feature(layer: LayerSpec, body: Any, *, partial: bool) -> tuple[Any
     for spec in layer.fields:
         if spec.name in props:
             checked[spec.name] = _value(spec, props[spec.name])
-        elif not partial and spec.required and spec.name not in _PROTECTED:
+        elif not partial and spec.required and spec.name not in _PROTECTED | _DERIVED:
             _value(spec, None)
     geometry = body.get("geometry")
     if geometry is None:
@@ -276,10 +278,16 @@ def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op
         base_etag = check_version(conn, layer, feature_id, if_match)
     if geometry is not None:
         check_geometry(conn, geometry)
+    if op in ("create", "replace") and "commune_code" in {f.name for f in layer.fields} \
+            and properties.get("commune_code") is None:
+        found = _commune_of(conn, geometry)
+        if not found:
+            raise _bad("Vị trí nằm ngoài các xã của tỉnh; cần ghi mã xã (commune_code).",
+                       "The position lies outside the province's communes; give commune_code.",
+                       "commune_code")
+        limit = spatial_limit(principal)
+        properties = {**properties, "commune_code": limit if limit in found else found[0]}
     check_inside(conn, principal, layer, geometry, properties, feature_id)
-    if spatial_limit(principal) and "commune_code" in {f.name for f in layer.fields} \
-            and op in ("create", "replace"):
-        properties = {**properties, "commune_code": spatial_limit(principal)}
     if mode == "direct":
         if op in ("create", "replace") and "approval_status" in {f.name for f in layer.fields}:
             properties = {**properties, "approval_status": "approved"}
