@@ -8,8 +8,12 @@ layer also fixes where stock pygeoapi falls short of the standard: items are ser
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import math
 import re
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -202,6 +206,28 @@ def _wants_json(request: Request) -> bool:
     return "text/html" not in request.headers.get("accept", "")
 
 
+class ContextThreadPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context (contextvars included).
+
+    pygeoapi runs its handlers with ``loop.run_in_executor(None, ...)``, which drops the
+    context; this pool, set as the loop's default executor, carries the caller's principal
+    through to the feature provider.
+    """
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+_LOOPS: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def _carry_context_into_executor() -> None:
+    loop = asyncio.get_running_loop()
+    if loop not in _LOOPS:
+        loop.set_default_executor(ContextThreadPool(thread_name_prefix="ioc-ogc"))
+        _LOOPS.add(loop)
+
+
 class ItemsFastPath:
     """ASGI wrapper: serve GeoJSON items itself, hand every other request to pygeoapi."""
 
@@ -233,6 +259,7 @@ class ItemsFastPath:
         except IocError as err:
             await ioc_error_response(request, err)(scope, receive, send)
             return
+        _carry_context_into_executor()
         token = CURRENT.set(principal)
         try:
             if match is None:
