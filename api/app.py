@@ -14,7 +14,7 @@ from api.auth import Authenticator
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
-from api.routes import account, admin, edits, pages, tiles
+from api.routes import account, admin, edits, field, pages, tiles
 from api.routes import layers as layers_routes
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(account.router)
     app.include_router(admin.router)
     app.include_router(edits.router)
+    app.include_router(field.router)
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)

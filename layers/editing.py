@@ -266,8 +266,11 @@ def apply_edit(conn: Connection, layer: LayerSpec, op: Op, *, feature_id: int | 
 def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op, *,
                 feature_id: int | None, geometry: Any, properties: dict[str, Any],
                 if_match: str | None = None, client_uuid: str | None = None,
-                warnings: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                warnings: list[dict[str, Any]] | None = None, always_pending: bool = False
+                ) -> dict[str, Any]:
     """Check rights, version and place, then apply (operator) or queue the edit (everyone else).
+
+    ``always_pending`` queues even an operator's edit (field surveys are always reviewed).
 
     Returns ``{"status": "applied", "feature_id", "etag"}`` or ``{"status": "pending", "edit_id"}``.
     """
@@ -288,7 +291,7 @@ def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op
         limit = spatial_limit(principal)
         properties = {**properties, "commune_code": limit if limit in found else found[0]}
     check_inside(conn, principal, layer, geometry, properties, feature_id)
-    if mode == "direct":
+    if mode == "direct" and not always_pending:
         if op in ("create", "replace") and "approval_status" in {f.name for f in layer.fields}:
             properties = {**properties, "approval_status": "approved"}
         fid = apply_edit(conn, layer, op, feature_id=feature_id, geometry=geometry,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from api.auth import SignedIn
@@ -24,7 +25,7 @@ class Review(BaseModel):
 
 
 def _out(edit: dict[str, Any]) -> dict[str, Any]:
-    return {k: (v.isoformat() if hasattr(v, "isoformat") else v) for k, v in edit.items()}
+    return jsonable_encoder(edit)
 
 
 @router.get("", summary="Bản sửa chờ duyệt / pending edits")
