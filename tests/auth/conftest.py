@@ -36,7 +36,10 @@ def people(database_url, communes):
         "viewer1": ("viewer", None, None),
     }
     with engine_for(database_url).begin() as conn:
+        existing = {a["username"] for a in accounts.list_accounts(conn)}
         for name, (role, dep, commune) in wanted.items():
+            if name in existing:  # also imported by the browser tests' conftest
+                continue
             accounts.create_account(conn, username=name, role=role, password=PASSWORD,
                                     department=dep, commune_code=commune)
     return wanted
