@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
@@ -16,6 +16,7 @@ from layers.access import Principal, may_approve
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
+EditId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class Review(BaseModel):
@@ -38,9 +39,9 @@ def list_edits(request: Request, principal: SignedIn,
 
 
 @router.get("/{edit_id}", summary="Một bản sửa / one edit")
-def get_edit(edit_id: int, request: Request, principal: SignedIn) -> dict[str, Any]:
+def get_edit(edit_id: EditId, request: Request, principal: SignedIn) -> dict[str, Any]:
     """One edit, for its submitter and its possible reviewers."""
-    with request.app.state.engine.connect() as conn:
+    with translate_db_errors(), request.app.state.engine.connect() as conn:
         edit = editing.get_edit(conn, edit_id)
     if edit["submitted_by"] != principal.username and not may_approve(
             principal, require_layer(edit["layer"])):
@@ -49,7 +50,7 @@ def get_edit(edit_id: int, request: Request, principal: SignedIn) -> dict[str, A
     return _out(edit)
 
 
-def _review(request: Request, edit_id: int, principal: Principal, approve: bool,
+def _review(request: Request, edit_id: EditId, principal: Principal, approve: bool,
             reason: str | None) -> dict[str, Any]:
     engine = request.app.state.engine
     try:
@@ -63,13 +64,13 @@ def _review(request: Request, edit_id: int, principal: Principal, approve: bool,
 
 
 @router.post("/{edit_id:int}/approve", summary="Duyệt / approve")
-def approve(edit_id: int, request: Request, principal: SignedIn,
+def approve(edit_id: EditId, request: Request, principal: SignedIn,
             body: Review | None = None) -> dict[str, Any]:
     """Apply the edit to its layer (412 when the feature changed since it was submitted)."""
     return _review(request, edit_id, principal, True, body.reason if body else None)
 
 
 @router.post("/{edit_id:int}/reject", summary="Từ chối / reject")
-def reject(edit_id: int, body: Review, request: Request, principal: SignedIn) -> dict[str, Any]:
+def reject(edit_id: EditId, body: Review, request: Request, principal: SignedIn) -> dict[str, Any]:
     """Reject the edit with a reason; nothing is applied."""
     return _review(request, edit_id, principal, False, body.reason)
