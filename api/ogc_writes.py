@@ -1,8 +1,10 @@
 """OGC API - Features Part 4 on the items paths: create (POST), replace (PUT), update (PATCH)
 and delete, with ``ETag``/``If-Match`` optimistic locking.
 
-An operator's write is applied at once (201/200/204); everyone else's becomes a pending edit
-(202, ``Location`` of the edit) applied when an approver of the owning department approves it.
+Geometries are WGS 84 longitude/latitude unless ``Content-Crs`` names another offered CRS
+(VN-2000, for instance). An operator's write is applied at once (201/200/204); everyone
+else's becomes a pending edit (202, ``Location`` of the edit) applied when an approver of the
+owning department approves it.
 Refusals (401/403/412/428/422) are audited and write nothing.
 """
 
@@ -16,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gis_core.crs import CRS84_URI, OutputCrs, parse_crs
 from gis_core.db import translate_db_errors
 from gis_core.errors import (
     AuthenticationError,
@@ -27,7 +30,7 @@ from gis_core.errors import (
 )
 from layers import audit
 from layers.access import Principal, require_write
-from layers.editing import Op, submit_edit, validate_feature
+from layers.editing import Op, submit_edit, to_wgs84, validate_feature
 from layers.spec import LayerSpec
 
 MAX_BODY = 5 * 2**20
@@ -66,11 +69,16 @@ def _feature_id(layer: LayerSpec, item: str) -> int:
 
 
 def _write(engine: Engine, principal: Principal, layer: LayerSpec, op: Op, feature_id: int | None,
-           body: Any, if_match: str | None) -> dict[str, Any]:
+           body: Any, if_match: str | None, crs: OutputCrs) -> dict[str, Any]:
     require_write(principal, layer)
-    geometry, properties = (None, {}) if op == "delete" else validate_feature(
-        layer, body, partial=op == "update")
+    if isinstance(body, dict) and crs.srid != 4326 and isinstance(body.get("geometry"), dict):
+        # Geometry types are checked before transforming, the rest after.
+        validate_feature(layer, body, partial=op == "update")
     with translate_db_errors(), engine.begin() as conn:
+        if isinstance(body, dict) and isinstance(body.get("geometry"), dict):
+            body = {**body, "geometry": to_wgs84(conn, body["geometry"], crs.srid, crs.lat_first)}
+        geometry, properties = (None, {}) if op == "delete" else validate_feature(
+            layer, body, partial=op == "update")
         return submit_edit(conn, principal, layer, op, feature_id=feature_id, geometry=geometry,
                            properties=properties, if_match=if_match)
 
@@ -87,8 +95,10 @@ async def handle_write(request: Request, engine: Engine, principal: Principal, l
         require_write(principal, layer)
         feature_id = _feature_id(layer, item) if item is not None else None
         body = await read_json(request) if op != "delete" else None
+        crs = parse_crs(request.headers.get("content-crs", CRS84_URI).strip().strip("<>"),
+                        "Content-Crs")
         result = await run_in_threadpool(_write, engine, principal, layer, op, feature_id, body,
-                                         request.headers.get("if-match"))
+                                         request.headers.get("if-match"), crs)
     except IocError as err:
         if err.status in (401, 403, 409, 412, 413, 415, 428):
             await run_in_threadpool(

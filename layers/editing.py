@@ -151,6 +151,19 @@ def _parses(conn: Connection, geometry: Any) -> bool:
     return True
 
 
+def to_wgs84(conn: Connection, geometry: Any, srid: int, lat_first: bool) -> Any:
+    """A GeoJSON geometry given in another CRS (``Content-Crs``), as WGS 84 longitude/latitude."""
+    if geometry is None or (srid == 4326 and not lat_first):
+        return geometry
+    if not _parses(conn, geometry):
+        raise _bad("Hình học không hợp lệ.", "The geometry is invalid.", "geometry")
+    flip = "ST_FlipCoordinates(g)" if lat_first else "g"
+    return conn.execute(text(
+        f"SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID({flip}, :srid), 4326), 9)::json "  # noqa: S608
+        "FROM (SELECT ST_GeomFromGeoJSON(:g) AS g) s"),
+        {"g": json.dumps(geometry), "srid": srid}).scalar_one()
+
+
 def feature_etag_sql(layer: LayerSpec) -> str:
     """SQL (DB-API ``%(id)s`` parameter) computing the version hash of one feature's whole row."""
     return f'SELECT md5(row_to_json(t)::text) FROM "{layer.id}" t WHERE id = %(id)s'  # noqa: S608

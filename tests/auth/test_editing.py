@@ -209,3 +209,23 @@ def test_operator_create_and_delete_apply_directly(client, tokens, communes, dat
     deleted = client.delete(url, headers=_headers(tokens["op1"], **{"If-Match": etag}))
     assert deleted.status_code == 204
     assert client.get(url, headers=bearer(tokens["op1"])).status_code == 404
+
+
+def test_qgis_shaped_create_in_vn2000(client, tokens, communes, database_url):
+    """A create as QGIS sends it: geo+json, an id member, nulls for empty fields, Content-Crs."""
+    lon, lat = _point_in(database_url, communes[0])
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_SetSRID("
+                    "ST_MakePoint(%s, %s), 4326), 9205) p) s", (lon, lat))
+        x, y = cur.fetchone()
+    feature = _new_house([x, y], "HT-QGIS-1")
+    feature["id"] = None
+    feature["properties"].update({"citizen_id": None, "village": None})
+    response = client.post("/ogc/collections/housing/items", json=feature, headers=_headers(
+        tokens["op1"], **{"Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/9205>"}))
+    assert response.status_code == 201, response.text
+    fid = response.json()["id"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom), commune_code FROM housing WHERE id = %s", (fid,))
+        got_lon, got_lat, commune = cur.fetchone()
+    assert abs(got_lon - lon) < 1e-7 and abs(got_lat - lat) < 1e-7 and commune == communes[0]
