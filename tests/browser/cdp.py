@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import shutil
@@ -43,7 +44,8 @@ class Browser:
             raise RuntimeError("chromium did not start")
         targets = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list"))
         page = next(t for t in targets if t["type"] == "page")
-        self.ws = connect(page["webSocketDebuggerUrl"], max_size=None)
+        self._stack = contextlib.ExitStack()
+        self.ws = self._stack.enter_context(connect(page["webSocketDebuggerUrl"], max_size=None))
         self._id = 0
 
     def send(self, method: str, **params: Any) -> dict[str, Any]:
@@ -89,10 +91,9 @@ class Browser:
 
     def close(self) -> None:
         """Stop the browser and remove its profile."""
-        try:
-            self.ws.close()
-        except Exception:  # noqa: BLE001, S110 - closing a socket that may be gone
-            pass
+        if hasattr(self, "_stack"):
+            with contextlib.suppress(Exception):
+                self._stack.close()
         self.process.terminate()
         try:
             self.process.wait(timeout=10)

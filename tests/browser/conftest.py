@@ -1,3 +1,11 @@
-"""The browser tests sign in with the accounts of the authorization tests."""
+"""The browser tests run on the authorization tests' database, application and accounts."""
 
-from tests.auth.conftest import communes, people  # noqa: F401
+from tests.auth.conftest import (  # noqa: F401
+    app,
+    client,
+    communes,
+    database_url,
+    live_url,
+    people,
+    settings,
+)
