@@ -6,6 +6,7 @@ Writes run in the caller's transaction: a refused edit leaves every table as it 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import unicodedata
@@ -24,7 +25,14 @@ from gis_core.errors import (
     ValidationError,
 )
 from layers import audit
-from layers.access import Principal, may_approve, require_write, spatial_limit
+from layers.access import (
+    Principal,
+    may_approve,
+    may_read_personal,
+    personal_names,
+    require_write,
+    spatial_limit,
+)
 from layers.registry import require_layer
 from layers.spec import FieldSpec, LayerSpec
 
@@ -223,6 +231,18 @@ def check_inside(conn: Connection, principal: Principal, layer: LayerSpec, geome
             raise outside
 
 
+def _masked(layer: LayerSpec, feature: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The feature with personal values replaced by a digest: the audit log shows that and when
+    they changed without becoming a second copy of citizens' data."""
+    if feature is None:
+        return None
+    props = dict(feature["properties"])
+    for name in personal_names(layer):
+        if props.get(name) is not None:
+            props[name] = "sha256:" + hashlib.sha256(str(props[name]).encode()).hexdigest()[:16]
+    return {**feature, "properties": props}
+
+
 def _row(conn: Connection, layer: LayerSpec, feature_id: int) -> dict[str, Any] | None:
     value = conn.execute(text(
         f"SELECT json_build_object('id', id, 'geometry', ST_AsGeoJSON(geom)::json, "  # noqa: S608
@@ -271,7 +291,8 @@ def apply_edit(conn: Connection, layer: LayerSpec, op: Op, *, feature_id: int | 
                      {**params, "id": feature_id})
     after = _row(conn, layer, feature_id) if op != "delete" else None
     audit.record(conn, f"feature.{op}", actor=actor, target=f"{layer.id}/{feature_id}",
-                 details={"source": source, "before": before, "after": after})
+                 details={"source": source, "before": _masked(layer, before),
+                          "after": _masked(layer, after)})
     assert feature_id is not None
     return feature_id
 
@@ -354,6 +375,15 @@ def list_edits(conn: Connection, principal: Principal, status: str | None = "pen
     return [dict(r) for r in rows
             if r["submitted_by"] == principal.username
             or may_approve(principal, require_layer(r["layer"]))]
+
+
+def edit_for(principal: Principal, edit: dict[str, Any]) -> dict[str, Any]:
+    """An edit as the caller may see it: personal values only for those allowed and the submitter."""
+    layer = require_layer(edit["layer"])
+    if principal.username == edit["submitted_by"] or may_read_personal(principal, layer):
+        return edit
+    props = {k: v for k, v in edit["properties"].items() if k not in personal_names(layer)}
+    return {**edit, "properties": props}
 
 
 def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve: bool,

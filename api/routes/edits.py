@@ -12,7 +12,7 @@ from api.auth import SignedIn
 from gis_core.db import translate_db_errors
 from gis_core.errors import PermissionDeniedError
 from layers import audit, editing
-from layers.access import Principal, may_approve
+from layers.access import Principal, may_approve, personal_names
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
@@ -35,7 +35,10 @@ def list_edits(request: Request, principal: SignedIn,
                limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
     """Edits the caller may review, and the caller's own submissions."""
     with request.app.state.engine.connect() as conn:
-        return [_out(e) for e in editing.list_edits(conn, principal, status, limit)]
+        edits = [editing.edit_for(principal, e)
+                 for e in editing.list_edits(conn, principal, status, limit)]
+    _audit_personal(request, principal, edits)
+    return [_out(e) for e in edits]
 
 
 @router.get("/{edit_id}", summary="Một bản sửa / one edit")
@@ -47,7 +50,18 @@ def get_edit(edit_id: EditId, request: Request, principal: SignedIn) -> dict[str
             principal, require_layer(edit["layer"])):
         raise PermissionDeniedError("Không có quyền xem bản sửa này.",
                                     message_en="Not allowed to see this edit.")
+    edit = editing.edit_for(principal, edit)
+    _audit_personal(request, principal, [edit])
     return _out(edit)
+
+
+def _audit_personal(request: Request, principal: Principal, edits: list[dict[str, Any]]) -> None:
+    """Record that a reviewer saw personal values of others' submissions."""
+    seen = [e["id"] for e in edits if e["submitted_by"] != principal.username
+            and personal_names(require_layer(e["layer"])) & set(e["properties"])]
+    if seen:
+        audit.record_now(request.app.state.engine, "read.personal", actor=principal,
+                         target="pending_edits", details={"edits": seen[:1000], "count": len(seen)})
 
 
 def _review(request: Request, edit_id: EditId, principal: Principal, approve: bool,
@@ -55,8 +69,8 @@ def _review(request: Request, edit_id: EditId, principal: Principal, approve: bo
     engine = request.app.state.engine
     try:
         with translate_db_errors(), engine.begin() as conn:
-            return _out(editing.review_edit(conn, principal, edit_id, approve=approve,
-                                            reason=reason or principal.reason))
+            return _out(editing.edit_for(principal, editing.review_edit(
+                conn, principal, edit_id, approve=approve, reason=reason or principal.reason)))
     except PermissionDeniedError as err:
         audit.record_now(engine, "edit.approve" if approve else "edit.reject", actor=principal,
                          outcome="denied", target=f"edit/{edit_id}", details={"why": err.message_en})

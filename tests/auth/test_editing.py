@@ -229,3 +229,23 @@ def test_qgis_shaped_create_in_vn2000(client, tokens, communes, database_url):
         cur.execute("SELECT ST_X(geom), ST_Y(geom), commune_code FROM housing WHERE id = %s", (fid,))
         got_lon, got_lat, commune = cur.fetchone()
     assert abs(got_lon - lon) < 1e-7 and abs(got_lat - lat) < 1e-7 and commune == communes[0]
+
+
+def test_pending_edits_show_personal_values_only_to_those_allowed(client, tokens, communes,
+                                                                  database_url):
+    house = _new_house(_point_in(database_url, communes[0]), "HT-PRIV-1")
+    edit_id = client.post("/ogc/collections/housing/items", json=house,
+                          headers=_headers(tokens["communeed"])).json()["edit_id"]
+    operator_view = client.get(f"/api/v1/edits/{edit_id}", headers=bearer(tokens["op1"])).json()
+    assert "head_of_household" not in operator_view["properties"]
+    assert operator_view["properties"]["household_code"] == "HT-PRIV-1"
+    since = audit_head(database_url)
+    owner_view = client.get(f"/api/v1/edits/{edit_id}", headers=bearer(tokens["deped1"])).json()
+    assert owner_view["properties"]["head_of_household"] == "Lò Văn Tủa"
+    read = audit_rows(database_url, since, "read.personal")
+    assert read and read[0][1] == "deped1" and read[0][5]["edits"] == [edit_id]
+    approved = client.post(f"/api/v1/edits/{edit_id}/approve", headers=bearer(tokens["op1"]))
+    assert "head_of_household" not in approved.json()["properties"]
+    created = audit_rows(database_url, since, "feature.create")[-1]
+    masked = created[5]["after"]["properties"]["head_of_household"]
+    assert masked.startswith("sha256:") and "Lò" not in str(created[5])
