@@ -17,7 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import SignedIn
-from api.routes.pages import templates
+from api.routes.pages import WEB, templates
 from gis_core.db import translate_db_errors
 from gis_core.errors import (
     IocError,
@@ -46,6 +46,13 @@ _MULTIPART = {"requestBody": {"required": True, "content": {"multipart/form-data
 def field_page(request: Request) -> HTMLResponse:
     """The mobile survey page (works offline once loaded; records queue on the phone)."""
     return templates.TemplateResponse(request, "field.html", {"fields": form_fields()})
+
+
+@router.get("/field-sw.js", include_in_schema=False)
+def field_service_worker() -> FileResponse:
+    """The page's service worker, served from the root so its scope covers ``/field``."""
+    return FileResponse(WEB / "static" / "field-sw.js", media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
 
 
 def _number(data: dict[str, Any], name: str, low: float, high: float) -> float | None:

@@ -51,6 +51,7 @@ def test_a_record_is_saved_online_and_offline_without_duplicates(
     browser.send("Emulation.setGeolocationOverride", latitude=lat, longitude=lon, accuracy=8)
     browser.goto(f"{live_url}/field")
     assert browser.eval("document.documentElement.lang") == "vi"
+    browser.wait_for("navigator.serviceWorker.ready.then(() => true)")
     browser.eval(f"""(() => {{ const f = document.getElementById('login');
       f.username.value = 'field1'; f.password.value = '{PASSWORD}';
       f.requestSubmit(); return true; }})()""")
@@ -75,6 +76,12 @@ def test_a_record_is_saved_online_and_offline_without_duplicates(
     browser.eval("document.getElementById('survey').requestSubmit()")
     browser.wait_for("document.getElementById('count').textContent === '(1)'")
     assert _pending(database_url, "HT-BROWSER-2") == 0
+    # Reopening the page without a network: the service worker's copy, the record still queued.
+    browser.eval("window.beforeReload = true")
+    browser.send("Page.reload")
+    browser.wait_for("!window.beforeReload && document.readyState === 'complete' && "
+                     "document.getElementById('count').textContent === '(1)'")
+    assert browser.eval("document.title").startswith("Khảo sát nhà ở")
 
     browser.send("Network.emulateNetworkConditions", offline=False, latency=0,
                  downloadThroughput=-1, uploadThroughput=-1)

@@ -153,4 +153,7 @@ async function render() {
 window.addEventListener("online", () => { setNet(); flush(); });
 window.addEventListener("offline", setNet);
 setInterval(flush, 30000);
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/field-sw.js", { scope: "/field" }).catch(() => {});
+}
 setNet(); showSignedIn(!!token()); render(); flush();
