@@ -41,7 +41,7 @@ def add_arguments(users: argparse.ArgumentParser, audit_parser: argparse.Argumen
     users.add_argument("--commune", help="mã xã")
     users.add_argument("--name", help="họ tên / display name")
     users.add_argument("--scope", action="append", default=[],
-                       help="phạm vi API client: read:<lớp>, write:<lớp>, personal:<lớp>")
+                       help="phạm vi API client: write:<lớp>, personal:<lớp>")
     users.add_argument("--reason", help="lý do (ghi vào nhật ký)")
     users.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
     audit_parser.add_argument("--verify", action="store_true", help="kiểm tra chuỗi băm")

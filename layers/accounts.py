@@ -31,7 +31,7 @@ from layers.account_tables import ROLES
 from layers.departments import DEPARTMENTS
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-_SCOPE = re.compile(r"^(read|write|personal):[a-z][a-z0-9_]*$")
+_SCOPE = re.compile(r"^(write|personal):[a-z][a-z0-9_]*$")
 API_KEY_PREFIX = "ioc_"
 
 
@@ -90,8 +90,8 @@ def create_account(conn: Connection, *, username: str, role: str, password: str 
         check_policy(password, username)
     for scope in scopes:
         if not _SCOPE.match(scope):
-            raise _invalid(f"Phạm vi '{scope}' không hợp lệ (read|write|personal:<lớp>).",
-                           f"Invalid scope '{scope}' (read|write|personal:<layer>).", "scopes")
+            raise _invalid(f"Phạm vi '{scope}' không hợp lệ (write:<lớp> hoặc personal:<lớp>).",
+                           f"Invalid scope '{scope}' (write:<layer> or personal:<layer>).", "scopes")
     if conn.execute(text("SELECT 1 FROM accounts WHERE username = :u"), {"u": username}).first():
         raise ConflictError(f"Tên đăng nhập '{username}' đã tồn tại.",
                             message_en=f"User name '{username}' is taken.")
@@ -195,7 +195,10 @@ def set_password(conn: Connection, username: str, password: str, *, by: Principa
 
 
 def expire_idle(conn: Connection, idle: timedelta, *, by: Principal | None = None) -> list[str]:
-    """Mark accounts unused for longer than ``idle`` as expired; returns their names."""
+    """Mark accounts unused for longer than ``idle`` as expired (and forget sessions ended more
+    than a day ago); returns the expired accounts' names."""
+    conn.execute(text("DELETE FROM sessions WHERE coalesce(revoked_at, expires_at) "
+                      "< now() - interval '1 day'"))
     rows = conn.execute(text(
         "UPDATE accounts SET status = 'expired' WHERE status = 'active' AND role <> 'operator' "
         "AND coalesce(last_login_at, created_at) < now() - :idle RETURNING username"),

@@ -191,3 +191,23 @@ def test_cli_creates_the_first_operator_and_lists(database_url, monkeypatch, cap
         main(["users", "create", "weakling", "--role", "viewer", "--password-stdin"])
     assert exit_.value.code == 1
     assert "ioc: lỗi:" in capsys.readouterr().err
+
+
+def test_cli_expires_idle_accounts(database_url, monkeypatch, capsys):
+    from api.cli import main
+    from gis_core.db import engine_for
+    from layers import accounts
+
+    with engine_for(database_url).begin() as conn:
+        accounts.create_account(conn, username="dormant", role="viewer", password=PASSWORD)
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE accounts SET created_at = now() - interval '200 days' "
+                    "WHERE username = 'dormant'")
+    since = audit_head(database_url)
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    main(["users", "expire-idle"])
+    assert "dormant" in capsys.readouterr().out
+    assert [r[3] for r in audit_rows(database_url, since, "account.expire")] == ["dormant"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT status FROM accounts WHERE username = 'dormant'")
+        assert cur.fetchone()[0] == "expired"
