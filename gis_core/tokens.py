@@ -10,6 +10,7 @@ import base64
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import time
 from pathlib import Path
@@ -28,11 +29,23 @@ def _unb64(text: str) -> bytes:
 
 
 def load_secret(path: Path) -> bytes:
-    """The signing key kept at ``path`` (created, readable by the owner only, on first use)."""
+    """The signing key kept at ``path`` (created, readable by the owner only, on first use).
+
+    Creation is atomic (write aside, then hard-link into place), so workers starting together
+    all end up with the same key.
+    """
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_hex(32))
+        aside = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as out:
+            out.write(secrets.token_hex(32))
+        try:
+            os.link(aside, path)
+        except FileExistsError:
+            pass
+        finally:
+            aside.unlink()
     return bytes.fromhex(path.read_text().strip())
 
 
