@@ -49,9 +49,12 @@ class PostGISProvider(BaseProvider):
         self.get_fields()
 
     def get_fields(self) -> dict[str, dict[str, Any]]:
-        """Queryable public fields as JSON Schema types."""
+        """The fields the caller may read, as JSON Schema types (queryables, HTML, OpenAPI).
+
+        pygeoapi builds a provider per request, so the caller is the request's principal.
+        """
         if not self._fields:
-            for spec in self.layer.public_fields:
+            for spec in visible_specs(CURRENT.get(), self.layer):
                 kind, fmt = _JSON_TYPES[spec.type]
                 entry: dict[str, Any] = {"type": kind, "title": spec.title.get("vi", spec.name)}
                 if fmt:

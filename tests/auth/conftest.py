@@ -1,76 +1,26 @@
-"""Accounts of every role, created once per session through the real code and signed in over HTTP.
-
-These tests write (accounts, edits, houses), so they run on a database of their own, with their
-own application, rather than disturbing the session database other tests compare against.
-"""
+"""Accounts of every role, created once per session through the real code and signed in over HTTP."""
 
 from __future__ import annotations
-
-import threading
-import time
 
 import psycopg2
 import pytest
 
-from tests.conftest import SCALE, _free_port, _fresh_database
+from tests.conftest import SCALE
 
 PASSWORD = "Lai-Chau-2026-safe"
 
 
-@pytest.fixture(scope="session")
-def database_url():
-    """A fresh database for the writing tests, migrated and loaded with the samples."""
-    for url in _fresh_database("ioc_auth"):
-        from api.cli import load_samples, migrate
+@pytest.fixture(scope="package", autouse=True)
+def restore_samples(database_url):
+    """Put the layer tables back as loaded once these tests' edits are done.
 
-        migrate(url)
-        load_samples(url, SCALE)
-        yield url
+    Other tests compare the session database with a fresh load of the samples; accounts, audit
+    and pending edits live in tables of their own and stay.
+    """
+    yield
+    from api.cli import load_samples
 
-
-@pytest.fixture(scope="session")
-def settings(database_url, tmp_path_factory):
-    """Settings on that database, with a private runtime folder."""
-    from gis_core.settings import Settings
-
-    return Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var-auth"),
-                    port=_free_port())
-
-
-@pytest.fixture(scope="session")
-def app(settings):
-    """The application on that database."""
-    from api.app import create_app
-
-    return create_app(settings)
-
-
-@pytest.fixture(scope="session")
-def client(app):
-    """An in-process HTTP client."""
-    from fastapi.testclient import TestClient
-
-    with TestClient(app) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="session")
-def live_url(app, settings):
-    """The application served by uvicorn on a loopback port (for the browser)."""
-    import uvicorn
-
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=settings.port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline:
-            raise RuntimeError("uvicorn did not start")
-        time.sleep(0.05)
-    yield settings.base_url
-    server.should_exit = True
-    thread.join(timeout=10)
+    load_samples(database_url, SCALE)
 
 
 @pytest.fixture(scope="session")

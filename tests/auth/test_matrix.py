@@ -153,3 +153,14 @@ def test_approval_rights(client, tokens, who, communes, database_url):
     else:
         assert response.status_code == 403
         assert audit_rows(database_url, since, "edit.approve")[0][4] == "denied"
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_queryables_list_what_the_caller_may_read(client, tokens, who):
+    headers = {**_headers(tokens, who), "accept": "application/schema+json"}
+    body = client.get("/ogc/collections/housing/queryables?f=json", headers=headers)
+    assert body.status_code == 200
+    names = set(body.json()["properties"])
+    housing = next(layer for layer in LAYERS if layer.id == "housing")
+    assert ("citizen_id" in names) == sees_personal(who, housing), who
+    assert ("surveyed_by" in names) == sees_internal(who, housing), who

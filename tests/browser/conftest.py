@@ -1,11 +1,3 @@
-"""The browser tests run on the authorization tests' database, application and accounts."""
+"""The browser tests sign in with the accounts of the authorization tests."""
 
-from tests.auth.conftest import (  # noqa: F401
-    app,
-    client,
-    communes,
-    database_url,
-    live_url,
-    people,
-    settings,
-)
+from tests.auth.conftest import communes, people  # noqa: F401
