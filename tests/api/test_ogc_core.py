@@ -86,11 +86,21 @@ def test_single_feature(client):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_collections_are_read_only(client, method):
+def test_anonymous_writes_need_sign_in(client, method):
     url = "/ogc/collections/communes/items" + ("" if method == "POST" else "/1")
     response = client.request(method, url, headers=JSON)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("method,url,allow", [
+    ("PUT", "/ogc/collections/communes/items", "GET, HEAD, POST"),
+    ("POST", "/ogc/collections/communes/items/1", "GET, HEAD, PUT, PATCH, DELETE"),
+])
+def test_other_methods_are_405(client, method, url, allow):
+    response = client.request(method, url, headers=JSON)
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["allow"] == allow
 
 
 def test_unknown_collection_is_404(client):

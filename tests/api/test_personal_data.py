@@ -46,5 +46,5 @@ def test_personal_values_do_not_leak_through_any_output(client, database_url):
 ])
 def test_personal_fields_cannot_be_probed(client, query):
     response = client.get(f"/ogc/collections/housing/items?{query}", headers=JSON)
-    assert response.status_code == 400
+    assert response.status_code == 403
     assert response.headers["content-type"] == "application/problem+json"
