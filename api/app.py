@@ -13,8 +13,8 @@ from sqlalchemy.engine import Engine
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.routes import export, pages, quality, tiles
 from api.routes import layers as layers_routes
-from api.routes import pages, tiles
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
@@ -55,6 +55,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(pages.router)
     app.include_router(layers_routes.router)
     app.include_router(tiles.router)
+    app.include_router(export.router)
+    app.include_router(quality.router)
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)

@@ -161,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     samples.add_argument("--scale", type=float, default=1.0, help="hệ số quy mô (mặc định 1)")
     layers = add("layers", _cmd_layers, "Các lớp dữ liệu / layers")
     layers.add_argument("action", choices=("list",))
+    from api.cli_data import add_commands
+
+    add_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 
