@@ -250,14 +250,21 @@ def test_province_by_department_and_commune(defects, cur):
     assert "Sở Y tế" in render_table(report, by="department")
 
 
-def test_http_quality(quality_db, defects, tmp_path_factory):
+def test_http_quality(quality_db, defects):
+    # The quality routes on their own app: create_app would mount a second pygeoapi, whose
+    # configuration is process-wide, over the session's.
+    from fastapi import FastAPI
     from fastapi.testclient import TestClient
 
-    from api.app import create_app
-    from gis_core.settings import Settings
+    from api.errors import install_error_handlers
+    from api.routes import quality as quality_routes
+    from gis_core.db import engine_for
 
-    settings = Settings(database_url=quality_db, var_dir=tmp_path_factory.mktemp("qvar"))
-    with TestClient(create_app(settings)) as client:
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(quality_routes.router)
+    app.state.engine = engine_for(quality_db)
+    with TestClient(app) as client:
         body = client.get("/api/v1/quality").json()
         layers = {r["layer"]: r for r in body["layers"]}
         assert layers["schools"]["stale"] is False and layers["schools"]["scores"]["correct"] < 1
