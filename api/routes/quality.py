@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -15,6 +17,27 @@ from layers.registry import LAYERS, require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 _MAX_LIMIT = 1000
+# A report is reused while no layer's data version has moved and it is younger than this
+# (liveness changes with the clock alone, slowly).
+CACHE_SECONDS = 300.0
+
+
+def _cached(request: Request, key: tuple[str, ...], compute: Callable[[Any], dict[str, Any]]
+            ) -> dict[str, Any]:
+    """``compute(cursor)``, or the same report again while the data has not changed."""
+    cache: dict[tuple[str, ...], tuple[Any, float, dict[str, Any]]] | None = getattr(
+        request.app.state, "quality_cache", None)
+    if cache is None:
+        cache = request.app.state.quality_cache = {}
+    with raw_cursor(request.app.state.engine) as cursor:
+        cursor.execute("SELECT layer, version FROM feature_counts ORDER BY layer")
+        versions = cursor.fetchall()
+        hit = cache.get(key)
+        if hit is not None and hit[0] == versions and time.monotonic() - hit[1] < CACHE_SECONDS:
+            return hit[2]
+        report = compute(cursor)
+    cache[key] = (versions, time.monotonic(), report)
+    return report
 
 
 def _integer(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
@@ -32,11 +55,8 @@ def _integer(request: Request, name: str, default: int, minimum: int, maximum: i
 @router.get("/quality", summary="Chất lượng dữ liệu toàn tỉnh / Data quality of every layer")
 async def quality(request: Request) -> dict[str, Any]:
     """Every layer (scores 0–1 per measure, counts, stale), every department and commune."""
-    def work() -> dict[str, Any]:
-        with raw_cursor(request.app.state.engine) as cursor:
-            return province_quality(cursor).as_dict()
-
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(
+        _cached, request, ("province",), lambda cursor: province_quality(cursor).as_dict())
 
 
 @router.get("/quality/{layer_id}", summary="Chất lượng một lớp / Data quality of one layer")
@@ -51,16 +71,15 @@ async def layer_quality_report(layer_id: str, request: Request) -> dict[str, Any
             message_en=f"Parameter 'by' is invalid: '{by}'. Use 'commune' or 'department'.",
             parameter="by")
 
-    def work() -> dict[str, Any]:
-        with raw_cursor(request.app.state.engine) as cursor:
-            if by == "commune":
-                return layer_quality(cursor, layer).as_dict(detail=True)
-            own = tuple(other for other in LAYERS if other.owner == layer.owner)
-            report = province_quality(cursor, own)
-            mine = next(r for r in report.layers if r.layer == layer.id)
-            return {**mine.as_dict(), "department_quality": report.as_dict()["departments"][0]}
+    def compute(cursor: Any) -> dict[str, Any]:
+        if by == "commune":
+            return layer_quality(cursor, layer).as_dict(detail=True)
+        own = tuple(other for other in LAYERS if other.owner == layer.owner)
+        report = province_quality(cursor, own)
+        mine = next(r for r in report.layers if r.layer == layer.id)
+        return {**mine.as_dict(), "department_quality": report.as_dict()["departments"][0]}
 
-    return await run_in_threadpool(work)
+    return await run_in_threadpool(_cached, request, ("layer", layer.id, by), compute)
 
 
 @router.get("/quality/{layer_id}/failures",

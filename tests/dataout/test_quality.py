@@ -287,6 +287,16 @@ def test_http_quality(quality_db, defects):
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["parameter"] == parameter
         assert client.get("/api/v1/quality/nowhere").status_code == 404
+        # The report is reused while the data is unchanged, recomputed once it changes.
+        again = client.get("/api/v1/quality").json()
+        assert again["generated_at"] == body["generated_at"] and again["seconds"] == body["seconds"]
+        def spaces(report: dict) -> int:
+            trees = next(r for r in report["layers"] if r["layer"] == "trees")
+            return next(r["failed"] for r in trees["rules"] if r["rule"] == "normalised:species")
+
+        with psycopg2.connect(quality_db) as conn, conn.cursor() as cur:
+            cur.execute("UPDATE trees SET species = species || ' ' WHERE id = (SELECT min(id) FROM trees)")
+        assert spaces(client.get("/api/v1/quality").json()) == spaces(body) + 1
 
 
 def test_cli_quality(quality_db, defects, monkeypatch, capsys):
