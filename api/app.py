@@ -19,12 +19,14 @@ from api.routes import (
     account,
     admin,
     edits,
+    export,
     field,
     history,
     imports,
     incidents,
     indicators,
     pages,
+    quality,
     scenarios,
     tiles,
 )
@@ -70,7 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, imports.router, history.router,
-                   scenarios.router, indicators.router, incidents.router, ogc_processes.router):
+                   export.router, quality.router, scenarios.router, indicators.router,
+                   incidents.router, ogc_processes.router):
         app.include_router(router)
     app.state.tile_cache = TileCache(settings.tile_cache_mb * 2**20)
     app.mount("/static", pages.static, name="static")

@@ -272,6 +272,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_arguments(add("users", _cmd_users, "Tài khoản / accounts"),
                   add("audit", _cmd_audit, "Nhật ký kiểm toán / audit log"))
+    from api.cli_data import add_commands
+
+    add_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

@@ -118,6 +118,22 @@ def write_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:
     return None
 
 
+# Who may enter reported indicator values and targets, report incidents, store thematic scenarios.
+INDICATOR_EDITORS = frozenset({"operator", "leader", "department_editor"})
+INCIDENT_REPORTERS = frozenset({"operator", "leader", "department_editor", "commune_editor"})
+THEMATIC_AUTHORS = frozenset({"operator", "leader"})
+
+
+def may_import(principal: Principal, layer: LayerSpec) -> bool:
+    """Whether the caller may import files into the layer: the operator, the owning department's
+    editors (an import is the department's own approved dataset), or a client with its scope."""
+    if principal.role == "operator":
+        return True
+    if principal.role == "department_editor":
+        return principal.department == layer.owner
+    return principal.role == "api_client" and f"write:{layer.id}" in principal.scopes
+
+
 def spatial_limit(principal: Principal) -> str | None:
     """The commune code the caller's writes must stay inside, or None when not bounded."""
     if principal.role in ("commune_editor", "field_staff"):
