@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api import ogc_processes
-from api.auth import Authenticator
+from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
@@ -79,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
+    app.add_middleware(CallerContext, authenticator=app.state.authenticator)
     return app
 
 

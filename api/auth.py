@@ -14,12 +14,15 @@ from urllib.parse import unquote
 
 from fastapi import Depends, Request
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
 
-from gis_core.errors import AuthenticationError, PermissionDeniedError
+from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
 from gis_core.settings import Settings
 from gis_core.tokens import load_secret
 from layers import audit
-from layers.access import Principal
+from layers.access import ANONYMOUS, CURRENT, Principal
 from layers.accounts import API_KEY_PREFIX, AuthRules, resolve_api_key, resolve_token
 
 
@@ -93,6 +96,9 @@ def client_ip(request: Request) -> str | None:
 
 def current_principal(request: Request) -> Principal:
     """FastAPI dependency: the caller of this request (anonymous without credentials)."""
+    error = getattr(request.state, "principal_error", None)
+    if error is not None:
+        raise error
     cached = getattr(request.state, "principal", None)
     if cached is None:
         authenticator: Authenticator = request.app.state.authenticator
@@ -124,3 +130,35 @@ def require_operator(request: Request) -> Principal:
 
 SignedIn = Annotated[Principal, Depends(require_signed_in)]
 Operator = Annotated[Principal, Depends(require_operator)]
+
+
+class CallerContext:
+    """ASGI middleware: the caller of every request in ``layers.access.CURRENT``, so code below
+    the routes (scenario drill-downs, pygeoapi's provider) applies the one policy.
+
+    Bad credentials leave the caller anonymous here; routes that need a caller answer 401.
+    """
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator):
+        self.app = app
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Resolve the caller, then run the request with it."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        state = scope.setdefault("state", {})
+        try:
+            principal = await run_in_threadpool(self.authenticator.principal, Headers(scope=scope),
+                                                client[0] if client else None)
+            state["principal"] = principal
+        except IocError as err:
+            state["principal_error"] = err
+            principal = ANONYMOUS
+        token = CURRENT.set(principal)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CURRENT.reset(token)

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import Authenticator
+from api.auth import Authenticator, current_principal
 from api.errors import ioc_error_response
 from api.ogc_writes import handle_write
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
@@ -38,7 +38,14 @@ from gis_core.errors import (
     PermissionDeniedError,
 )
 from layers import audit
-from layers.access import CURRENT, Principal, filter_attributes, personal_names, visible_specs
+from layers.access import (
+    CURRENT,
+    Principal,
+    filter_attributes,
+    personal_names,
+    require_features,
+    visible_specs,
+)
 from layers.cql import parse_filter
 from layers.editing import feature_etag_sql
 from layers.features import (
@@ -253,9 +260,7 @@ class ItemsFastPath:
             return
         request = Request(scope, receive)
         try:
-            principal = await run_in_threadpool(
-                self.authenticator.principal, request.headers,
-                request.client.host if request.client else None)
+            principal = await run_in_threadpool(current_principal, request)
         except IocError as err:
             await ioc_error_response(request, err)(scope, receive, send)
             return
@@ -286,6 +291,7 @@ class ItemsFastPath:
             if method not in ("GET", "HEAD"):
                 return await handle_write(request, self.engine, principal, layer, item,
                                           base_url=self.base_url)
+            require_features(principal, layer)
             if not _wants_json(request):
                 return None
             if item is None:

@@ -24,7 +24,7 @@ from typing import Literal
 
 from pygeofilter import ast
 
-from gis_core.errors import PermissionDeniedError
+from gis_core.errors import AuthenticationError, PermissionDeniedError
 from layers.spec import FieldSpec, LayerSpec
 
 Role = Literal["anonymous", "operator", "leader", "department_editor", "commune_editor",
@@ -90,6 +90,27 @@ def visible_specs(principal: Principal, layer: LayerSpec) -> tuple[FieldSpec, ..
         or (f.sensitivity == "internal" and (staff or personal))
         or (f.sensitivity == "personal" and personal)
     )
+
+
+def is_personal_layer(layer: LayerSpec) -> bool:
+    """A layer whose features are about identifiable people (households, permit applicants)."""
+    return any(f.sensitivity == "personal" for f in layer.fields)
+
+
+def may_see_features(principal: Principal, layer: LayerSpec) -> bool:
+    """Whether the caller may see single features; anonymous callers see personal layers only
+    as counts per commune, never points."""
+    return not (principal.is_anonymous and is_personal_layer(layer))
+
+
+def require_features(principal: Principal, layer: LayerSpec) -> None:
+    """401 for an anonymous caller asking for the features of a personal layer."""
+    if not may_see_features(principal, layer):
+        raise AuthenticationError(
+            f"Đối tượng của lớp '{layer.id}' gắn với người dân: cần đăng nhập để xem. Số liệu "
+            f"tổng hợp theo xã công khai tại /api/v1/layers/{layer.id}/summary.",
+            message_en=f"Features of '{layer.id}' concern identifiable people: sign in to see "
+            f"them. Public counts per commune: /api/v1/layers/{layer.id}/summary.")
 
 
 def personal_names(layer: LayerSpec) -> set[str]:

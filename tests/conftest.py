@@ -156,10 +156,14 @@ STAFF_PASSWORD = "Lai-Chau-2026-staff"
 
 
 @pytest.fixture(scope="session")
-def staff(database_url, client):  # noqa: ANN001, ANN201
+def staff(database_url, app):  # noqa: ANN001, ANN201
     """``staff(role, department=None)``: sign-in headers of an account of that role, made once."""
+    from fastapi.testclient import TestClient
+
     from gis_core.db import engine_for
     from layers import accounts
+
+    client = TestClient(app)
 
     made: dict[tuple[str, str | None], dict[str, str]] = {}
 
@@ -177,3 +181,14 @@ def staff(database_url, client):  # noqa: ANN001, ANN201
         return made[role, department]
 
     return headers
+
+
+@pytest.fixture(scope="session")
+def reader(database_url) -> dict[str, str]:  # noqa: ANN001
+    """Headers of a system client with no scopes: it sees features, public fields only."""
+    from gis_core.db import engine_for
+    from layers import accounts
+
+    with engine_for(database_url).begin() as conn:
+        _, key = accounts.create_api_client(conn, username="t-reader", scopes=())
+    return {"X-API-Key": key}

@@ -12,11 +12,13 @@ from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import QueryParams
 
+from api.auth import current_principal
 from api.ogc_items import parse_items_query
 from api.visibility import audit_personal_read, visible_fields
 from gis_core.crs import crs_uri
 from gis_core.db import translate_db_errors
 from gis_core.errors import InvalidParameterError
+from layers.access import require_features
 from layers.export import (
     ExportResult,
     export_layer,
@@ -83,6 +85,7 @@ async def export(layer_id: str, request: Request) -> FileResponse:
     of the OGC items endpoint. Personal and internal fields are left out for the public.
     """
     layer = require_layer(layer_id)
+    require_features(await run_in_threadpool(current_principal, request), layer)
     directory = Path(tempfile.mkdtemp(prefix="ioc-export-"))
     try:
         result = await run_in_threadpool(_export, request, layer, directory)

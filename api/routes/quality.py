@@ -9,9 +9,11 @@ from typing import Any
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import current_principal
 from api.visibility import visible_fields
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError
+from layers.access import require_features
 from layers.quality import available_rules, failing_records, layer_quality, province_quality
 from layers.registry import LAYERS, require_layer
 
@@ -87,6 +89,7 @@ async def layer_quality_report(layer_id: str, request: Request) -> dict[str, Any
 async def failures(layer_id: str, request: Request) -> dict[str, Any]:
     """Records failing ``rule`` (ids and public fields only), optionally in one ``commune``."""
     layer = require_layer(layer_id)
+    require_features(await run_in_threadpool(current_principal, request), layer)
     rule = request.query_params.get("rule")
     rules = available_rules(layer)
     if rule not in rules:

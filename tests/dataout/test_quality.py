@@ -261,6 +261,7 @@ def test_http_quality(quality_db, defects, tmp_path):
     from api.routes import quality as quality_routes
     from gis_core.db import engine_for
     from gis_core.settings import Settings
+    from layers.accounts import create_api_client
 
     app = FastAPI()
     install_error_handlers(app)
@@ -268,6 +269,9 @@ def test_http_quality(quality_db, defects, tmp_path):
     app.state.engine = engine_for(quality_db)
     app.state.authenticator = Authenticator.from_settings(
         Settings(database_url=quality_db, var_dir=tmp_path), app.state.engine)
+    with app.state.engine.begin() as conn:
+        _, key = create_api_client(conn, username="qa-bot", scopes=())
+    staff = {"X-API-Key": key}
     with TestClient(app) as client:
         body = client.get("/api/v1/quality").json()
         layers = {r["layer"]: r for r in body["layers"]}
@@ -277,16 +281,19 @@ def test_http_quality(quality_db, defects, tmp_path):
         assert {g["commune"] for g in one["communes"]} >= {defects["own"], "99999"}
         dept = client.get("/api/v1/quality/housing?by=department").json()
         assert dept["department_quality"]["department"] == "so_xay_dung"
-        failing = client.get("/api/v1/quality/housing/failures?rule=domain:poverty_status").json()
+        url = "/api/v1/quality/housing/failures?rule=domain:poverty_status"
+        assert client.get(url).status_code == 401  # the public sees households only as counts
+        failing = client.get(url, headers=staff).json()
         assert failing["matched"] == 1 and failing["records"][0]["id"] == defects["out_of_domain"]
         assert "head_of_household" not in failing["records"][0]
-        text = client.get("/api/v1/quality/housing/failures?rule=range:members").text
+        text = client.get("/api/v1/quality/housing/failures?rule=range:members", headers=staff).text
+        assert "records" in text
         assert "Lò Văn Thử" not in text
         for url, parameter in (("/api/v1/quality/housing/failures?rule=nope", "rule"),
                                ("/api/v1/quality/housing/failures", "rule"),
                                ("/api/v1/quality/housing/failures?rule=geometry_valid&limit=0", "limit"),
                                ("/api/v1/quality/housing?by=village", "by")):
-            response = client.get(url)
+            response = client.get(url, headers=staff)
             assert response.status_code == 400, url
             assert response.headers["content-type"] == "application/problem+json"
             assert response.json()["parameter"] == parameter
