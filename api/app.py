@@ -11,10 +11,26 @@ from fastapi import FastAPI
 from sqlalchemy.engine import Engine
 
 from api import ogc_processes
+from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
-from api.routes import history, imports, incidents, indicators, pages, rasters, scenarios, tiles
+from api.routes import (
+    account,
+    admin,
+    edits,
+    export,
+    field,
+    history,
+    imports,
+    incidents,
+    indicators,
+    pages,
+    quality,
+    rasters,
+    scenarios,
+    tiles,
+)
 from api.routes import layers as layers_routes
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
@@ -54,18 +70,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    app.state.authenticator = Authenticator.from_settings(settings, engine)
     install_error_handlers(app)
-    app.include_router(pages.router)
-    app.include_router(layers_routes.router)
-    app.include_router(tiles.router)
-    app.include_router(rasters.router)
-    for router in (imports.router, history.router, scenarios.router, indicators.router,
+    for router in (account.router, admin.router, edits.router, field.router, pages.router,
+                   layers_routes.router, tiles.router, rasters.router, imports.router,
+                   history.router, export.router, quality.router, scenarios.router,
+                   indicators.router,
                    incidents.router, ogc_processes.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
+    app.add_middleware(CallerContext, authenticator=app.state.authenticator)
     return app
 
 
@@ -85,6 +102,7 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     app.mount("/ogc", ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,
+        authenticator=app.state.authenticator,
     ))
 
 

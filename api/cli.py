@@ -236,6 +236,16 @@ def _cmd_scenario(args: argparse.Namespace, settings: Settings) -> None:
     from api.scenario_cli import run_scenario
 
     run_scenario(args, database_url(settings, start_embedded=False), _say)
+def _cmd_users(args: argparse.Namespace, settings: Settings) -> None:
+    from api.cli_accounts import run_users
+
+    run_users(args, settings, database_url(settings, start_embedded=False))
+
+
+def _cmd_audit(args: argparse.Namespace, settings: Settings) -> None:
+    from api.cli_accounts import run_audit
+
+    run_audit(args, settings, database_url(settings, start_embedded=False))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -293,6 +303,13 @@ def build_parser() -> argparse.ArgumentParser:
                           '["03388"]} / selection as JSON')
     scenario.add_argument("--params", help="các tham số khác (JSON) / other parameters as JSON")
     scenario.add_argument("--geojson", action="store_true", help="in GeoJSON / print GeoJSON")
+    from api.cli_accounts import add_arguments
+
+    add_arguments(add("users", _cmd_users, "Tài khoản / accounts"),
+                  add("audit", _cmd_audit, "Nhật ký kiểm toán / audit log"))
+    from api.cli_data import add_commands
+
+    add_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

@@ -53,9 +53,12 @@ def problem(
 def ioc_error_response(request: Request, exc: IocError) -> JSONResponse:
     """Render a domain error; unsafe ones show a generic message and a request id."""
     if exc.safe:
-        return problem(exc.status, exc.title, exc.message, code=exc.code,
-                       detail_en=exc.message_en, parameter=exc.parameter,
-                       instance=request.url.path, extra=exc.extra)
+        response = problem(exc.status, exc.title, exc.message, code=exc.code,
+                           detail_en=exc.message_en, parameter=exc.parameter,
+                           instance=request.url.path, extra=exc.extra)
+        if exc.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="laichau-ioc"'
+        return response
     return _internal(request, exc)
 
 

@@ -24,12 +24,14 @@ from layers.ogc import resource_for
 from layers.registry import LAYERS
 
 _SPEC = "http://www.opengis.net/spec/"
-# What the items path implements. pygeoapi's own list claims Part 4 (writes, not offered here)
-# and omits the filter and CQL2 classes that the items path does implement.
+# What the items path implements. pygeoapi's own list omits the filter and CQL2 classes that
+# the items path implements; Part 4 (writes) is served by api/ogc_writes.py.
 FEATURES_CONFORMANCE = [
     f"{_SPEC}ogcapi-features-1/1.0/conf/{c}" for c in ("core", "oas30", "html", "geojson")
 ] + [
     f"{_SPEC}ogcapi-features-2/1.0/conf/crs",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/create-replace-delete",
+    f"{_SPEC}ogcapi-features-4/1.0/conf/update",
     *(f"{_SPEC}ogcapi-features-3/1.0/conf/{c}" for c in (
         "queryables", "queryables-query-parameters", "filter", "features-filter")),
     *(f"{_SPEC}cql2/1.0/conf/{c}" for c in (

@@ -8,8 +8,12 @@ layer also fixes where stock pygeoapi falls short of the standard: items are ser
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import math
 import re
+import weakref
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -21,22 +25,41 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.auth import Authenticator, current_principal
 from api.errors import ioc_error_response
+from api.ogc_writes import handle_write
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
 from gis_core.db import raw_cursor
-from gis_core.errors import InvalidParameterError, IocError, MethodNotAllowedError, NotFoundError
+from gis_core.errors import (
+    InvalidParameterError,
+    IocError,
+    MethodNotAllowedError,
+    NotFoundError,
+    PermissionDeniedError,
+)
+from layers import audit
+from layers.access import (
+    CURRENT,
+    Principal,
+    filter_attributes,
+    personal_names,
+    require_features,
+    visible_specs,
+)
 from layers.cql import parse_filter
+from layers.editing import feature_etag_sql
 from layers.features import (
     CRS84,
     ItemsQuery,
     PageCache,
     fetch_item,
     fetch_items,
+    output_fields,
     parse_datetime,
     queryable_fields,
 )
 from layers.registry import require_layer
-from layers.spec import LayerSpec
+from layers.spec import FieldSpec, LayerSpec
 
 GEOJSON = "application/geo+json"
 _ITEMS = re.compile(r"^/collections/([^/]+)/items(?:/([^/]+))?/?$")
@@ -113,14 +136,41 @@ def _names(params: Any, name: str, allowed: dict[str, str]) -> list[str] | None:
     return names
 
 
-def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_limit: int
-                      ) -> ItemsQuery:
-    """Validate the items parameters into an ``ItemsQuery``; 400 naming the parameter."""
-    queryables = queryable_fields(layer)
+def _names_asked(params: Any) -> set[str]:
+    """Every field name the request's parameters refer to (properties, sortby, filter, equals)."""
+    names = set(params.keys())
+    for key in ("properties", "sortby"):
+        names.update(n.strip().lstrip("+-") for n in params.get(key, "").split(",") if n.strip())
+    if "filter" in params:
+        names.update(filter_attributes(parse_filter(params["filter"], params.get("filter-lang"))))
+    return names
+
+
+def hidden_fields_asked(params: Any, layer: LayerSpec, visible: tuple[FieldSpec, ...]) -> list[str]:
+    """Fields of the layer named in the request that the caller may not read."""
+    hidden = {f.name for f in layer.fields} - {f.name for f in visible}
+    return sorted(hidden & _names_asked(params))
+
+
+def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_limit: int,
+                      visible: tuple[FieldSpec, ...] | None = None) -> ItemsQuery:
+    """Validate the items parameters into an ``ItemsQuery``; 400 naming the parameter.
+
+    A field the caller may not read is a 403, whether asked for in ``properties``, ``sortby``,
+    a filter or an equality parameter.
+    """
+    visible = layer.public_fields if visible is None else visible
+    queryables = queryable_fields(layer, visible)
     for key, value in params.multi_items():
         if "\x00" in key or "\x00" in value:
             raise _invalid(key.replace("\x00", ""), value.replace("\x00", "\\0"),
                            "Không được chứa ký tự NUL.", "NUL characters are not allowed.")
+    hidden = hidden_fields_asked(params, layer, visible)
+    if hidden:
+        raise PermissionDeniedError(
+            f"Không có quyền đọc trường: {', '.join(hidden)} (dữ liệu cá nhân hoặc nội bộ).",
+            message_en=f"Not allowed to read field(s): {', '.join(hidden)} (personal or internal).",
+            parameter=hidden[0])
     unknown = [k for k in params if k not in _KNOWN and k not in queryables]
     if unknown:
         raise _invalid(unknown[0], params[unknown[0]],
@@ -136,7 +186,7 @@ def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_
         raise _invalid("filter-crs", filter_crs, "Bộ lọc chỉ nhận tọa độ CRS84.",
                        "Filters take CRS84 coordinates only.")
     sortby = _names(params, "sortby", queryables)
-    properties = _names(params, "properties", {f.name: f.type for f in layer.public_fields})
+    properties = _names(params, "properties", {f.name: f.type for f in visible})
     skip = params.get("skipGeometry", "false").lower()
     if skip not in ("true", "false"):
         raise _invalid("skipGeometry", skip, "Dùng true hoặc false.", "Use true or false.")
@@ -163,13 +213,36 @@ def _wants_json(request: Request) -> bool:
     return "text/html" not in request.headers.get("accept", "")
 
 
+class ContextThreadPool(ThreadPoolExecutor):
+    """A thread pool whose tasks run in the submitter's context (contextvars included).
+
+    pygeoapi runs its handlers with ``loop.run_in_executor(None, ...)``, which drops the
+    context; this pool, set as the loop's default executor, carries the caller's principal
+    through to the feature provider.
+    """
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:  # noqa: D102
+        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
+
+
+_LOOPS: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+
+
+def _carry_context_into_executor() -> None:
+    loop = asyncio.get_running_loop()
+    if loop not in _LOOPS:
+        loop.set_default_executor(ContextThreadPool(thread_name_prefix="ioc-ogc"))
+        _LOOPS.add(loop)
+
+
 class ItemsFastPath:
     """ASGI wrapper: serve GeoJSON items itself, hand every other request to pygeoapi."""
 
     def __init__(self, app: ASGIApp, engine: Engine, *, base_url: str, default_limit: int,
-                 max_limit: int):
+                 max_limit: int, authenticator: Authenticator):
         self.app = app
         self.engine = engine
+        self.authenticator = authenticator
         self.base_url = base_url.rstrip("/")
         self.default_limit = default_limit
         self.max_limit = max_limit
@@ -182,40 +255,85 @@ class ItemsFastPath:
             root = scope.get("root_path", "")
             path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
             match = _ITEMS.match(path)
-        if match is None:
+        if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         request = Request(scope, receive)
         try:
-            layer = require_layer(match.group(1))
-            if scope["method"] not in ("GET", "HEAD"):
-                # Writing through the OGC API (Part 4) is not offered on these collections.
-                raise MethodNotAllowedError("Lớp dữ liệu này chỉ cho phép đọc (GET).",
-                                            message_en="This collection is read-only (GET).")
-            if not _wants_json(request):
+            principal = await run_in_threadpool(current_principal, request)
+        except IocError as err:
+            await ioc_error_response(request, err)(scope, receive, send)
+            return
+        _carry_context_into_executor()
+        token = CURRENT.set(principal)
+        try:
+            if match is None:
                 await self.app(scope, receive, send)
                 return
-            item = match.group(2)
+            response = await self._route(request, principal, match)
+            if response is None:
+                await self.app(scope, receive, send)
+                return
+        finally:
+            CURRENT.reset(token)
+        await response(scope, receive, send)
+
+    async def _route(self, request: Request, principal: Principal, match: re.Match[str]
+                     ) -> Response | None:
+        item = match.group(2)
+        allowed = "GET, HEAD, POST" if item is None else "GET, HEAD, PUT, PATCH, DELETE"
+        try:
+            layer = require_layer(match.group(1))
+            method = request.method
+            if method not in allowed.split(", "):
+                raise MethodNotAllowedError(f"Phương thức {method} không dùng được ở đây.",
+                                            message_en=f"Method {method} is not allowed here.")
+            if method not in ("GET", "HEAD"):
+                return await handle_write(request, self.engine, principal, layer, item,
+                                          base_url=self.base_url)
+            require_features(principal, layer)
+            if not _wants_json(request):
+                return None
             if item is None:
-                response = await self._items(request, layer)
-            else:
-                response = await self._item(request, layer, item)
+                return await self._items(request, layer, principal)
+            return await self._item(request, layer, item, principal)
         except IocError as err:
             response = ioc_error_response(request, err)
             if isinstance(err, MethodNotAllowedError):
-                response.headers["Allow"] = "GET, HEAD"
-        await response(scope, receive, send)
+                response.headers["Allow"] = allowed
+            if isinstance(err, PermissionDeniedError):
+                await run_in_threadpool(
+                    audit.record_now, self.engine, "read.denied", actor=principal,
+                    outcome="denied", target=match.group(1),
+                    details={"query": str(request.url.query), "why": err.message_en})
+            return response
 
     def _with_cursor(self, work: Any) -> Any:
         with raw_cursor(self.engine) as cursor:
             return work(cursor)
 
-    async def _items(self, request: Request, layer: LayerSpec) -> Response:
+    def _audit_personal(self, principal: Principal, layer: LayerSpec, fields: list[str],
+                        ids: list[Any], query: str) -> None:
+        """Record a read that returned personal fields."""
+        personal = sorted(personal_names(layer) & set(fields))
+        if personal and ids:
+            audit.record_now(self.engine, "read.personal", actor=principal, target=layer.id,
+                             details={"fields": personal, "features": ids[:1000],
+                                      "count": len(ids), "query": query})
+
+    async def _items(self, request: Request, layer: LayerSpec, principal: Principal) -> Response:
         params = request.query_params
+        visible = visible_specs(principal, layer)
         query = parse_items_query(params, layer, default_limit=self.default_limit,
-                                  max_limit=self.max_limit)
+                                  max_limit=self.max_limit, visible=visible)
         page = await run_in_threadpool(
-            self._with_cursor, lambda cur: fetch_items(cur, layer, query, cache=self.cache))
+            self._with_cursor,
+            lambda cur: fetch_items(cur, layer, query, visible, cache=self.cache))
+        fields = output_fields(layer, query, visible)
+        if personal_names(layer) & set(fields) and page.returned:
+            ids = [f["id"] for f in orjson.loads(f"[{page.features}]")]
+            await run_in_threadpool(self._audit_personal, principal, layer, fields, ids,
+                                    str(request.url.query))
         url = f"{self.base_url}/ogc/collections/{layer.id}/items"
         kept = [(k, v) for k, v in params.multi_items() if k not in ("offset", "f")]
 
@@ -248,7 +366,8 @@ class ItemsFastPath:
                 + b"]," + orjson.dumps(tail)[1:])
         return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{query.crs.uri}>"})
 
-    async def _item(self, request: Request, layer: LayerSpec, item: str) -> Response:
+    async def _item(self, request: Request, layer: LayerSpec, item: str, principal: Principal
+                    ) -> Response:
         params = request.query_params
         unknown = [k for k in params if k not in ("f", "lang", "crs")]
         if unknown:
@@ -261,10 +380,20 @@ class ItemsFastPath:
             message_en=f"There is no feature '{item}' in collection '{layer.id}'.")
         if not item.isdigit() or len(item) > 18:
             raise missing
-        text = await run_in_threadpool(
-            self._with_cursor, lambda cur: fetch_item(cur, layer, int(item), crs))
+        visible = visible_specs(principal, layer)
+
+        def read(cur: Any) -> tuple[str | None, str | None]:
+            found = fetch_item(cur, layer, int(item), crs, visible)
+            cur.execute(feature_etag_sql(layer), {"id": int(item)})
+            row = cur.fetchone()
+            return found, row[0] if row else None
+
+        text, etag = await run_in_threadpool(self._with_cursor, read)
         if text is None:
             raise missing
+        fields = [f.name for f in visible]
+        await run_in_threadpool(self._audit_personal, principal, layer, fields, [int(item)],
+                                str(request.url.query))
         url = f"{self.base_url}/ogc/collections/{layer.id}/items/{item}"
         links = [
             {"href": f"{url}?f=json", "rel": "self", "type": GEOJSON},
@@ -273,4 +402,5 @@ class ItemsFastPath:
              "type": "application/json", "title": layer.title["vi"]},
         ]
         body = text.encode()[:-1] + b',"links":' + orjson.dumps(links) + b"}"
-        return Response(body, media_type=GEOJSON, headers={"Content-Crs": f"<{crs.uri}>"})
+        return Response(body, media_type=GEOJSON,
+                        headers={"Content-Crs": f"<{crs.uri}>", "ETag": f'"{etag}"'})

@@ -16,8 +16,18 @@ from pygeoapi.provider.base import (
 from gis_core.crs import parse_crs
 from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError, IocError
-from layers.features import CRS84, ItemsQuery, fetch_item, fetch_items, parse_datetime
+from layers import audit
+from layers.access import CURRENT, filter_attributes, personal_names, visible_specs
+from layers.features import (
+    CRS84,
+    ItemsQuery,
+    fetch_item,
+    fetch_items,
+    output_fields,
+    parse_datetime,
+)
 from layers.registry import get_layer
+from layers.spec import FieldSpec
 
 _JSON_TYPES = {
     "text": ("string", None), "integer": ("integer", None), "number": ("number", None),
@@ -39,9 +49,12 @@ class PostGISProvider(BaseProvider):
         self.get_fields()
 
     def get_fields(self) -> dict[str, dict[str, Any]]:
-        """Queryable public fields as JSON Schema types."""
+        """The fields the caller may read, as JSON Schema types (queryables, HTML, OpenAPI).
+
+        pygeoapi builds a provider per request, so the caller is the request's principal.
+        """
         if not self._fields:
-            for spec in self.layer.public_fields:
+            for spec in visible_specs(CURRENT.get(), self.layer):
                 kind, fmt = _JSON_TYPES[spec.type]
                 entry: dict[str, Any] = {"type": kind, "title": spec.title.get("vi", spec.name)}
                 if fmt:
@@ -52,6 +65,26 @@ class PostGISProvider(BaseProvider):
                     entry["enum"] = list(spec.domain)
                 self._fields[spec.name] = entry
         return self._fields
+
+    def _visible(self, asked: set[str]) -> tuple[FieldSpec, ...]:
+        """The caller's visible fields; a request naming a hidden field is refused and audited."""
+        principal = CURRENT.get()
+        visible = visible_specs(principal, self.layer)
+        hidden = sorted(asked & ({f.name for f in self.layer.fields} - {f.name for f in visible}))
+        if hidden:
+            audit.record_now(self.engine, "read.denied", actor=principal, outcome="denied",
+                             target=self.layer.id, details={"fields": hidden})
+            raise ProviderInvalidQueryError(user_msg=f"Không có quyền đọc trường: {', '.join(hidden)}")
+        return visible
+
+    def _audit(self, fields: list[str], features: list[dict[str, Any]]) -> None:
+        personal = sorted(personal_names(self.layer) & set(fields))
+        if personal and features:
+            ids = [f["id"] for f in features]
+            audit.record_now(self.engine, "read.personal", actor=CURRENT.get(),
+                             target=self.layer.id,
+                             details={"fields": personal, "features": ids[:1000],
+                                      "count": len(ids), "via": "pygeoapi"})
 
     def _run(self, work: Any) -> Any:
         try:
@@ -82,10 +115,15 @@ class PostGISProvider(BaseProvider):
             properties=tuple(select_properties) if select_properties else None,
             skip_geometry=skip_geometry, crs=crs,
         )
-        page = self._run(lambda cur: fetch_items(cur, self.layer, query))
+        asked = {name for name, _ in query.equals} | {name for name, _ in query.sortby}
+        asked |= set(query.properties or ()) | (filter_attributes(filterq) if filterq else set())
+        visible = self._visible(asked)
+        page = self._run(lambda cur: fetch_items(cur, self.layer, query, visible))
+        features = orjson.loads(f"[{page.features}]")
+        self._audit(output_fields(self.layer, query, visible), features)
         return {
             "type": "FeatureCollection",
-            "features": orjson.loads(f"[{page.features}]"),
+            "features": features,
             "numberMatched": page.matched,
             "numberReturned": page.returned,
         }
@@ -97,7 +135,10 @@ class PostGISProvider(BaseProvider):
         except (TypeError, ValueError) as err:
             raise ProviderItemNotFoundError(user_msg="Không tìm thấy đối tượng") from err
         crs = parse_crs(crs_transform_spec.target_crs_uri) if crs_transform_spec else CRS84
-        text = self._run(lambda cur: fetch_item(cur, self.layer, feature_id, crs))
+        visible = self._visible(set())
+        text = self._run(lambda cur: fetch_item(cur, self.layer, feature_id, crs, visible))
         if text is None:
             raise ProviderItemNotFoundError(user_msg="Không tìm thấy đối tượng")
-        return orjson.loads(text)
+        feature = orjson.loads(text)
+        self._audit([f.name for f in visible], [feature])
+        return feature

@@ -9,7 +9,9 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 
-from gis_core.errors import InvalidParameterError
+from api.auth import require_signed_in
+from gis_core.errors import InvalidParameterError, PermissionDeniedError
+from layers import audit
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -32,11 +34,16 @@ def respond(body: Any, media_type: str = JSON, status: int = 200) -> Response:
     return Response(orjson.dumps(body), media_type=media_type, status_code=status)
 
 
-def actor(request: Request) -> str:
-    """Who is acting: the signed-in principal when an authenticator set one, else ``X-IOC-User``."""
-    principal = getattr(request.state, "principal", None)
-    name = getattr(principal, "name", None) or getattr(principal, "username", None)
-    return str(name or request.headers.get("x-ioc-user") or "api")
+def actor(request: Request, roles: frozenset[str]) -> str:
+    """The signed-in caller's name, when its role is one of ``roles`` (401/403 otherwise)."""
+    principal = require_signed_in(request)
+    if principal.role not in roles:
+        audit.record_now(request.app.state.engine, "write.denied", actor=principal,
+                         outcome="denied", target=request.url.path)
+        raise PermissionDeniedError(
+            f"Vai trò '{principal.role}' không được làm việc này.",
+            message_en=f"The role '{principal.role}' may not do this.")
+    return principal.label
 
 
 class StampCache:

@@ -231,3 +231,20 @@ def server_versions(url: str) -> dict[str, str]:
         postgres = _one(cur, "SHOW server_version", None)[0]
         postgis = _one(cur, "SELECT postgis_lib_version()", None)[0]
     return {"PostgreSQL": postgres, "PostGIS": postgis}
+
+
+def reader_key(url: str) -> str:
+    """A fresh key of the bench's system client (public fields, features of every layer)."""
+    from sqlalchemy import create_engine
+
+    from gis_core.db import to_sqlalchemy_url
+    from layers import accounts
+
+    engine = create_engine(to_sqlalchemy_url(url))
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DELETE FROM accounts WHERE username = 'bench-reader'")
+            _, key = accounts.create_api_client(conn, username="bench-reader", scopes=())
+    finally:
+        engine.dispose()
+    return key

@@ -84,9 +84,14 @@ def _read_tile(body: bytes, probe: Probe) -> None:
     probe.count = sum(len(layer["features"]) for layer in layers.values())
 
 
+# Sent to every system: ours needs a caller to show households (the public sees counts only);
+# a system client without scopes sees what the anchors serve, public fields only.
+HEADERS: dict[str, str] = {}
+
+
 def probe(base_url: str, request: Request, timeout: float = 120.0) -> Probe:
     """Send ``request`` once and read what it returned."""
-    headers = {"Accept": request.accept}
+    headers = {"Accept": request.accept, **HEADERS}
     if request.body is not None:
         headers["Content-Type"] = "application/json"
     http = urllib.request.Request(base_url + request.path, data=request.body, headers=headers,
@@ -124,6 +129,8 @@ def wrk_command(url: str, request: Request, *, threads: int, connections: int, d
     """The wrk command line for one bounded run."""
     argv = [WRK, f"-t{min(threads, connections)}", f"-c{connections}", f"-d{duration}s",
             "--timeout", WRK_TIMEOUT, "-H", f"Accept: {request.accept}"]
+    for name, value in HEADERS.items():
+        argv += ["-H", f"{name}: {value}"]
     if latency:
         argv.append("--latency")
     if script is not None:

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from bench import database, floor, servers, systems
+from bench import database, floor, load, servers, systems
 from bench.config import ADMIN_URL, DATABASE, DOCS, SYSTEMS, VAR, Options
 from bench.database import Fixtures
 from bench.endpoints import ENDPOINT_KEYS, ENDPOINTS, Endpoint, Request
@@ -305,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
         return 2
     url = database.prepare(ADMIN_URL, DATABASE, opts.scale, reuse=opts.reuse_db)
+    load.HEADERS["X-API-Key"] = database.reader_key(url)
     fx = database.fixtures(url)
     print(fixtures_text(fx))
     endpoints = [e for e in ENDPOINTS if not opts.endpoints or e.key in opts.endpoints]

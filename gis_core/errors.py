@@ -90,10 +90,64 @@ class ValidationError(IocError):
     safe = True
 
 
+class AuthenticationError(IocError):
+    """No valid credentials: missing, wrong, expired or forged token, locked account."""
+
+    status = 401
+    code = "unauthenticated"
+    title = "Chưa xác thực"
+    safe = True
+
+
+class PermissionDeniedError(IocError):
+    """The caller is known but its role does not allow this."""
+
+    status = 403
+    code = "forbidden"
+    title = "Không có quyền"
+    safe = True
+
+
+class ConflictError(IocError):
+    """The request conflicts with the current state (a name taken, an edit already reviewed)."""
+
+    status = 409
+    code = "conflict"
+    title = "Xung đột"
+    safe = True
+
+
+class PreconditionFailedError(IocError):
+    """``If-Match`` names a version of the feature that is no longer current."""
+
+    status = 412
+    code = "precondition-failed"
+    title = "Phiên bản đã thay đổi"
+    safe = True
+
+
+class PreconditionRequiredError(IocError):
+    """A write to an existing feature arrived without ``If-Match``."""
+
+    status = 428
+    code = "precondition-required"
+    title = "Thiếu If-Match"
+    safe = True
+
+
 class PayloadTooLargeError(IocError):
-    """An upload is larger than the configured limit."""
+    """The upload is larger than allowed."""
 
     status = 413
     code = "payload-too-large"
     title = "Dữ liệu gửi lên quá lớn"
+    safe = True
+
+
+class UnsupportedMediaTypeError(IocError):
+    """The upload is not of an accepted type (e.g. not an image)."""
+
+    status = 415
+    code = "unsupported-media-type"
+    title = "Định dạng không được hỗ trợ"
     safe = True

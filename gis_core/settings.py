@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     basemap_url: str | None = Field(
         default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
     )
+    token_minutes: int = Field(default=30, description="Lifetime of an access token.")
+    max_failed_logins: int = Field(default=5, description="Wrong passwords before a lockout.")
+    lockout_minutes: int = Field(default=15, description="How long a lockout lasts.")
+    account_idle_days: int = Field(default=90, description="Unused accounts expire after this.")
+    max_photo_mb: int = Field(default=15, description="Largest field photo accepted.")
 
     def resolved_database_url(self) -> str | None:
         """The configured database URL, or None when the embedded cluster should be used."""

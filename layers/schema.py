@@ -7,6 +7,7 @@ gives the migrations and the schema test the complete picture.
 from __future__ import annotations
 
 from layers import (
+    account_tables,  # noqa: F401 - declares its tables
     scenario_tables,  # noqa: F401 - declares the scenario tables
     tile_tables,  # noqa: F401 - declares the tile invalidation table
 )

@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from psycopg2 import sql
 
+from layers.access import CURRENT, may_see_features
 from layers.registry import require_layer
 from scenarios.indicators import (
     LINE_LAYERS,
@@ -230,8 +231,11 @@ def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]])
             flagged[ind.id] = (flagged.get(ind.id) or set()) | {c for c in group.codes if c}
     features: list[dict] = []
     conditions = {i.id: i.drill.where for i in req.indicators if i.drill is not None}
+    caller = CURRENT.get()
     for layer_id, flagged in by_layer.items():
         layer = require_layer(layer_id)
+        if not may_see_features(caller, layer):
+            continue  # the public sees counts of households, never their houses
         props = sql.SQL(", ").join(
             sql.SQL("{}, f.{}").format(sql.Literal(fs.name), sql.Identifier(fs.name))
             for fs in layer.public_fields)

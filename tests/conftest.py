@@ -150,3 +150,45 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+STAFF_PASSWORD = "Lai-Chau-2026-staff"
+
+
+@pytest.fixture(scope="session")
+def staff(database_url, app):  # noqa: ANN001, ANN201
+    """``staff(role, department=None)``: sign-in headers of an account of that role, made once."""
+    from fastapi.testclient import TestClient
+
+    from gis_core.db import engine_for
+    from layers import accounts
+
+    client = TestClient(app)
+
+    made: dict[tuple[str, str | None], dict[str, str]] = {}
+
+    def headers(role: str, department: str | None = None) -> dict[str, str]:
+        if (role, department) not in made:
+            name = f"t_{role}_{department or 'all'}".replace("_", "-")
+            with engine_for(database_url).begin() as conn:
+                if name not in {a["username"] for a in accounts.list_accounts(conn)}:
+                    accounts.create_account(conn, username=name, role=role,
+                                            password=STAFF_PASSWORD, department=department)
+            response = client.post("/api/v1/auth/token",
+                                   json={"username": name, "password": STAFF_PASSWORD})
+            assert response.status_code == 200, response.text
+            made[role, department] = {"Authorization": f"Bearer {response.json()['access_token']}"}
+        return made[role, department]
+
+    return headers
+
+
+@pytest.fixture(scope="session")
+def reader(database_url) -> dict[str, str]:  # noqa: ANN001
+    """Headers of a system client with no scopes: it sees features, public fields only."""
+    from gis_core.db import engine_for
+    from layers import accounts
+
+    with engine_for(database_url).begin() as conn:
+        _, key = accounts.create_api_client(conn, username="t-reader", scopes=())
+    return {"X-API-Key": key}

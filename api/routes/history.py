@@ -8,8 +8,10 @@ from typing import Any
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
+from api.auth import current_principal
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError
+from layers.access import require_features
 from layers.history import feature_changes, features_as_of
 from layers.registry import require_layer
 
@@ -37,6 +39,7 @@ def layer_as_of(
 ) -> Response:
     """The layer's features as they were at ``as_of`` (a date means the end of that day, UTC)."""
     layer = require_layer(layer_id)
+    require_features(current_principal(request), layer)
     moment = _moment(as_of)
     with raw_cursor(request.app.state.engine) as cursor:
         features, matched = features_as_of(cursor, layer, moment, limit=limit, offset=offset)
@@ -50,6 +53,7 @@ def layer_as_of(
 def history(layer_id: str, feature_id: int, request: Request) -> dict[str, Any]:
     """Every recorded change: when, who, from which import or edit, and the changed public values."""
     layer = require_layer(layer_id)
+    require_features(current_principal(request), layer)
     with raw_cursor(request.app.state.engine) as cursor:
         changes = feature_changes(cursor, layer, feature_id)
     if not changes:

@@ -13,8 +13,11 @@ from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import require_signed_in
 from gis_core.db import raw_cursor
-from gis_core.errors import InvalidParameterError, NotFoundError
+from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
+from layers import audit
+from layers.access import may_import
 from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import ImportRejected
 from layers.registry import require_layer
@@ -57,10 +60,20 @@ async def create_import(
     the layer untouched.
     """
     layer = require_layer(layer_id)
+    principal = require_signed_in(request)
+    engine = request.app.state.engine
+    if not may_import(principal, layer):
+        await run_in_threadpool(audit.record_now, engine, "import.denied", actor=principal,
+                                outcome="denied", target=layer.id)
+        raise PermissionDeniedError(
+            f"Tài khoản '{principal.label}' không được nhập dữ liệu vào lớp '{layer.id}' (chỉ bộ "
+            "phận vận hành và biên tập viên của sở quản lý lớp).",
+            message_en=f"Account '{principal.label}' may not import into '{layer.id}' (only "
+            "operators and the owning department's editors may).")
     settings = request.app.state.settings
     name = unicodedata.normalize("NFC", Path(file.filename or "upload").name)
     options = ImportOptions(crs=crs, mapping=_mapping(mapping), dataset=dataset, key=key,
-                            source_layer=source_layer, dry_run=dry_run, actor="api",
+                            source_layer=source_layer, dry_run=dry_run, actor=principal.label,
                             max_features=settings.max_import_features)
     with tempfile.TemporaryDirectory(prefix="ioc-upload-") as folder:
         path = Path(folder) / name
@@ -68,18 +81,24 @@ async def create_import(
             while chunk := await file.read(2**20):
                 out.write(chunk)
         try:
-            report = await run_in_threadpool(run_import, request.app.state.engine, layer.id, path,
-                                             options, file_name=name)
+            report = await run_in_threadpool(run_import, engine, layer.id, path, options,
+                                             file_name=name)
         except ImportRejected as err:
             err.extra = {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
                          "warnings": err.report.warnings, "links": _links(err.report.job)}
             raise
+    await run_in_threadpool(
+        audit.record_now, engine, "import", actor=principal, target=layer.id,
+        details={"job": report.job, "status": report.status, "file": name,
+                 "sha256": report.file_sha256, "added": report.added, "changed": report.changed,
+                 "removed": report.removed})
     body = {"job": report.job, "status": report.status, "report": report.as_dict(),
             "links": _links(report.job)}
     return JSONResponse(body, status_code=200 if report.status == "dry_run" else 201)
 
 
 def _job(request: Request, job: int) -> dict[str, Any]:
+    require_signed_in(request)
     with raw_cursor(request.app.state.engine) as cur:
         cur.execute("SELECT report FROM import_jobs WHERE id = %s", (job,))
         row = cur.fetchone()

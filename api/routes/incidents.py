@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.scenario_http import GEOJSON, actor, respond, wants_geojson
 from gis_core.db import raw_cursor
+from layers.access import INCIDENT_REPORTERS
 from scenarios import emergency, incidents
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])
@@ -25,7 +26,7 @@ def list_incidents(request: Request, status: incidents.Status | None = None,
 def create_incident(request: Request, incident: incidents.IncidentIn) -> dict[str, Any]:
     """Record an incident (status 'reported'); its impact is at ``/{id}/impact``."""
     with raw_cursor(request.app.state.engine) as cursor:
-        incident_id = incidents.create(cursor, incident, actor(request))
+        incident_id = incidents.create(cursor, incident, actor(request, INCIDENT_REPORTERS))
         return incidents.get(cursor, incident_id)
 
 
@@ -41,7 +42,7 @@ def change_status(request: Request, incident_id: int, change: incidents.StatusCh
                   ) -> dict[str, Any]:
     """Move the incident along reported → responding → contained → closed (or cancelled)."""
     with raw_cursor(request.app.state.engine) as cursor:
-        return incidents.change_status(cursor, incident_id, change, actor(request))
+        return incidents.change_status(cursor, incident_id, change, actor(request, INCIDENT_REPORTERS))
 
 
 @router.get("/{incident_id}/impact", response_model=None,

@@ -10,6 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.scenario_http import GEOJSON, actor, overview_cache, respond
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError
+from layers.access import INDICATOR_EDITORS
 from scenarios import overview, reported
 from scenarios.indicators import INDICATORS, describe, require_indicator
 from scenarios.period import check_period
@@ -74,14 +75,16 @@ def list_reported(request: Request, indicator: str | None = None, period: str | 
 def post_reported(request: Request, rows: list[reported.ReportedValue] = Body(...)  # noqa: B008
                   ) -> dict[str, Any]:
     """Enter reported values (all or none), recording who entered them."""
+    who = actor(request, INDICATOR_EDITORS)
     with raw_cursor(request.app.state.engine) as cursor:
-        return {"written": reported.enter_values(cursor, rows, actor=actor(request), source="api")}
+        return {"written": reported.enter_values(cursor, rows, actor=who, source="api")}
 
 
 @router.post("/reported-values/upload", status_code=201,
              summary="Tải lên CSV/XLSX số liệu báo cáo / Upload values as CSV or XLSX")
 async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
     """Columns indicator, period, unit_code, value[, note]; all rows or none are written."""
+    who = actor(request, INDICATOR_EDITORS)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidParameterError("Tệp quá lớn (tối đa 5 MB).", message_en="The file is too large "
@@ -92,7 +95,7 @@ async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
 
     def write() -> int:
         with raw_cursor(request.app.state.engine) as cursor:
-            return reported.enter_values(cursor, rows, actor=actor(request), source=source)
+            return reported.enter_values(cursor, rows, actor=who, source=source)
 
     return {"written": await run_in_threadpool(write)}
 
@@ -112,5 +115,6 @@ def list_targets(request: Request, indicator: str | None = Query(None)) -> dict[
 def post_targets(request: Request, rows: list[reported.TargetValue] = Body(...)  # noqa: B008
                  ) -> dict[str, Any]:
     """Set targets per indicator, period and unit, each with its legal basis (all or none)."""
+    who = actor(request, INDICATOR_EDITORS)
     with raw_cursor(request.app.state.engine) as cursor:
-        return {"written": reported.set_targets(cursor, rows, actor=actor(request))}
+        return {"written": reported.set_targets(cursor, rows, actor=who)}

@@ -11,6 +11,7 @@ from gis_core.db import raw_cursor
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS, require_layer
 from layers.spec import LayerSpec
+from layers.summary import commune_summary
 
 router = APIRouter(prefix="/api/v1", tags=["layers"])
 
@@ -59,3 +60,12 @@ def get_layer_description(layer_id: str, request: Request) -> dict[str, Any]:
     """One layer of the registry."""
     layer = require_layer(layer_id)
     return describe(layer, _counts(request).get(layer.id))
+
+
+@router.get("/layers/{layer_id}/summary",
+            summary="Số liệu tổng hợp theo xã / Counts per commune")
+def layer_summary(layer_id: str, request: Request) -> dict[str, Any]:
+    """Counts per commune, by each public coded field; public even for layers about people."""
+    layer = require_layer(layer_id)
+    with raw_cursor(request.app.state.engine) as cursor:
+        return commune_summary(cursor, layer)

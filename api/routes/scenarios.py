@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from api.scenario_http import GEOJSON, actor, respond, wants_geojson
 from gis_core.db import raw_cursor
+from layers.access import THEMATIC_AUTHORS
 from scenarios import thematic
 from scenarios.base import Scenario
 from scenarios.registry import SCENARIOS, all_scenarios, require_scenario
@@ -50,13 +51,14 @@ def list_scenarios(request: Request) -> dict[str, Any]:
                  "application/yaml": {"schema": {"type": "string"}}}}})
 async def store_thematic(request: Request) -> Response:
     """Validate and store a thematic scenario document (YAML or JSON); run it by its id."""
+    from starlette.concurrency import run_in_threadpool
+
+    who = await run_in_threadpool(actor, request, THEMATIC_AUTHORS)
     doc = thematic.parse_document(await request.body())
 
     def save() -> None:
         with raw_cursor(request.app.state.engine) as cursor:
-            thematic.store(cursor, doc, actor(request))
-
-    from starlette.concurrency import run_in_threadpool
+            thematic.store(cursor, doc, who)
 
     await run_in_threadpool(save)
     return respond({"id": doc.id, "links": {"run": f"/api/v1/scenarios/{doc.id}/run",

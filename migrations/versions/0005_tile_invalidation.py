@@ -1,7 +1,7 @@
 """tile invalidation: the boxes of changed features, written by triggers on every layer table
 
 Revision ID: 0005
-Revises: 0004
+Revises: 0007
 Create Date: 2026-11-30 14:45:00
 
 A cached tile must go when a feature it shows changes, and only then. Statement triggers with
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0005"
-down_revision: str | None = "0004"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -26,58 +26,86 @@ def place(database_url):
     engine.dispose()
 
 
-def upload(client, rows, **form):
+def upload(client, rows, headers=None, **form):
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["Loài cây", "Chiều cao (m)", "Tình trạng", "kinh_do", "vi_do"])
     writer.writerows(rows)
     files = {"file": ("cây xanh.csv", buffer.getvalue().encode(), "text/csv")}
-    return client.post("/api/v1/layers/trees/imports", files=files,
+    return client.post("/api/v1/layers/trees/imports", files=files, headers=headers,
                        data={"dataset": DATASET, **form})
 
 
-def test_upload_answers_with_the_job_and_its_report(client, place):
+@pytest.fixture(scope="module")
+def editor(staff):
+    """An editor of the department that owns the trees layer."""
+    return staff("department_editor", "so_xay_dung")
+
+
+def test_only_the_owning_department_or_the_operator_may_import(client, place, staff):
     code, lon, lat = place
-    response = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]])
+    rows = [["Pơ mu", 3, "Tốt", lon, lat]]
+    assert upload(client, rows).status_code == 401
+    for role, department in (("viewer", None), ("department_editor", "so_y_te")):
+        refused = upload(client, rows, headers=staff(role, department))
+        assert refused.status_code == 403 and "so_xay_dung" not in refused.json()["detail_en"]
+    assert client.get("/api/v1/imports/1").status_code == 401
+
+
+def test_upload_answers_with_the_job_and_its_report(client, place, editor, database_url):
+    code, lon, lat = place
+    response = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]],
+                      headers=editor)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "imported" and body["report"]["added"] == 2
     assert body["report"]["mapping"]["species"] == "Loài cây"
-    job = client.get(body["links"]["job"]).json()
+    job = client.get(body["links"]["job"], headers=editor).json()
     assert job["file_name"] == "cây xanh.csv" and job["added"] == 2
-    again = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]])
+    assert job["actor"] == "t-department-editor-so-xay-dung"
+    engine = create_engine(to_sqlalchemy_url(database_url))
+    with engine.connect() as conn:
+        logged = conn.exec_driver_sql(
+            "SELECT actor, details->>'job' FROM audit_log WHERE action = 'import' "
+            "ORDER BY seq DESC LIMIT 1").one()
+    engine.dispose()
+    assert logged == ("t-department-editor-so-xay-dung", str(body["job"]))
+    again = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]],
+                   headers=editor)
     assert again.json()["status"] == "unchanged"
     items = client.get("/ogc/collections/trees/items",
                        params={"filter": "species = 'Pơ mu'", "limit": 100}).json()
     assert any(f["properties"]["height_m"] == 12.5 for f in items["features"])
 
 
-def test_rejected_upload_is_422_with_every_bad_row_and_a_csv_report(client, place):
+def test_rejected_upload_is_422_with_every_bad_row_and_a_csv_report(client, place, editor):
     code, lon, lat = place
     before = client.get("/api/v1/layers/trees").json()["features"]
-    response = upload(client, [["Pơ mu", "cao", "Tốt", lon, lat], ["", 3, "Héo", lon, lat]])
+    response = upload(client, [["Pơ mu", "cao", "Tốt", lon, lat], ["", 3, "Héo", lon, lat]],
+                      headers=editor)
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     body = response.json()
     assert [(e["row"], e["field"]) for e in body["errors"]] == [
         (2, "height_m"), (3, "condition"), (3, "species")]
     assert body["detail_en"].startswith("File 'cây xanh.csv' rejected")
-    report = client.get(body["links"]["report_csv"])
+    report = client.get(body["links"]["report_csv"], headers=editor)
     assert report.status_code == 200 and "height_m" in report.text
     assert client.get("/api/v1/layers/trees").json()["features"] == before
 
 
-def test_bad_parameters_and_oversized_uploads(client):
+def test_bad_parameters_and_oversized_uploads(client, editor):
     response = client.post("/api/v1/layers/trees/imports", data={"crs": "EPSG:9205"},
                            files={"file": ("a.csv", b"x", "text/csv")},
-                           headers={"content-length": str(10**12)})
+                           headers={"content-length": str(10**12), **editor})
     assert response.status_code == 413 and "MB" in response.json()["detail"]
-    response = client.post("/api/v1/layers/nope/imports", files={"file": ("a.csv", b"x")})
+    response = client.post("/api/v1/layers/nope/imports", files={"file": ("a.csv", b"x")},
+                           headers=editor)
     assert response.status_code == 404
     response = client.post("/api/v1/layers/trees/imports", files={"file": ("a.csv", b"x")},
-                           data={"mapping": "[1, 2"})
+                           data={"mapping": "[1, 2"}, headers=editor)
     assert response.status_code == 400 and response.json()["parameter"] == "mapping"
-    assert client.get("/api/v1/imports/987654").status_code == 404
+    assert client.get("/api/v1/imports/987654", headers=editor).status_code == 404
 
 
 def test_features_as_of_and_history_over_http(client, place):

@@ -86,11 +86,21 @@ def test_single_feature(client):
 
 
 @pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
-def test_collections_are_read_only(client, method):
+def test_anonymous_writes_need_sign_in(client, method):
     url = "/ogc/collections/communes/items" + ("" if method == "POST" else "/1")
     response = client.request(method, url, headers=JSON)
+    assert response.status_code == 401
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize("method,url,allow", [
+    ("PUT", "/ogc/collections/communes/items", "GET, HEAD, POST"),
+    ("POST", "/ogc/collections/communes/items/1", "GET, HEAD, PUT, PATCH, DELETE"),
+])
+def test_other_methods_are_405(client, method, url, allow):
+    response = client.request(method, url, headers=JSON)
     assert response.status_code == 405
-    assert response.headers["allow"] == "GET, HEAD"
+    assert response.headers["allow"] == allow
 
 
 def test_unknown_collection_is_404(client):
@@ -116,7 +126,8 @@ def test_openapi_documents(client):
     assert "/api/v1/layers" in ours["paths"]
 
 
-def test_datetime_filters_on_the_layer_time_field(client):
+def test_datetime_filters_on_the_layer_time_field(client, reader):
+    JSON = {"accept": "application/geo+json", **reader}  # noqa: N806
     before = client.get("/ogc/collections/housing/items?limit=1&datetime=../2024-06-30T23:59:59Z",
                         headers=JSON).json()["numberMatched"]
     after = client.get("/ogc/collections/housing/items?limit=1&datetime=2024-07-01T00:00:00Z/..",
@@ -172,8 +183,8 @@ def test_vietnamese_names_round_trip_byte_for_byte(client, samples_dir):
     ("/ogc/collections/housing/items?filter=surveyed_at%3ETIMESTAMP(%27notadate%27)", 400, "filter"),
     ("/ogc/collections/housing/items?members=abc", 400, "filter"),
 ])
-def test_bad_input_gets_a_clear_problem(client, url, status, parameter):
-    response = client.get(url, headers=JSON)
+def test_bad_input_gets_a_clear_problem(client, reader, url, status, parameter):
+    response = client.get(url, headers={**JSON, **reader})
     assert response.status_code == status, response.text
     assert response.headers["content-type"] == "application/problem+json"
     body = response.json()

@@ -107,9 +107,9 @@ thresholds: {temporary_house_rate: 2.5}
 """
 
 
-def test_thematic_scenario_defined_only_as_a_document(client, database_url):
+def test_thematic_scenario_defined_only_as_a_document(client, staff, database_url):
     stored = client.post("/api/v1/scenarios/thematic", content=THEME.encode(),
-                         headers={"Content-Type": "application/yaml"})
+                         headers={"Content-Type": "application/yaml", **staff("leader", "so_xay_dung")})
     assert stored.status_code == 201, stored.text
     assert "nha_tam_doan_ket" in {s["id"] for s in client.get("/api/v1/scenarios").json()["scenarios"]}
     result = client.post("/api/v1/scenarios/nha_tam_doan_ket/run", json={}).json()
@@ -141,20 +141,20 @@ def test_thematic_scenario_defined_only_as_a_document(client, database_url):
     ("id: sector_health\ntitle: T\nindicators: [poor_household_rate]\n", "built-in"),
     ("id: [unclosed\n", "YAML"),
 ])
-def test_bad_thematic_documents(client, document, says):
+def test_bad_thematic_documents(client, staff, document, says):
     response = client.post("/api/v1/scenarios/thematic", content=document.encode(),
-                           headers={"Content-Type": "application/yaml"})
+                           headers={"Content-Type": "application/yaml", **staff("leader", "so_xay_dung")})
     assert 400 <= response.status_code < 500
     assert response.headers["content-type"] == PROBLEM
     assert says in response.json()["detail_en"]
 
 
-def test_reported_values_json_csv_xlsx(client):
-    posted = client.post("/api/v1/reported-values", headers={"X-IOC-User": "so-tai-chinh"}, json=[
+def test_reported_values_json_csv_xlsx(client, staff):
+    posted = client.post("/api/v1/reported-values", headers=staff("leader", "so_xay_dung"), json=[
         {"indicator": "budget_revenue_bn_vnd", "period": "2025", "value": 2810}])
     assert posted.status_code == 201 and posted.json() == {"written": 1}
     csv = "indicator;period;unit_code;value;note\nhouseholds_on_grid_pct;2025;province;96,2;Sở Công Thương\n"
-    up = client.post("/api/v1/reported-values/upload",
+    up = client.post("/api/v1/reported-values/upload", headers=staff("leader", "so_xay_dung"),
                      files={"file": ("values.csv", csv.encode("utf-8"), "text/csv")})
     assert up.status_code == 201, up.text
     from openpyxl import Workbook
@@ -165,11 +165,11 @@ def test_reported_values_json_csv_xlsx(client):
     sheet.append(["ntm_communes_share_pct", "2025", "province", 48.5])
     buffer = io.BytesIO()
     book.save(buffer)
-    up = client.post("/api/v1/reported-values/upload",
+    up = client.post("/api/v1/reported-values/upload", headers=staff("leader", "so_xay_dung"),
                      files={"file": ("values.xlsx", buffer.getvalue(), "application/octet-stream")})
     assert up.status_code == 201, up.text
     values = {v["indicator"]: v for v in client.get("/api/v1/reported-values?period=2025").json()["values"]}
-    assert values["budget_revenue_bn_vnd"]["entered_by"] == "so-tai-chinh"
+    assert values["budget_revenue_bn_vnd"]["entered_by"] == "t-leader-so-xay-dung"
     assert values["households_on_grid_pct"]["value"] == 96.2
     assert values["households_on_grid_pct"]["note"] == "Sở Công Thương"
     assert values["ntm_communes_share_pct"]["source"] == "xlsx"
@@ -179,28 +179,30 @@ def test_reported_values_json_csv_xlsx(client):
     assert by["ntm_communes_share_pct"]["status"] == "not_met"  # 48.5 of 57.5
 
 
-def test_bad_upload_writes_nothing(client):
+def test_bad_upload_writes_nothing(client, staff):
     before = client.get("/api/v1/reported-values").json()["values"]
     csv = "indicator,period,unit_code,value\ncriminal_cases,2027,province,4\ncriminal_cases,2027,province,x\n"
-    response = client.post("/api/v1/reported-values/upload",
+    response = client.post("/api/v1/reported-values/upload", headers=staff("leader", "so_xay_dung"),
                            files={"file": ("bad.csv", csv.encode(), "text/csv")})
     assert response.status_code == 422 and "Row 3" in response.json()["detail_en"]
-    missing = client.post("/api/v1/reported-values/upload",
+    missing = client.post("/api/v1/reported-values/upload", headers=staff("leader", "so_xay_dung"),
                           files={"file": ("bad.csv", b"indicator,value\nx,1\n", "text/csv")})
     assert missing.status_code == 400 and "period" in missing.json()["detail_en"]
     assert client.get("/api/v1/reported-values").json()["values"] == before
 
 
-def test_incident_timeline_and_impact(client):
-    created = client.post("/api/v1/incidents", headers={"X-IOC-User": "truc-ban"}, json={
+def test_incident_timeline_and_impact(client, staff):
+    lead = staff("leader", "so_xay_dung")
+    created = client.post("/api/v1/incidents", headers=lead, json={
         "kind": "flash_flood", "title": "Lũ quét suối Nậm Lùm", "lon": 103.47, "lat": 22.39,
         "radius_m": 1200})
     assert created.status_code == 201, created.text
     incident = created.json()
-    assert incident["status"] == "reported" and incident["created_by"] == "truc-ban"
+    assert incident["status"] == "reported" and incident["created_by"] == "t-leader-so-xay-dung"
     iid = incident["id"]
-    assert client.post(f"/api/v1/incidents/{iid}/status", json={"status": "responding"}).status_code == 200
-    bad = client.post(f"/api/v1/incidents/{iid}/status", json={"status": "reported"})
+    status = f"/api/v1/incidents/{iid}/status"
+    assert client.post(status, headers=lead, json={"status": "responding"}).status_code == 200
+    bad = client.post(f"/api/v1/incidents/{iid}/status", headers=lead, json={"status": "reported"})
     assert bad.status_code == 400 and bad.headers["content-type"] == PROBLEM
     timeline = client.get(f"/api/v1/incidents/{iid}").json()["timeline"]
     assert [t["status"] for t in timeline] == ["reported", "responding"]
@@ -210,10 +212,10 @@ def test_incident_timeline_and_impact(client):
     assert impact["affected"] == direct["affected"] and impact["affected"]["households"] > 0
     warnings = client.get("/api/v1/warnings").json()
     assert iid in {i["id"] for i in warnings["open_incidents"]}
-    client.post(f"/api/v1/incidents/{iid}/status", json={"status": "closed", "note": "Đã xong"})
+    client.post(status, headers=lead, json={"status": "closed", "note": "Đã xong"})
     assert iid not in {i["id"] for i in client.get("/api/v1/warnings").json()["open_incidents"]}
-    outside = client.post("/api/v1/incidents", json={"kind": "fire", "title": "Hà Nội",
-                                                     "lon": 105.85, "lat": 21.03, "radius_m": 100})
+    outside = client.post("/api/v1/incidents", headers=lead, json={
+        "kind": "fire", "title": "Hà Nội", "lon": 105.85, "lat": 21.03, "radius_m": 100})
     assert outside.status_code == 400
     assert client.get("/api/v1/incidents/999999").status_code == 404
 
@@ -297,3 +299,17 @@ def test_cli_scenario_run(database_url):
                          capture_output=True, text=True, env=env, check=False)
     assert bad.returncode == 1 and len(bad.stderr.strip().splitlines()) == 1
     assert "Radius 0 m" in bad.stderr
+
+
+def test_writes_need_a_signed_in_role_that_may_make_them(client, staff):
+    body = [{"indicator": "criminal_cases", "period": "2031", "unit_code": "province", "value": 1}]
+    assert client.post("/api/v1/reported-values", json=body).status_code == 401
+    assert client.post("/api/v1/reported-values", json=body,
+                       headers=staff("viewer")).status_code == 403
+    incident = {"kind": "fire", "title": "Cháy rừng", "lon": 103.47, "lat": 22.39, "radius_m": 100}
+    assert client.post("/api/v1/incidents", json=incident).status_code == 401
+    assert client.post("/api/v1/scenarios/thematic", content=b"id: x",
+                       headers={"Content-Type": "application/yaml",
+                                **staff("department_editor", "so_xay_dung")}).status_code == 403
+    values = client.get("/api/v1/reported-values", params={"indicator": "criminal_cases"}).json()
+    assert all(v["period"] != "2031" for v in values["values"])

@@ -1,7 +1,9 @@
-"""Headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright, against ``live_url``.
+"""Headless Chromium (Debian's ``/usr/bin/chromium``), against ``live_url``, no browser downloaded.
 
-No browser is downloaded: Playwright's client launches the system Chromium. Every request that
-would leave 127.0.0.1 is aborted and recorded, so a test can assert that none was attempted.
+The situation view's tests drive it with Playwright's Python client (``browser``, ``visit``):
+every request that would leave 127.0.0.1 is aborted and recorded, so a test can assert that none
+was attempted. The field page's tests speak CDP themselves (``cdp.py``) and sign in with the
+accounts of the authorization tests.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+
+from tests.auth.conftest import communes, people  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("IOC_CHROMIUM", "/usr/bin/chromium"))
 pytestmark = pytest.mark.browser

@@ -37,7 +37,7 @@ def test_ogr2ogr_copies_a_collection_and_keeps_vietnamese(live_url, tmp_path, sa
             == {f["properties"]["full_name"] for f in source["features"]})
 
 
-def test_ogr2ogr_with_spatial_filter_reads_every_page(live_url, tmp_path, database_url):
+def test_ogr2ogr_with_spatial_filter_reads_every_page(live_url, tmp_path, database_url, reader):
     import psycopg2
 
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
@@ -45,8 +45,11 @@ def test_ogr2ogr_with_spatial_filter_reads_every_page(live_url, tmp_path, databa
                     "ST_MakeEnvelope(103.3, 22.3, 103.6, 22.5, 4326)")
         expected = cur.fetchone()[0]
     target = tmp_path / "housing.gpkg"
+    # Households are not public: GDAL sends the system client's key, as QGIS would.
+    key = f"X-API-Key: {reader['X-API-Key']}"
     _run("ogr2ogr", "-f", "GPKG", str(target), f"OAPIF:{live_url}/ogc", "housing",
-         "-spat", "103.3", "22.3", "103.6", "22.5", "-oo", "PAGE_SIZE=500")
+         "-spat", "103.3", "22.3", "103.6", "22.5", "-oo", "PAGE_SIZE=500",
+         "--config", "GDAL_HTTP_HEADERS", key)
     out = _run("ogrinfo", "-ro", "-so", str(target), "housing")
     assert f"Feature Count: {expected}" in out
     assert "head_of_household" not in out and "citizen_id" not in out

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from layers.access import ANONYMOUS, CURRENT, Principal
 from layers.registry import get_layer
 from scenarios import reported
 from scenarios.engine import status_of
@@ -47,10 +48,18 @@ def test_status_rules():
     assert status_of(1, 0, "lower", 0.1) == "not_met"
 
 
+def run_as(cursor, principal, params):
+    token = CURRENT.set(principal)
+    try:
+        return require_scenario(cursor, "sector_social_welfare").run(cursor, params).result
+    finally:
+        CURRENT.reset(token)
+
+
 def test_flags_follow_the_targets(cursor, targets):
-    result = require_scenario(cursor, "sector_social_welfare").run(cursor, {
-        "selection": {"type": "communes", "codes": [MET, MISSED, NEARLY]}, "period": PERIOD,
-        "indicators": ["poor_household_rate"], "drilldown_limit": 5}).result
+    params = {"selection": {"type": "communes", "codes": [MET, MISSED, NEARLY]}, "period": PERIOD,
+              "indicators": ["poor_household_rate"], "drilldown_limit": 5}
+    result = run_as(cursor, Principal(username="lanh-dao", role="leader"), params)
     by = {g["key"]: g["indicators"][0] for g in result["groups"]}
     assert by[MET]["status"] == "met" and by[MET]["legal_basis"] == "Kiểm thử: đạt"
     assert by[MISSED]["status"] == "not_met"
@@ -67,6 +76,9 @@ def test_flags_follow_the_targets(cursor, targets):
         props = feature["properties"]
         assert props["commune_code"] == MISSED and props["poverty_status"] == "poor"
         assert not hidden & set(props), hidden & set(props)
+    # The public gets the same figures and flags, but never the houses behind them.
+    public = run_as(cursor, ANONYMOUS, params)
+    assert public["groups"] == result["groups"] and public["drilldown"]["features"] == []
 
 
 def test_margin_is_configurable(cursor, targets):

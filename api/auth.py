@@ -1,0 +1,164 @@
+"""Who is calling: the principal behind a bearer token or an API key, for routes and the OGC API.
+
+``Authenticator.principal`` works on plain headers (the OGC ASGI wrapper uses it);
+``current_principal`` is the FastAPI dependency; ``require_*`` narrow it to signed-in callers.
+A refused credential is a 401 with an audit entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Annotated
+from urllib.parse import unquote
+
+from fastapi import Depends, Request
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
+from gis_core.settings import Settings
+from gis_core.tokens import load_secret
+from layers import audit
+from layers.access import ANONYMOUS, CURRENT, Principal
+from layers.accounts import API_KEY_PREFIX, AuthRules, resolve_api_key, resolve_token
+
+
+def reason_of(raw: str | None) -> str | None:
+    """The ``X-Reason`` header as text (UTF-8, percent-encoding allowed), at most 500 characters."""
+    if not raw:
+        return None
+    try:
+        text = raw.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        text = raw
+    return unquote(text)[:500]
+
+
+@dataclass
+class Authenticator:
+    """Resolves credentials against the accounts in the database."""
+
+    engine: Engine
+    secret: bytes
+    rules: AuthRules
+
+    @classmethod
+    def from_settings(cls, settings: Settings, engine: Engine) -> Authenticator:
+        """Signing key from ``var/secret.key``; token and lockout rules from the settings."""
+        return cls(engine, load_secret(settings.var_dir / "secret.key"), AuthRules(
+            token_ttl=timedelta(minutes=settings.token_minutes),
+            max_failed_logins=settings.max_failed_logins,
+            lockout=timedelta(minutes=settings.lockout_minutes),
+            idle=timedelta(days=settings.account_idle_days)))
+
+    def principal(self, headers: dict[str, str] | object, client_ip: str | None) -> Principal:
+        """The caller named by ``Authorization: Bearer`` or ``X-API-Key``; anonymous without."""
+        get = headers.get  # type: ignore[attr-defined]
+        reason = reason_of(get("x-reason"))
+        authorization = get("authorization") or ""
+        key = get("x-api-key")
+        scheme, _, credential = authorization.partition(" ")
+        if authorization and scheme.lower() != "bearer":
+            credential = ""
+        credential = credential.strip()
+        if credential.startswith(API_KEY_PREFIX):
+            key, credential = credential, ""
+        if not credential and not key:
+            if authorization:
+                self._refuse(client_ip, "malformed authorization header")
+            return Principal(client_ip=client_ip, reason=reason)
+        try:
+            with self.engine.connect() as conn:
+                if key:
+                    return resolve_api_key(conn, key, client_ip=client_ip, reason=reason)
+                return resolve_token(conn, credential, secret=self.secret, client_ip=client_ip,
+                                     reason=reason)
+        except AuthenticationError as err:
+            audit.record_now(self.engine, "auth.refused", outcome="refused", client_ip=client_ip,
+                             details={"why": err.message_en})
+            raise
+
+    def _refuse(self, client_ip: str | None, why: str) -> None:
+        audit.record_now(self.engine, "auth.refused", outcome="refused", client_ip=client_ip,
+                         details={"why": why})
+        raise AuthenticationError(
+            "Tiêu đề Authorization phải là 'Bearer <mã truy cập>'.",
+            message_en="The Authorization header must be 'Bearer <token>'.")
+
+
+def client_ip(request: Request) -> str | None:
+    """The peer address (a proxy in front is expected to be configured to pass it through)."""
+    return request.client.host if request.client else None
+
+
+def current_principal(request: Request) -> Principal:
+    """FastAPI dependency: the caller of this request (anonymous without credentials)."""
+    error = getattr(request.state, "principal_error", None)
+    if error is not None:
+        raise error
+    cached = getattr(request.state, "principal", None)
+    if cached is None:
+        authenticator: Authenticator = request.app.state.authenticator
+        cached = authenticator.principal(request.headers, client_ip(request))
+        request.state.principal = cached
+    return cached
+
+
+def require_signed_in(request: Request) -> Principal:
+    """FastAPI dependency: the caller, who must have signed in (401 otherwise)."""
+    principal = current_principal(request)
+    if principal.is_anonymous:
+        raise AuthenticationError("Cần đăng nhập.", message_en="Sign-in required.")
+    return principal
+
+
+def require_operator(request: Request) -> Principal:
+    """FastAPI dependency: the caller, who must be an operator (403 otherwise, audited)."""
+    principal = require_signed_in(request)
+    if principal.role != "operator":
+        audit.record_now(request.app.state.engine, "admin.denied", actor=principal,
+                         outcome="denied", target=request.url.path)
+        raise PermissionDeniedError("Chỉ bộ phận vận hành (operator) được làm việc này.",
+                                    message_en="Only operators may do this.")
+    return principal
+
+
+
+
+SignedIn = Annotated[Principal, Depends(require_signed_in)]
+Operator = Annotated[Principal, Depends(require_operator)]
+
+
+class CallerContext:
+    """ASGI middleware: the caller of every request in ``layers.access.CURRENT``, so code below
+    the routes (scenario drill-downs, pygeoapi's provider) applies the one policy.
+
+    Bad credentials leave the caller anonymous here; routes that need a caller answer 401.
+    """
+
+    def __init__(self, app: ASGIApp, authenticator: Authenticator):
+        self.app = app
+        self.authenticator = authenticator
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Resolve the caller, then run the request with it."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        state = scope.setdefault("state", {})
+        try:
+            principal = await run_in_threadpool(self.authenticator.principal, Headers(scope=scope),
+                                                client[0] if client else None)
+            state["principal"] = principal
+        except IocError as err:
+            state["principal_error"] = err
+            principal = ANONYMOUS
+        token = CURRENT.set(principal)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            CURRENT.reset(token)

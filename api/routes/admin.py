@@ -1,0 +1,128 @@
+"""``/api/v1/admin``: the operators' account administration and the audit log."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from api.auth import Operator
+from api.routes.account import public_account
+from layers import accounts, audit
+from layers.access import Principal
+
+router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
+
+
+RoleName = Literal["operator", "leader", "department_editor", "commune_editor", "field_staff",
+                   "viewer", "api_client"]
+
+
+class NewAccount(BaseModel):
+    """An account to create; API clients get a key instead of a password."""
+
+    username: str = Field(max_length=64)
+    role: RoleName
+    password: str | None = Field(default=None, max_length=1000)
+    department: str | None = Field(default=None, max_length=64)
+    commune_code: str | None = Field(default=None, max_length=16)
+    display_name: str | None = Field(default=None, max_length=200)
+    scopes: list[str] = Field(default_factory=list, max_length=100)
+
+
+class Grant(BaseModel):
+    """New role and membership of an account."""
+
+    role: RoleName
+    department: str | None = Field(default=None, max_length=64)
+    commune_code: str | None = Field(default=None, max_length=16)
+    scopes: list[str] | None = Field(default=None, max_length=100)
+
+
+class Why(BaseModel):
+    """An optional reason, kept in the audit log."""
+
+    reason: str | None = Field(default=None, max_length=500)
+
+
+@router.get("/users", summary="Danh sách tài khoản / list accounts")
+def list_users(request: Request, _: Operator) -> list[dict[str, Any]]:
+    """Every account with its role, membership and state."""
+    with request.app.state.engine.connect() as conn:
+        return [public_account(a) for a in accounts.list_accounts(conn)]
+
+
+@router.post("/users", status_code=201, summary="Tạo tài khoản / create an account")
+def create_user(body: NewAccount, request: Request, principal: Operator) -> dict[str, Any]:
+    """Create a person's account, or an API client (its key is returned once)."""
+    with request.app.state.engine.begin() as conn:
+        if body.role == "api_client":
+            account, key = accounts.create_api_client(
+                conn, username=body.username, scopes=tuple(body.scopes),
+                department=body.department, by=principal)
+            return {**public_account(account), "api_key": key}
+        return public_account(accounts.create_account(
+            conn, username=body.username, role=body.role, password=body.password,
+            department=body.department, commune_code=body.commune_code,
+            display_name=body.display_name, scopes=tuple(body.scopes), by=principal))
+
+
+@router.put("/users/{username}/role", summary="Cấp quyền / grant a role")
+def grant(username: str, body: Grant, request: Request, principal: Operator) -> dict[str, Any]:
+    """Change role and membership; the account's sessions end."""
+    with request.app.state.engine.begin() as conn:
+        return public_account(accounts.grant(
+            conn, username, role=body.role, department=body.department,
+            commune_code=body.commune_code,
+            scopes=tuple(body.scopes) if body.scopes is not None else None, by=principal))
+
+
+def _status(request: Request, username: str, status: str, principal: Principal, why: Why | None
+            ) -> dict[str, Any]:
+    with request.app.state.engine.begin() as conn:
+        return public_account(accounts.set_status(
+            conn, username, status, by=principal,
+            reason=(why.reason if why else None) or principal.reason))
+
+
+@router.post("/users/{username}/lock", summary="Khóa / lock")
+def lock(username: str, request: Request, principal: Operator,
+         why: Why | None = None) -> dict[str, Any]:
+    """Lock the account: its next request fails, whatever tokens it holds."""
+    return _status(request, username, "locked", principal, why)
+
+
+@router.post("/users/{username}/unlock", summary="Mở khóa / unlock")
+def unlock(username: str, request: Request, principal: Operator,
+           why: Why | None = None) -> dict[str, Any]:
+    """Unlock a locked or expired account (it signs in again)."""
+    return _status(request, username, "active", principal, why)
+
+
+@router.post("/users/{username}/revoke", summary="Thu hồi / revoke")
+def revoke(username: str, request: Request, principal: Operator,
+           why: Why | None = None) -> dict[str, Any]:
+    """Revoke the account for good."""
+    return _status(request, username, "revoked", principal, why)
+
+
+@router.get("/audit", summary="Nhật ký kiểm toán / audit log")
+def audit_log(request: Request, _: Operator,
+              actor: str | None = Query(default=None, max_length=200),
+              action: str | None = Query(default=None, max_length=100),
+              since: int = Query(default=0, ge=0, le=2**62),
+              limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """The newest audit entries, optionally by actor or action."""
+    with request.app.state.engine.connect() as conn:
+        return [e.as_dict() for e in audit.entries(conn, actor=actor, action=action,
+                                                   since_seq=since, limit=limit)]
+
+
+@router.get("/audit/verify", summary="Kiểm tra chuỗi băm / verify the hash chain")
+def audit_verify(request: Request, _: Operator) -> dict[str, Any]:
+    """Walk the chain: entries checked, head hash, and any removed or altered entries."""
+    with request.app.state.engine.connect() as conn:
+        result = audit.verify(conn)
+    return {"ok": result.ok, "checked": result.checked, "head": result.head,
+            "problems": result.problems}

@@ -1,0 +1,90 @@
+"""``/api/v1/edits``: pending edits, reviewed by approvers of the owning department."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from fastapi.encoders import jsonable_encoder
+from pydantic import BaseModel, Field
+
+from api.auth import SignedIn
+from gis_core.db import translate_db_errors
+from gis_core.errors import PermissionDeniedError
+from layers import audit, editing
+from layers.access import Principal, may_approve, personal_names
+from layers.registry import require_layer
+
+router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
+EditId = Annotated[int, Path(ge=1, le=2**62)]
+
+
+class Review(BaseModel):
+    """A reviewer's reason (required to reject)."""
+
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+def _out(edit: dict[str, Any]) -> dict[str, Any]:
+    return jsonable_encoder(edit)
+
+
+@router.get("", summary="Bản sửa chờ duyệt / pending edits")
+def list_edits(request: Request, principal: SignedIn,
+               status: Literal["pending", "approved", "rejected"] | None = "pending",
+               limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
+    """Edits the caller may review, and the caller's own submissions."""
+    with request.app.state.engine.connect() as conn:
+        edits = [editing.edit_for(principal, e)
+                 for e in editing.list_edits(conn, principal, status, limit)]
+    _audit_personal(request, principal, edits)
+    return [_out(e) for e in edits]
+
+
+@router.get("/{edit_id}", summary="Một bản sửa / one edit")
+def get_edit(edit_id: EditId, request: Request, principal: SignedIn) -> dict[str, Any]:
+    """One edit, for its submitter and its possible reviewers."""
+    with translate_db_errors(), request.app.state.engine.connect() as conn:
+        edit = editing.get_edit(conn, edit_id)
+    if edit["submitted_by"] != principal.username and not may_approve(
+            principal, require_layer(edit["layer"])):
+        raise PermissionDeniedError("Không có quyền xem bản sửa này.",
+                                    message_en="Not allowed to see this edit.")
+    edit = editing.edit_for(principal, edit)
+    _audit_personal(request, principal, [edit])
+    return _out(edit)
+
+
+def _audit_personal(request: Request, principal: Principal, edits: list[dict[str, Any]]) -> None:
+    """Record that a reviewer saw personal values of others' submissions."""
+    seen = [e["id"] for e in edits if e["submitted_by"] != principal.username
+            and personal_names(require_layer(e["layer"])) & set(e["properties"])]
+    if seen:
+        audit.record_now(request.app.state.engine, "read.personal", actor=principal,
+                         target="pending_edits", details={"edits": seen[:1000], "count": len(seen)})
+
+
+def _review(request: Request, edit_id: EditId, principal: Principal, approve: bool,
+            reason: str | None) -> dict[str, Any]:
+    engine = request.app.state.engine
+    try:
+        with translate_db_errors(), engine.begin() as conn:
+            return _out(editing.edit_for(principal, editing.review_edit(
+                conn, principal, edit_id, approve=approve, reason=reason or principal.reason)))
+    except PermissionDeniedError as err:
+        audit.record_now(engine, "edit.approve" if approve else "edit.reject", actor=principal,
+                         outcome="denied", target=f"edit/{edit_id}", details={"why": err.message_en})
+        raise
+
+
+@router.post("/{edit_id:int}/approve", summary="Duyệt / approve")
+def approve(edit_id: EditId, request: Request, principal: SignedIn,
+            body: Review | None = None) -> dict[str, Any]:
+    """Apply the edit to its layer (412 when the feature changed since it was submitted)."""
+    return _review(request, edit_id, principal, True, body.reason if body else None)
+
+
+@router.post("/{edit_id:int}/reject", summary="Từ chối / reject")
+def reject(edit_id: EditId, body: Review, request: Request, principal: SignedIn) -> dict[str, Any]:
+    """Reject the edit with a reason; nothing is applied."""
+    return _review(request, edit_id, principal, False, body.reason)

@@ -1,0 +1,112 @@
+"""``/api/v1/quality``: correct, complete, clean, live — per layer, commune and department."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Request
+from starlette.concurrency import run_in_threadpool
+
+from api.auth import current_principal
+from api.visibility import visible_fields
+from gis_core.db import raw_cursor
+from gis_core.errors import InvalidParameterError
+from layers.access import require_features
+from layers.quality import available_rules, failing_records, layer_quality, province_quality
+from layers.registry import LAYERS, require_layer
+
+router = APIRouter(prefix="/api/v1", tags=["quality"])
+_MAX_LIMIT = 1000
+# A report is reused while no layer's data version has moved and it is younger than this
+# (liveness changes with the clock alone, slowly).
+CACHE_SECONDS = 300.0
+
+
+def _cached(request: Request, key: tuple[str, ...], compute: Callable[[Any], dict[str, Any]]
+            ) -> dict[str, Any]:
+    """``compute(cursor)``, or the same report again while the data has not changed."""
+    cache: dict[tuple[str, ...], tuple[Any, float, dict[str, Any]]] | None = getattr(
+        request.app.state, "quality_cache", None)
+    if cache is None:
+        cache = request.app.state.quality_cache = {}
+    with raw_cursor(request.app.state.engine) as cursor:
+        cursor.execute("SELECT layer, version FROM feature_counts ORDER BY layer")
+        versions = cursor.fetchall()
+        hit = cache.get(key)
+        if hit is not None and hit[0] == versions and time.monotonic() - hit[1] < CACHE_SECONDS:
+            return hit[2]
+        report = compute(cursor)
+    cache[key] = (versions, time.monotonic(), report)
+    return report
+
+
+def _integer(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None:
+        return default
+    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        raise InvalidParameterError(
+            f"Tham số '{name}' không hợp lệ: '{raw}'. Cần số nguyên từ {minimum} đến {maximum}.",
+            message_en=f"Parameter '{name}' is invalid: '{raw}'. An integer from {minimum} to "
+            f"{maximum} is required.", parameter=name)
+    return int(raw)
+
+
+@router.get("/quality", summary="Chất lượng dữ liệu toàn tỉnh / Data quality of every layer")
+async def quality(request: Request) -> dict[str, Any]:
+    """Every layer (scores 0–1 per measure, counts, stale), every department and commune."""
+    return await run_in_threadpool(
+        _cached, request, ("province",), lambda cursor: province_quality(cursor).as_dict())
+
+
+@router.get("/quality/{layer_id}", summary="Chất lượng một lớp / Data quality of one layer")
+async def layer_quality_report(layer_id: str, request: Request) -> dict[str, Any]:
+    """One layer with its evidence by rule and by commune (``by=commune``, default) or with its
+    owning department's layers taken together (``by=department``)."""
+    layer = require_layer(layer_id)
+    by = request.query_params.get("by", "commune")
+    if by not in ("commune", "department"):
+        raise InvalidParameterError(
+            f"Tham số 'by' không hợp lệ: '{by}'. Dùng 'commune' hoặc 'department'.",
+            message_en=f"Parameter 'by' is invalid: '{by}'. Use 'commune' or 'department'.",
+            parameter="by")
+
+    def compute(cursor: Any) -> dict[str, Any]:
+        if by == "commune":
+            return layer_quality(cursor, layer).as_dict(detail=True)
+        own = tuple(other for other in LAYERS if other.owner == layer.owner)
+        report = province_quality(cursor, own)
+        mine = next(r for r in report.layers if r.layer == layer.id)
+        return {**mine.as_dict(), "department_quality": report.as_dict()["departments"][0]}
+
+    return await run_in_threadpool(_cached, request, ("layer", layer.id, by), compute)
+
+
+@router.get("/quality/{layer_id}/failures",
+            summary="Các bản ghi không đạt một quy tắc / Records failing a rule")
+async def failures(layer_id: str, request: Request) -> dict[str, Any]:
+    """Records failing ``rule`` (ids and public fields only), optionally in one ``commune``."""
+    layer = require_layer(layer_id)
+    require_features(await run_in_threadpool(current_principal, request), layer)
+    rule = request.query_params.get("rule")
+    rules = available_rules(layer)
+    if rule not in rules:
+        raise InvalidParameterError(
+            f"Tham số 'rule' không hợp lệ: '{rule}'. Các quy tắc của lớp '{layer.id}': "
+            f"{', '.join(rules)}.",
+            message_en=f"Parameter 'rule' is invalid: '{rule}'. The rules of layer '{layer.id}': "
+            f"{', '.join(rules)}.", parameter="rule")
+    limit = _integer(request, "limit", 100, 1, _MAX_LIMIT)
+    offset = _integer(request, "offset", 0, 0, 2**31 - 1)
+    commune = request.query_params.get("commune")
+
+    def work() -> dict[str, Any] | None:
+        with raw_cursor(request.app.state.engine) as cursor:
+            return failing_records(cursor, layer, rule, commune=commune, limit=limit, offset=offset,
+                                   visible=visible_fields(request, layer))
+
+    result = await run_in_threadpool(work)
+    assert result is not None  # the rule was checked above
+    return {"layer": layer.id, **result}

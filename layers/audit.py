@@ -1,0 +1,140 @@
+"""The audit log: append-only, hash-chained entries of logins, account changes, writes and reads
+of personal data.
+
+Each entry's hash covers its own content and its predecessor's hash, and ``seq`` has no gaps, so
+an entry altered or removed (after disabling the table's append-only trigger) breaks the chain
+at that point and ``verify`` names it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.engine import Connection, Engine
+
+from gis_core.db import translate_db_errors
+from layers.access import Principal
+
+GENESIS = "0" * 64
+# Appends are serialised so each entry sees its predecessor.
+_LOCK = "SELECT pg_advisory_xact_lock(hashtext('ioc_audit_log'))"
+
+
+def _digest(prev_hash: str, seq: int, at: datetime, actor: str | None, action: str,
+            target: str | None, outcome: str, client_ip: str | None, reason: str | None,
+            details: Any) -> str:
+    body = json.dumps(
+        [seq, at.astimezone(UTC).isoformat(), actor, action, target, outcome, client_ip, reason,
+         details], sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256((prev_hash + body).encode()).hexdigest()
+
+
+def _plain(details: dict[str, Any] | None) -> Any:
+    # Round-trip through JSON so the hashed value is exactly what JSONB gives back.
+    return json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
+
+
+def record(conn: Connection, action: str, *, actor: Principal | str | None = None,
+           target: str | None = None, outcome: str = "ok", details: dict[str, Any] | None = None,
+           client_ip: str | None = None, reason: str | None = None) -> int:
+    """Append one entry inside the caller's transaction; returns its sequence number."""
+    if isinstance(actor, Principal):
+        client_ip = client_ip or actor.client_ip
+        reason = reason or actor.reason
+        actor = actor.username
+    details = _plain(details)
+    with translate_db_errors():
+        conn.execute(text(_LOCK))
+        last = conn.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).first()
+        seq, prev = (last[0] + 1, last[1]) if last else (1, GENESIS)
+        at = datetime.now(UTC)
+        digest = _digest(prev, seq, at, actor, action, target, outcome, client_ip, reason, details)
+        conn.execute(text(
+            "INSERT INTO audit_log (seq, at, actor, action, target, outcome, client_ip, reason, "
+            "details, prev_hash, hash) VALUES (:seq, :at, :actor, :action, :target, :outcome, "
+            ":ip, :reason, CAST(:details AS jsonb), :prev, :hash)"),
+            {"seq": seq, "at": at, "actor": actor, "action": action, "target": target,
+             "outcome": outcome, "ip": client_ip, "reason": reason,
+             "details": json.dumps(details, ensure_ascii=False), "prev": prev, "hash": digest})
+    return seq
+
+
+def record_now(engine: Engine, action: str, **kwargs: Any) -> int:
+    """Append one entry in a transaction of its own (refusals: the refused work rolls back)."""
+    with engine.begin() as conn:
+        return record(conn, action, **kwargs)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One audit entry as read back."""
+
+    seq: int
+    at: datetime
+    actor: str | None
+    action: str
+    target: str | None
+    outcome: str
+    client_ip: str | None
+    reason: str | None
+    details: Any
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {**vars(self), "at": self.at.astimezone(UTC).isoformat()}
+
+
+_COLUMNS = "seq, at, actor, action, target, outcome, client_ip, reason, details, prev_hash, hash"
+
+
+def entries(conn: Connection, *, actor: str | None = None, action: str | None = None,
+            since_seq: int = 0, limit: int = 100) -> list[Entry]:
+    """The newest entries (optionally by actor or action), newest first."""
+    rows = conn.execute(text(
+        f"SELECT {_COLUMNS} FROM audit_log WHERE seq > :since "  # noqa: S608 - constant columns
+        "AND (CAST(:actor AS text) IS NULL OR actor = :actor) "
+        "AND (CAST(:action AS text) IS NULL OR action = :action) ORDER BY seq DESC LIMIT :limit"),
+        {"since": since_seq, "actor": actor, "action": action, "limit": limit})
+    return [Entry(*row) for row in rows]
+
+
+@dataclass(frozen=True)
+class Verification:
+    """Outcome of checking the chain: entries checked, the head hash, and what is broken."""
+
+    checked: int
+    head: str
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        """True when the chain is intact."""
+        return not self.problems
+
+
+def verify(conn: Connection) -> Verification:
+    """Walk the whole chain; report gaps (removed entries) and hash mismatches (altered ones)."""
+    problems: list[str] = []
+    prev, expected_seq, checked = GENESIS, 1, 0
+    result = conn.execution_options(stream_results=True).execute(
+        text(f"SELECT {_COLUMNS} FROM audit_log ORDER BY seq"))  # noqa: S608 - constant columns
+    for row in result:
+        entry = Entry(*row)
+        checked += 1
+        if entry.seq != expected_seq:
+            problems.append(f"entries {expected_seq}..{entry.seq - 1} removed")
+        if entry.prev_hash != prev:
+            problems.append(f"entry {entry.seq}: previous hash does not match entry {entry.seq - 1}")
+        digest = _digest(entry.prev_hash, entry.seq, entry.at, entry.actor, entry.action,
+                         entry.target, entry.outcome, entry.client_ip, entry.reason, entry.details)
+        if digest != entry.hash:
+            problems.append(f"entry {entry.seq}: content altered")
+        prev, expected_seq = entry.hash, entry.seq + 1
+    return Verification(checked=checked, head=prev, problems=problems)
