@@ -15,6 +15,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from layers.access import is_personal_layer
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES
@@ -41,6 +42,8 @@ TEXT = {
         "period_hint": "2025, 2025-Q2…",
         "met": "Đạt", "at_risk": "Có nguy cơ", "not_met": "Chưa đạt",
         "no_target": "chưa có mục tiêu", "days": "ngày",
+        "account": "Tài khoản", "username": "tên đăng nhập", "password": "mật khẩu",
+        "sign_in": "Đăng nhập", "sign_out": "Đăng xuất",
         "not_met_list": "Chỉ tiêu chưa đạt", "stale": "Dữ liệu quá hạn cập nhật",
         "incidents": "Sự cố đang mở", "details": "Chi tiết", "no_data": "chưa có dữ liệu",
         "none": "không có", "scenario": "Kịch bản", "run": "Chạy", "pick_commune": "Chọn xã",
@@ -59,6 +62,8 @@ TEXT = {
         "period_hint": "2025, 2025-Q2…",
         "met": "Met", "at_risk": "At risk", "not_met": "Not met",
         "no_target": "no target", "days": "days",
+        "account": "Account", "username": "user name", "password": "password",
+        "sign_in": "Sign in", "sign_out": "Sign out",
         "not_met_list": "Indicators not met", "stale": "Stale datasets",
         "incidents": "Open incidents", "details": "Details", "no_data": "no data yet",
         "none": "none", "scenario": "Scenario", "run": "Run", "pick_commune": "Pick a commune",
@@ -96,6 +101,12 @@ PANEL = Template("""
   <section id="sec-not-met"><h2>{{ t.not_met_list }}</h2><ul id="not-met" class="items"></ul></section>
   <section id="sec-stale"><h2>{{ t.stale }}</h2><ul id="stale" class="items"></ul></section>
   <section id="sec-incidents"><h2>{{ t.incidents }}</h2><ul id="incidents" class="items"></ul></section>
+  <section id="sec-account"><h2>{{ t.account }} <small id="signed-as"></small>
+    <button id="sign-out" type="button" hidden>{{ t.sign_out }}</button></h2>
+    <form id="sign-in" class="row"><input name="username" placeholder="{{ t.username }}" size="10"
+      autocomplete="username"><input name="password" type="password" placeholder="{{ t.password }}"
+      size="10" autocomplete="current-password"><button type="submit">{{ t.sign_in }}</button>
+      <span id="sign-in-message" class="error"></span></form></section>
 </aside>
 """)
 
@@ -119,7 +130,14 @@ class _Script(MacroElement):
 
 
 def _groups(lang: str) -> list[dict]:
-    return [{"id": group, "title": titles[lang], "visible": group == "base_map", "layers": [
+    # A group made only of layers about people shows its points to signed-in callers only.
+    signed = {"vi": " (cần đăng nhập)", "en": " (signed-in users)"}[lang]
+
+    def title(group: str, titles: dict[str, str]) -> str:
+        members = [layer for layer in LAYERS if layer.group == group]
+        return titles[lang] + (signed if members and all(map(is_personal_layer, members)) else "")
+
+    return [{"id": group, "title": title(group, titles), "visible": group == "base_map", "layers": [
         {"id": layer.id, "title": layer.title[lang], "color": layer.color,
          "geometry": layer.geometry, "minzoom": layer.tiles.minzoom,
          "label": layer.title_field if layer.title_field in layer.tiles.properties else None,

@@ -216,3 +216,31 @@ def test_a_stale_dataset_is_one_click_from_its_layer(visit, client):
     item.click()
     group = get_layer(stale[0]["layer"]).group
     visit.page.wait_for_function(f"IOC.map.hasLayer(IOC.groups['{group}'])")
+
+
+def test_households_are_drawn_for_a_signed_in_user_only(visit, people, database_url):
+    from tests.auth.conftest import PASSWORD
+
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT ST_X(geom), ST_Y(geom) FROM housing ORDER BY id LIMIT 1")
+        lon, lat = cur.fetchone()
+    label = ".leaflet-control-layers-overlays label"
+
+    def households_drawn() -> int:
+        visit.page.evaluate("([lat, lon]) => IOC.map.setView([lat, lon], 15, {animate: false})", [lat, lon])
+        visit.page.locator(label, has_text="Nhà ở").click()
+        visit.page.wait_for_function("IOC.map.hasLayer(IOC.groups.housing)")
+        visit.settle()
+        return visit.painted("overlay")
+
+    visit.open("/map")
+    assert households_drawn() == 0  # the public: no points of households
+    assert any(status == 401 and "/tiles/housing/" in url for status, url in visit.failed)
+    form = visit.page.locator("#sign-in")
+    form.locator("[name=username]").fill("viewer1")
+    form.locator("[name=password]").fill(PASSWORD)
+    with visit.page.expect_navigation():
+        form.locator("button").click()
+    visit.page.wait_for_function("window.IOC && IOC.state && IOC.state.panels && IOC.state.tilesLoaded >= 2")
+    assert "viewer1" in visit.page.locator("#signed-as").inner_text()
+    assert households_drawn() > 0

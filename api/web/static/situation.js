@@ -17,8 +17,14 @@
     if (typeof value === 'number') return value.toLocaleString(document.documentElement.lang === 'en' ? 'en' : 'vi', {maximumFractionDigits: 2});
     return esc(value);
   }
-  async function getJSON(url, options) {
-    const response = await fetch(url, options);
+  // A signed-in user's token (this tab only): sent with every tile and API request.
+  const TOKEN_KEY = 'ioc-map-token';
+  function authHeaders() {
+    const token = sessionStorage.getItem(TOKEN_KEY);
+    return token ? {Authorization: `Bearer ${token}`} : {};
+  }
+  async function getJSON(url, options = {}) {
+    const response = await fetch(url, {...options, headers: {...authHeaders(), ...(options.headers || {})}});
     if (!response.ok) {
       let problem = null;
       try { problem = await response.json(); } catch (e) { /* not JSON */ }
@@ -123,6 +129,7 @@
       });
       const grid = L.vectorGrid.protobuf(`/tiles/${specs.map(s => s.id).join(',')}/{z}/{x}/{y}.mvt`, {
         rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: true,
+        fetchOptions: {headers: authHeaders()},
         minZoom: Math.min(...specs.map(s => s.minzoom)), maxNativeZoom: 18, maxZoom: 18,
         bounds: province.pad(0.02), pane: group.id === 'base_map' ? 'boundaries' : 'overlayPane',
         attribution: '',
@@ -473,6 +480,33 @@
       }
       return parts.join('');
     }
+
+    // ---- sign in (staff see the layers about people) --------------------------------------
+    const signIn = document.getElementById('sign-in');
+    const signedAs = sessionStorage.getItem(TOKEN_KEY + '-user');
+    document.getElementById('signed-as').textContent = signedAs || '';
+    signIn.hidden = Boolean(signedAs);
+    document.getElementById('sign-out').hidden = !signedAs;
+    signIn.addEventListener('submit', async e => {
+      e.preventDefault();
+      const message = document.getElementById('sign-in-message');
+      try {
+        const body = await getJSON('/api/v1/auth/token', {method: 'POST',
+          headers: {'Content-Type': 'application/json'},
+          body: JSON.stringify({username: signIn.username.value, password: signIn.password.value})});
+        sessionStorage.setItem(TOKEN_KEY, body.access_token);
+        sessionStorage.setItem(TOKEN_KEY + '-user', signIn.username.value);
+        location.reload();
+      } catch (err) {
+        const p = err.problem || {};
+        message.textContent = (lang === 'en' && p.detail_en) || p.detail || t.error;
+      }
+    });
+    document.getElementById('sign-out').addEventListener('click', () => {
+      sessionStorage.removeItem(TOKEN_KEY);
+      sessionStorage.removeItem(TOKEN_KEY + '-user');
+      location.reload();
+    });
 
     // ---- controls and start ---------------------------------------------------------------
     const baseControl = {};
