@@ -15,6 +15,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
+from layers.access import is_personal_layer
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES
@@ -129,7 +130,14 @@ class _Script(MacroElement):
 
 
 def _groups(lang: str) -> list[dict]:
-    return [{"id": group, "title": titles[lang], "visible": group == "base_map", "layers": [
+    # A group made only of layers about people shows its points to signed-in callers only.
+    signed = {"vi": " (cần đăng nhập)", "en": " (signed-in users)"}[lang]
+
+    def title(group: str, titles: dict[str, str]) -> str:
+        members = [layer for layer in LAYERS if layer.group == group]
+        return titles[lang] + (signed if members and all(map(is_personal_layer, members)) else "")
+
+    return [{"id": group, "title": title(group, titles), "visible": group == "base_map", "layers": [
         {"id": layer.id, "title": layer.title[lang], "color": layer.color,
          "geometry": layer.geometry, "minzoom": layer.tiles.minzoom,
          "label": layer.title_field if layer.title_field in layer.tiles.properties else None,

@@ -8,7 +8,9 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import current_principal
 from gis_core.db import raw_cursor
+from layers.access import may_see_features, require_features
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import require_layer
 from layers.spec import LayerSpec
@@ -45,8 +47,14 @@ def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[
 async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> Response:
     layers = [require_layer(layer_id) for layer_id in dict.fromkeys(layer_ids.split(","))]
     tile = Tile(z, x, y)
-    if len(layers) > 1:  # a combined tile, for a map: each layer from its minimum zoom on
-        layers = [layer for layer in layers if layer.tiles.minzoom <= tile.z]
+    principal = current_principal(request)
+    if len(layers) == 1:
+        # Points of a layer about people (households, permit applicants) need a signed-in caller,
+        # as its items do; the public has its counts per commune.
+        require_features(principal, layers[0])
+    else:  # a combined tile, for a map: each layer from its minimum zoom on, those the caller may see
+        layers = [layer for layer in layers
+                  if layer.tiles.minzoom <= tile.z and may_see_features(principal, layer)]
         if not layers:
             return Response(status_code=204, headers={"Cache-Control": CACHE_CONTROL})
     rendered, etag = await run_in_threadpool(_tiles, request, layers, tile)

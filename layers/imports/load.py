@@ -392,6 +392,7 @@ def _store(engine: Engine, layer: LayerSpec, report: ImportReport, values: list[
             cur.copy_expert(sql.SQL("COPY ioc_stage (source_key, geom, {}) FROM STDIN WITH (FORMAT csv)"
                                     ).format(fields).as_string(cur), buffer)
             tell("ghi / write", len(keys), len(keys))
+            cur.execute("CREATE INDEX ON ioc_stage (source_key)")
             cur.execute("ANALYZE ioc_stage")
             cur.execute(sql.SQL(
                 "UPDATE {t} t SET (geom, {f}) = (SELECT s.geom, {s}), import_job = %(job)s "

@@ -7,6 +7,7 @@ import psycopg2
 import pytest
 
 from layers.registry import LAYERS, get_layer
+from tests.auth.conftest import communes, people, tokens  # noqa: F401
 from tiles.mvt import Tile, render_tile
 
 MVT = "application/vnd.mapbox-vector-tile"
@@ -20,16 +21,22 @@ def tile_of(lon, lat, z):
 
 
 @pytest.fixture(scope="module")
+def signed(tokens):  # noqa: F811
+    """A signed-in caller: households are points for staff, counts per commune for the public."""
+    return {"Authorization": f"Bearer {tokens['viewer1']}"}
+
+
+@pytest.fixture(scope="module")
 def house(database_url):
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT id, ST_X(geom), ST_Y(geom) FROM housing ORDER BY id LIMIT 1")
         return cur.fetchone()
 
 
-def test_a_housing_tile_carries_public_properties_only(client, house):
+def test_a_housing_tile_carries_public_properties_only(client, house, signed):
     _, lon, lat = house
     x, y = tile_of(lon, lat, 14)
-    response = client.get(f"/tiles/housing/14/{x}/{y}.mvt")
+    response = client.get(f"/tiles/housing/14/{x}/{y}.mvt", headers=signed)
     assert response.status_code == 200
     assert response.headers["content-type"] == MVT
     decoded = mapbox_vector_tile.decode(response.content)
@@ -47,17 +54,18 @@ def test_no_tile_property_is_personal():
             assert layer.field(name).sensitivity == "public"
 
 
-def test_ogc_tile_path_is_row_then_column(client, house):
+def test_ogc_tile_path_is_row_then_column(client, house, signed):
     _, lon, lat = house
     x, y = tile_of(lon, lat, 14)
-    xyz = client.get(f"/tiles/housing/14/{x}/{y}.mvt")
-    ogc = client.get(f"/ogc/collections/housing/tiles/WebMercatorQuad/14/{y}/{x}")
+    xyz = client.get(f"/tiles/housing/14/{x}/{y}.mvt", headers=signed)
+    ogc = client.get(f"/ogc/collections/housing/tiles/WebMercatorQuad/14/{y}/{x}", headers=signed)
     assert ogc.status_code == 200 and ogc.content == xyz.content
 
 
-def test_empty_tile_is_204(client):
+def test_empty_tile_is_204(client, signed):
     x, y = tile_of(-150.0, -40.0, 10)
-    assert client.get(f"/tiles/housing/10/{x}/{y}.mvt").status_code == 204
+    assert client.get(f"/tiles/housing/10/{x}/{y}.mvt", headers=signed).status_code == 204
+    assert client.get(f"/tiles/schools/10/{x}/{y}.mvt").status_code == 204
 
 
 @pytest.mark.parametrize(("url", "status"), [
@@ -73,11 +81,12 @@ def test_bad_tiles_are_4xx_problems(client, url, status):
     assert response.headers["content-type"] == "application/problem+json"
 
 
-def test_etag_revalidation(client, house):
+def test_etag_revalidation(client, house, signed):
     _, lon, lat = house
     x, y = tile_of(lon, lat, 13)
-    first = client.get(f"/tiles/housing/13/{x}/{y}.mvt")
-    again = client.get(f"/tiles/housing/13/{x}/{y}.mvt", headers={"if-none-match": first.headers["etag"]})
+    first = client.get(f"/tiles/housing/13/{x}/{y}.mvt", headers=signed)
+    again = client.get(f"/tiles/housing/13/{x}/{y}.mvt",
+                       headers={**signed, "if-none-match": first.headers["etag"]})
     assert again.status_code == 304
 
 
@@ -135,23 +144,38 @@ def test_tilejson_and_tileset_metadata(client):
     assert client.get("/ogc/collections/housing/tiles").json()["tilesets"]
 
 
-def test_a_combined_tile_holds_each_layer(client, house):
+def test_a_combined_tile_holds_each_layer(client, house, signed):
     _, lon, lat = house
     x, y = tile_of(lon, lat, 12)
-    combined = client.get(f"/tiles/communes,roads,housing/12/{x}/{y}.mvt")
+    combined = client.get(f"/tiles/communes,roads,housing/12/{x}/{y}.mvt", headers=signed)
     assert combined.status_code == 200
     decoded = mapbox_vector_tile.decode(combined.content)
     assert {"communes", "housing"} <= set(decoded)
-    alone = mapbox_vector_tile.decode(client.get(f"/tiles/housing/12/{x}/{y}.mvt").content)
+    alone = mapbox_vector_tile.decode(
+        client.get(f"/tiles/housing/12/{x}/{y}.mvt", headers=signed).content)
     assert len(decoded["housing"]["features"]) == len(alone["housing"]["features"])
     assert client.get(f"/tiles/communes,nowhere/12/{x}/{y}.mvt").status_code == 404
 
 
-def test_a_combined_tile_leaves_out_layers_below_their_minimum_zoom(client, house):
+def test_a_combined_tile_leaves_out_layers_below_their_minimum_zoom(client, house, signed):
     _, lon, lat = house
     x, y = tile_of(lon, lat, 12)
     assert get_layer("housing").tiles.minzoom <= 12 < get_layer("trees").tiles.minzoom
-    combined = mapbox_vector_tile.decode(client.get(f"/tiles/housing,trees/12/{x}/{y}.mvt").content)
+    combined = mapbox_vector_tile.decode(
+        client.get(f"/tiles/housing,trees/12/{x}/{y}.mvt", headers=signed).content)
     assert "housing" in combined and "trees" not in combined
     x, y = tile_of(lon, lat, 8)
     assert client.get(f"/tiles/trees,land_parcels/8/{x}/{y}.mvt").status_code == 204
+
+
+def test_the_public_sees_no_household_points_in_tiles(client, house, signed):
+    _, lon, lat = house
+    x, y = tile_of(lon, lat, 14)
+    alone = client.get(f"/tiles/housing/14/{x}/{y}.mvt")
+    assert alone.status_code == 401
+    assert alone.headers["content-type"] == "application/problem+json"
+    assert "/api/v1/layers/housing/summary" in alone.json()["detail"]
+    public = mapbox_vector_tile.decode(client.get(f"/tiles/communes,housing/14/{x}/{y}.mvt").content)
+    staff = mapbox_vector_tile.decode(
+        client.get(f"/tiles/communes,housing/14/{x}/{y}.mvt", headers=signed).content)
+    assert set(public) == {"communes"} and set(staff) == {"communes", "housing"}

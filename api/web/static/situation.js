@@ -184,13 +184,18 @@
       await loadChoropleth(select.value);
     }
 
+    let choroplethRequest = 0;  // only the latest request may draw (a change can overtake a load)
+
     async function loadChoropleth(id) {
+      const mine = ++choroplethRequest;
       choropleth.clearLayers();
       statusBox.textContent = t.loading;
+      state.choropleth = 'loading';
       try {
         const period = periodInput.value.trim();
         const data = await getJSON(`/api/v1/indicators/${encodeURIComponent(id)}/choropleth` +
                                    (period ? `?period=${encodeURIComponent(period)}` : ''));
+        if (mine !== choroplethRequest) return;
         if (data.period && !period) periodInput.placeholder = data.period;
         const layer = L.geoJSON(data, {
           pane: 'choropleth',
@@ -212,6 +217,7 @@
         statusBox.classList.remove('no-data');
         state.choropleth = 'ok';
       } catch (e) {
+        if (mine !== choroplethRequest) return;
         const p = e.problem || {};
         const detail = (lang === 'en' && p.detail_en) || p.detail;
         statusBox.textContent = e.status === 404 || !detail ? t.no_data : detail;
