@@ -1,9 +1,9 @@
-"""Headless Chromium (Debian's ``/usr/bin/chromium``), against ``live_url``, no browser downloaded.
+"""Headless Chromium (Debian's ``/usr/bin/chromium``) driven by Playwright's Python client,
+against ``live_url``, no browser downloaded.
 
-The situation view's tests drive it with Playwright's Python client (``browser``, ``visit``):
-every request that would leave 127.0.0.1 is aborted and recorded, so a test can assert that none
-was attempted. The field page's tests speak CDP themselves (``cdp.py``) and sign in with the
-accounts of the authorization tests.
+The situation view's tests (``visit``) abort and record every request that would leave 127.0.0.1,
+so a test can assert that none was attempted. The field page's tests sign in with the accounts
+of the authorization tests.
 """
 
 from __future__ import annotations

@@ -1,27 +1,9 @@
 """/field in headless Chromium: sign in, photo, GPS, household fields, save — online and offline."""
 
-import os
-
 import psycopg2
-import pytest
 
 from tests.auth.conftest import PASSWORD
 from tests.auth.test_field import _point_in, make_jpeg
-from tests.browser.cdp import Browser, chromium_path
-
-pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = chromium_path()
-    if executable is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("chromium is not installed")
-        pytest.skip("chromium is not installed")
-    driver = Browser(executable)
-    yield driver
-    driver.close()
 
 
 def _pending(database_url, code):
@@ -31,15 +13,20 @@ def _pending(database_url, code):
         return cur.fetchone()[0]
 
 
-def _fill(browser, code, photo_path):
-    browser.set_files("#photo", [str(photo_path)])
-    browser.eval(f"""(() => {{
-      const set = (n, v) => {{ const el = document.querySelector(`[name=${{n}}]`);
-        el.value = v; el.dispatchEvent(new Event('change')); }};
-      set('household_code', '{code}'); set('head_of_household', 'Lò Thị Xuân');
+def _fill(page, code, photo_path):
+    page.set_input_files("#photo", str(photo_path))
+    page.evaluate("""([code]) => {
+      const set = (n, v) => { const el = document.querySelector(`[name=${n}]`);
+        el.value = v; el.dispatchEvent(new Event('change')); };
+      set('household_code', code); set('head_of_household', 'Lò Thị Xuân');
       set('members', '3'); set('poverty_status', 'near_poor'); set('house_type', 'permanent');
-      set('village', 'Bản Hon');
-      return true; }})()""")
+      set('village', 'Bản Hon'); }""", [code])
+
+
+def _position(page):
+    page.evaluate("document.getElementById('locate').click()")
+    page.wait_for_function("document.getElementById('position').textContent.includes('±')")
+    return page.inner_text("#position")
 
 
 def test_a_record_is_saved_online_and_offline_without_duplicates(
@@ -47,45 +34,41 @@ def test_a_record_is_saved_online_and_offline_without_duplicates(
     lon, lat = _point_in(database_url, communes[0])
     photo = tmp_path / "nha.jpg"
     photo.write_bytes(make_jpeg(lon, lat))
-    browser.send("Browser.grantPermissions", permissions=["geolocation"], origin=live_url)
-    browser.send("Emulation.setGeolocationOverride", latitude=lat, longitude=lon, accuracy=8)
-    browser.goto(f"{live_url}/field")
-    assert browser.eval("document.documentElement.lang") == "vi"
-    browser.wait_for("navigator.serviceWorker.ready.then(() => true)")
-    browser.eval(f"""(() => {{ const f = document.getElementById('login');
-      f.username.value = 'field1'; f.password.value = '{PASSWORD}';
-      f.requestSubmit(); return true; }})()""")
-    browser.wait_for("!document.getElementById('survey-box').hidden")
+    context = browser.new_context(geolocation={"latitude": lat, "longitude": lon, "accuracy": 8},
+                                  permissions=["geolocation"])
+    page = context.new_page()
+    try:
+        page.goto(f"{live_url}/field")
+        assert page.evaluate("document.documentElement.lang") == "vi"
+        assert page.evaluate("navigator.serviceWorker.ready.then(() => true)")
+        page.fill("#login [name=username]", "field1")
+        page.fill("#login [name=password]", PASSWORD)
+        page.evaluate("document.getElementById('login').requestSubmit()")
+        page.wait_for_function("!document.getElementById('survey-box').hidden")
 
-    browser.eval("document.getElementById('locate').click()")
-    assert "±8 m" in browser.wait_for(
-        "document.getElementById('position').textContent.includes('±') && "
-        "document.getElementById('position').textContent")
-    _fill(browser, "HT-BROWSER-1", photo)
-    browser.eval("document.getElementById('survey').requestSubmit()")
-    browser.wait_for("document.getElementById('save-msg').textContent.includes('Đã gửi')")
-    assert _pending(database_url, "HT-BROWSER-1") == 1
+        assert "±8 m" in _position(page)
+        _fill(page, "HT-BROWSER-1", photo)
+        page.evaluate("document.getElementById('survey').requestSubmit()")
+        page.wait_for_function("document.getElementById('save-msg').textContent.includes('Đã gửi')")
+        assert _pending(database_url, "HT-BROWSER-1") == 1
 
-    browser.send("Network.enable")
-    browser.send("Network.emulateNetworkConditions", offline=True, latency=0,
-                 downloadThroughput=-1, uploadThroughput=-1)
-    browser.wait_for("!navigator.onLine")
-    browser.eval("document.getElementById('locate').click()")
-    browser.wait_for("document.getElementById('position').textContent.includes('±')")
-    _fill(browser, "HT-BROWSER-2", photo)
-    browser.eval("document.getElementById('survey').requestSubmit()")
-    browser.wait_for("document.getElementById('count').textContent === '(1)'")
-    assert _pending(database_url, "HT-BROWSER-2") == 0
-    # Reopening the page without a network: the service worker's copy, the record still queued.
-    browser.eval("window.beforeReload = true")
-    browser.send("Page.reload")
-    browser.wait_for("!window.beforeReload && document.readyState === 'complete' && "
-                     "document.getElementById('count').textContent === '(1)'")
-    assert browser.eval("document.title").startswith("Khảo sát nhà ở")
+        context.set_offline(True)
+        page.wait_for_function("!navigator.onLine")
+        _position(page)
+        _fill(page, "HT-BROWSER-2", photo)
+        page.evaluate("document.getElementById('survey').requestSubmit()")
+        page.wait_for_function("document.getElementById('count').textContent === '(1)'")
+        assert _pending(database_url, "HT-BROWSER-2") == 0
+        # Reopening the page without a network: the service worker's copy, the record still queued.
+        page.reload()
+        page.wait_for_function("document.getElementById('count').textContent === '(1)'")
+        assert page.title().startswith("Khảo sát nhà ở")
 
-    browser.send("Network.emulateNetworkConditions", offline=False, latency=0,
-                 downloadThroughput=-1, uploadThroughput=-1)
-    browser.wait_for("document.getElementById('count').textContent === ''")
-    assert _pending(database_url, "HT-BROWSER-2") == 1
-    browser.eval("flush()")  # sending again finds nothing left to send
-    assert _pending(database_url, "HT-BROWSER-1") == 1 and _pending(database_url, "HT-BROWSER-2") == 1
+        context.set_offline(False)
+        page.wait_for_function("document.getElementById('count').textContent === ''")
+        assert _pending(database_url, "HT-BROWSER-2") == 1
+        page.evaluate("flush()")  # sending again finds nothing left to send
+        assert _pending(database_url, "HT-BROWSER-1") == 1
+        assert _pending(database_url, "HT-BROWSER-2") == 1
+    finally:
+        context.close()
