@@ -84,15 +84,20 @@ def _fresh_database(prefix: str) -> Iterator[str]:
         admin.close()
 
 
-@pytest.fixture(scope="session")
-def database_url() -> Iterator[str]:
-    """A fresh database, migrated through the real migrations and loaded with the samples."""
-    for url in _fresh_database("ioc_test"):
+def loaded_database(prefix: str, scale: float = SCALE) -> Iterator[str]:
+    """A fresh database migrated through the real migrations and loaded with the samples."""
+    for url in _fresh_database(prefix):
         from api.cli import load_samples, migrate
 
         migrate(url)
-        load_samples(url, SCALE)
+        load_samples(url, scale)
         yield url
+
+
+@pytest.fixture(scope="session")
+def database_url() -> Iterator[str]:
+    """The session's database: migrated and loaded with the samples."""
+    yield from loaded_database("ioc_test")
 
 
 @pytest.fixture(scope="session")

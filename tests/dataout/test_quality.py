@@ -24,7 +24,7 @@ from layers.quality import (
 )
 from layers.quality_rules import COVERAGE, CoverageRule
 from layers.registry import LAYERS, get_layer
-from tests.conftest import _fresh_database
+from tests.conftest import loaded_database
 
 SCALE = 0.1
 RULES = ("geometry_valid", "coordinates_lonlat", "inside_province", "inside_commune",
@@ -49,12 +49,7 @@ def _all_failing(cur) -> dict[tuple[str, str], set[int]]:
 @pytest.fixture(scope="module")
 def quality_db() -> Iterator[str]:
     """A migrated database with small samples; defects are inserted by ``defects``."""
-    for url in _fresh_database("ioc_quality"):
-        from api.cli import load_samples, migrate
-
-        migrate(url)
-        load_samples(url, SCALE)
-        yield url
+    yield from loaded_database("ioc_quality", SCALE)
 
 
 @pytest.fixture(scope="module")

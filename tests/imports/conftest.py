@@ -7,20 +7,15 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy.engine import Engine
 
-from tests.conftest import _fresh_database
+from tests.conftest import loaded_database
 
 
 @pytest.fixture(scope="module")
 def engine() -> Iterator[Engine]:
-    from api.cli import migrate
     from gis_core.db import engine_for
-    from layers.samples import load_samples
 
-    for url in _fresh_database("ioc_import"):
-        migrate(url)
-        eng = engine_for(url)
-        load_samples(eng, scale=0.01)
-        yield eng
+    for url in loaded_database("ioc_import", scale=0.01):
+        yield engine_for(url)
 
 
 def snapshot(engine: Engine, layer: str) -> tuple:
