@@ -168,8 +168,6 @@ def _cmd_layers(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings) -> None:
-    from pathlib import Path
-
     from gis_core.db import engine_for
     from layers.imports.load import ImportOptions, run_import
     from layers.imports.problems import ImportRejected
@@ -198,18 +196,19 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> None:
 def _mapping(path: str | None) -> dict[str, str] | None:
     if not path:
         return None
-    import yaml
+    from layers.imports.rows import parse_mapping
 
     try:
-        with open(path, encoding="utf-8") as handle:
-            data = yaml.safe_load(handle)
-    except (OSError, yaml.YAMLError) as err:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as err:
         raise IocError(f"Không đọc được tệp ánh xạ '{path}': {err}",
                        message_en=f"Cannot read the mapping file '{path}': {err}") from None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+    try:
+        return parse_mapping(text)
+    except ValueError:
         raise IocError(f"Tệp ánh xạ '{path}' phải có dạng 'trường: cột nguồn'.",
-                       message_en=f"The mapping file '{path}' must read 'field: source column'.")
-    return {str(k): v for k, v in data.items()}
+                       message_en=f"The mapping file '{path}' must read 'field: source column'."
+                       ) from None
 
 
 def _progress(stage: str, done: int, total: int) -> None:

@@ -22,6 +22,7 @@ from typing import Any, Literal
 
 from psycopg2 import sql
 
+from layers.access import has_commune
 from layers.departments import DEPARTMENTS
 from layers.quality_rules import (
     DUPLICATE_METRES,
@@ -70,14 +71,10 @@ def _col(name: str) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name))
 
 
-def _has(layer: LayerSpec, name: str) -> bool:
-    return any(f.name == name for f in layer.fields)
-
-
 def _group(layer: LayerSpec) -> sql.Composable:
     if layer.id == "communes":
         return _col("code")
-    return _col("commune_code") if _has(layer, "commune_code") else sql.SQL("NULL::text")
+    return _col("commune_code") if has_commune(layer) else sql.SQL("NULL::text")
 
 
 def spelling_fields(layer: LayerSpec) -> tuple[FieldSpec, ...]:
@@ -116,7 +113,7 @@ def rules(layer: LayerSpec, *, trigram: bool = False) -> tuple[Rule, ...]:
                         sql.SQL("{} AND EXISTS (SELECT 1 FROM province) AND NOT EXISTS "
                                 "(SELECT 1 FROM province p WHERE ST_Intersects(p.geom, t.geom))"
                                 ).format(valid)))
-    if _has(layer, "commune_code"):
+    if has_commune(layer):
         out += [
             Rule("commune_known", "correct",
                  {"vi": "Mã xã có trong danh mục", "en": "The commune code exists"},
@@ -192,7 +189,7 @@ def _source(layer: LayerSpec) -> sql.Composable:
     """``FROM`` the layer as ``t`` with the helpers the rules read (commune, duplicates, spellings)."""
     table = sql.Identifier(layer.id)
     parts = [sql.SQL("{} t").format(table)]
-    if _has(layer, "commune_code"):
+    if has_commune(layer):
         parts.append(sql.SQL("LEFT JOIN communes c ON c.code = t.commune_code"))
     if layer.key_field:
         parts.append(sql.SQL(

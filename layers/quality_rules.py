@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from layers.access import has_commune
 from layers.registry import get_layer
 
 
@@ -23,7 +24,7 @@ class CoverageRule:
 
     def __post_init__(self) -> None:
         layer = get_layer(self.layer)
-        if layer is None or "commune_code" not in {f.name for f in layer.fields}:
+        if layer is None or not has_commune(layer):
             raise ValueError(f"coverage {self.id}: layer {self.layer!r} has no commune_code")
         for name, value in self.where:
             spec = layer.field(name)

@@ -9,12 +9,13 @@ from typing import Any
 from psycopg2 import sql
 
 from gis_core.errors import InvalidParameterError
+from layers.access import has_commune
 from layers.spec import LayerSpec
 
 
 def commune_summary(cursor: Any, layer: LayerSpec) -> dict[str, Any]:
     """A GeoJSON FeatureCollection: one point per commune with its counts."""
-    if not any(f.name == "commune_code" for f in layer.fields):
+    if not has_commune(layer):
         raise InvalidParameterError(
             f"Lớp '{layer.id}' không gắn với xã nên không tổng hợp theo xã được.",
             message_en=f"Layer '{layer.id}' has no commune code to count by.")

@@ -8,7 +8,6 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
-import yaml
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -20,6 +19,7 @@ from layers import audit
 from layers.access import may_import
 from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import ImportRejected
+from layers.imports.rows import parse_mapping
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
@@ -34,15 +34,12 @@ def _mapping(text: str | None) -> dict[str, str] | None:
     if not text:
         return None
     try:
-        data = yaml.safe_load(text)  # JSON is YAML too
-    except yaml.YAMLError:
-        data = None
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        return parse_mapping(text)
+    except ValueError:
         raise InvalidParameterError(
             "Tham số 'mapping' phải là JSON hoặc YAML dạng {trường: cột nguồn}.",
             message_en="Parameter 'mapping' must be JSON or YAML of the form {field: source column}.",
-            parameter="mapping")
-    return {str(k): v for k, v in data.items()}
+            parameter="mapping") from None
 
 
 @router.post("/layers/{layer_id}/imports", status_code=201,

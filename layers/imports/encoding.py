@@ -13,6 +13,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from layers.imports.problems import FileRejected
+
 # TCVN 5712:1993 (VN3, the "ABC" fonts): the byte of each letter above 0xA0.
 _TCVN3 = {
     0xA1: "Ă", 0xA2: "Â", 0xA3: "Ê", 0xA4: "Ô", 0xA5: "Ơ", 0xA6: "Ư", 0xA7: "Đ",
@@ -46,7 +48,7 @@ _SYLLABLE = re.compile(
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
-class LegacyEncodingError(ValueError):
+class LegacyEncodingError(FileRejected):
     """Text in an encoding that is recognised but not converted (VNI)."""
 
 
@@ -104,7 +106,7 @@ def detect(samples: list[bytes]) -> str:
     if scores[best] < 0.6 and vni_hits:
         raise LegacyEncodingError(
             "Văn bản trong tệp dùng bảng mã VNI (phông VNI-Times); hãy chuyển sang Unicode "
-            "(ví dụ bằng công cụ chuyển mã của Unikey) rồi nhập lại.|"
+            "(ví dụ bằng công cụ chuyển mã của Unikey) rồi nhập lại.",
             "The file's text is in the VNI encoding (VNI-Times fonts); convert it to Unicode "
             "(for example with Unikey's converter) and import again."
         )

@@ -21,7 +21,7 @@ import numpy as np
 import shapely
 from psycopg2 import sql
 from pyproj import CRS
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from gis_core.crs import VN2000_TM3_ZONES, to_wgs84
 from gis_core.db import translate_db_errors
@@ -105,10 +105,12 @@ def run_import(engine: Engine, layer_id: str, path: Path, options: ImportOptions
                 "use a mapping file (--mapping).")
         first = 2 if source.coordinates else 1
         values, issues = coerce_rows(layer, source.columns, source.rows, mapping, first)
-        province = _province(engine)
-        geoms, geom_issues, repaired = _geometries(layer, source.geometry, srid, first, province)
+        with translate_db_errors(), engine.connect() as conn:
+            province = _province(conn)
+            geoms, geom_issues, repaired = _geometries(layer, source.geometry, srid, first,
+                                                       province)
+            geom_issues += _references(conn, layer, mapping, values, geoms, first)
         report.repaired = repaired
-        geom_issues += _references(engine, layer, mapping, values, geoms, first)
         keys, key_issues = _keys(source, options.key or mapping.get(layer.key_field or ""),
                                  values, geoms, first)
         issues += geom_issues + key_issues
@@ -236,20 +238,20 @@ def _conform(target: str, geom: Any) -> tuple[Any, tuple[str, str] | tuple[()]]:
                   f"wrong geometry type: {kind}, the layer needs {target}")
 
 
-def _references(engine: Engine, layer: LayerSpec, mapping: dict[str, str], values: list[list[Any]],
-                geoms: np.ndarray, first: int) -> list[RowIssue]:
+def _references(conn: Connection, layer: LayerSpec, mapping: dict[str, str],
+                values: list[list[Any]], geoms: np.ndarray, first: int) -> list[RowIssue]:
     """Check codes that point to another layer; a missing commune code is taken from the map."""
     issues: list[RowIssue] = []
     for at, spec in enumerate(layer.fields):
         if not spec.references:
             continue
         table, column = spec.references.split(".")
-        with translate_db_errors(), engine.connect() as conn:
-            found = conn.exec_driver_sql(sql.SQL("SELECT {}, ST_AsBinary(geom) FROM {}").format(
-                sql.Identifier(column), sql.Identifier(table)).as_string(conn.connection.dbapi_connection)
-            ).all()
-        codes = {code for code, _ in found}
-        if spec.name not in mapping and spec.references == COMMUNE_CODE:
+        fill = spec.name not in mapping and spec.references == COMMUNE_CODE
+        shape = sql.SQL(", ST_AsBinary(geom)") if fill else sql.SQL("")
+        found = conn.exec_driver_sql(sql.SQL("SELECT {}{} FROM {}").format(
+            sql.Identifier(column), shape, sql.Identifier(table)
+        ).as_string(conn.connection.dbapi_connection)).all()
+        if fill:
             shapes = shapely.from_wkb([bytes(wkb) for _, wkb in found])
             tree = shapely.STRtree(shapes)
             for n, geom in enumerate(geoms):
@@ -258,6 +260,7 @@ def _references(engine: Engine, layer: LayerSpec, mapping: dict[str, str], value
                 hits = tree.query(shapely.point_on_surface(geom), predicate="intersects")
                 values[n][at] = found[hits[0]][0] if len(hits) else None
             continue
+        codes = {row[0] for row in found}
         for n, row in enumerate(values):
             if row[at] is not None and row[at] not in codes:
                 issues.append(RowIssue(n + first, spec.name, str(row[at]),
@@ -266,10 +269,8 @@ def _references(engine: Engine, layer: LayerSpec, mapping: dict[str, str], value
     return issues
 
 
-def _province(engine: Engine) -> Any:
-    with translate_db_errors(), engine.connect() as conn:
-        wkb = conn.exec_driver_sql(
-            "SELECT ST_AsBinary(ST_Union(geom)) FROM province").scalar()
+def _province(conn: Connection) -> Any:
+    wkb = conn.exec_driver_sql("SELECT ST_AsBinary(ST_Union(geom)) FROM province").scalar()
     return shapely.from_wkb(bytes(wkb)) if wkb else None
 
 

@@ -202,11 +202,7 @@ def _pick_layer(path: Path, layers: list[str], wanted: str | None, geometry_type
 def _fix_text(rows: list[list[Any]]) -> str:
     """Decode text read as Latin-1 with the encoding its bytes reveal; returns that encoding."""
     samples = [v.encode("latin1") for row in rows for v in row if isinstance(v, str)]
-    try:
-        found = enc.detect(samples[:20000])
-    except enc.LegacyEncodingError as err:
-        vi, en = str(err).split("|")
-        raise FileRejected(vi, en) from err
+    found = enc.detect(samples[:20000])
     for row in rows:
         for i, value in enumerate(row):
             if isinstance(value, str):
@@ -218,11 +214,7 @@ def _csv_rows(raw: bytes) -> list[list[Any]]:
     if raw.startswith(b"\xef\xbb\xbf"):
         raw = raw[3:]
     lines = raw.splitlines()
-    try:
-        found = enc.detect(lines[:5000])
-    except enc.LegacyEncodingError as err:
-        vi, en = str(err).split("|")
-        raise FileRejected(vi, en) from err
+    found = enc.detect(lines[:5000])
     text = enc.decode(raw, found)
     try:
         dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
@@ -297,7 +289,8 @@ def _table(name: str, rows: list[list[Any]], max_features: int) -> Source:
                   geometry=_table_geometry(header, data, coordinates))
 
 
-def _number(value: Any) -> float:
+def parse_number(value: Any) -> float:
+    """A number from a cell: spaces ignored, a lone comma read as the decimal mark."""
     if isinstance(value, int | float):
         return float(value)
     text = str(value).strip().replace(" ", "")
@@ -315,10 +308,10 @@ def _table_geometry(header: list[str], data: list[list[Any]], coords: dict[str, 
             if "wkt" in coords:
                 out[n] = shapely.from_wkt(str(row[index[coords["wkt"]]]))
             elif {"lon", "lat"} <= coords.keys():
-                out[n] = shapely.Point(_number(row[index[coords["lon"]]]),
-                                       _number(row[index[coords["lat"]]]))
+                out[n] = shapely.Point(parse_number(row[index[coords["lon"]]]),
+                                       parse_number(row[index[coords["lat"]]]))
             else:
-                a, b = _number(row[index[coords["x"]]]), _number(row[index[coords["y"]]])
+                a, b = parse_number(row[index[coords["x"]]]), parse_number(row[index[coords["y"]]])
                 # Vietnamese surveyors write X for northing; the larger value is the northing.
                 out[n] = shapely.Point(min(a, b), max(a, b))
         except Exception:  # noqa: BLE001 - any unreadable cell becomes a per-row error

@@ -7,8 +7,10 @@ import unicodedata
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
+import yaml
+
 from layers.imports.problems import RowIssue
-from layers.imports.readers import header_key
+from layers.imports.readers import header_key, parse_number
 from layers.spec import FieldSpec, LayerSpec
 
 VN_TIME = timezone(timedelta(hours=7))
@@ -47,6 +49,17 @@ def map_columns(layer: LayerSpec, columns: list[str], mapping: dict[str, str] | 
             found[name] = column
     ignored = [c for c in columns if c not in found.values()]
     return found, ignored
+
+
+def parse_mapping(text: str) -> dict[str, str]:
+    """A mapping document (YAML or JSON) of ``field: source column``; ``ValueError`` otherwise."""
+    try:
+        data = yaml.safe_load(text)  # JSON is YAML too
+    except yaml.YAMLError as err:
+        raise ValueError(str(err)) from None
+    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
+        raise ValueError("not a mapping of field: source column")
+    return {str(k): v for k, v in data.items()}
 
 
 def clean_text(value: Any) -> str:
@@ -117,13 +130,8 @@ def coerce(spec: FieldSpec, value: Any) -> Any:
 def _number(value: Any) -> float:
     if isinstance(value, bool):
         raise ValueError("không phải số", "not a number")
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
     try:
-        number = float(text)
+        number = parse_number(value)
     except ValueError:
         raise ValueError("không phải số", "not a number") from None
     if number != number or number in (float("inf"), float("-inf")):
