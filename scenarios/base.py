@@ -15,9 +15,9 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from gis_core.errors import InvalidParameterError, ValidationError
-from scenarios.engine import Request, evaluate, to_geojson
+from scenarios.engine import GroupBy, Request, evaluate, to_geojson
 from scenarios.indicators import INDICATORS, Indicator, require_indicator
-from scenarios.period import check_period
+from scenarios.period import check_optional_period
 from scenarios.selection import ProvinceSelection, Selection, resolve
 
 # The plan period the declared targets cover ends here; later years need targets entered.
@@ -37,7 +37,7 @@ class RunParams(BaseModel):
     selection: Selection = Field(default_factory=lambda: ProvinceSelection(type="province"),
                                  description="Vùng chọn / selection: point, radius, polygon, "
                                  "communes or province")
-    group_by: Literal["commune", "sector", "period", "none"] = Field(
+    group_by: GroupBy = Field(
         "commune", description="Nhóm theo / group by: commune, sector, period or none")
     period: str | None = Field(None, description="Kỳ / period: 2025, 2025-Q3 or 2025-07 "
                                "(default: this year within the plan)", examples=["2025"])
@@ -51,7 +51,7 @@ class RunParams(BaseModel):
     @field_validator("period")
     @classmethod
     def _period(cls, value: str | None) -> str | None:
-        return None if value is None else check_period(value)
+        return check_optional_period(value)
 
 
 @dataclass
@@ -136,7 +136,7 @@ def indicator_scenario(id: str, title: dict[str, str], description: dict[str, st
     doc = f"Chỉ tiêu / indicators: {', '.join(ids)}"
     params_model = type(f"{''.join(p.title() for p in id.split('_'))}Params", (RunParams,), {
         "__doc__": f"{title['en']}. {doc}",
-        "__annotations__": {"group_by": Literal["commune", "sector", "period", "none"]},
+        "__annotations__": {"group_by": GroupBy},
         "group_by": Field((defaults or {}).get("group_by", "commune"),
                           description="Nhóm theo / group by: commune, sector, period or none"),
         "__module__": __name__,

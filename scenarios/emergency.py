@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from gis_core.errors import InvalidParameterError
 from layers.registry import require_layer
 from scenarios.base import Outcome, Scenario
+from scenarios.engine import public_props
 from scenarios.selection import MAX_RADIUS_M, PolygonSelection, check_lonlat, outside_error, polygon_wkt
 
 IncidentKind = Literal["flood", "flash_flood", "landslide", "fire", "forest_fire", "epidemic",
@@ -55,7 +56,7 @@ class EmergencyParams(BaseModel):
         return self
 
 
-def incident_area(cursor: Any, p: EmergencyParams) -> tuple[sql.Composable, dict[str, Any]]:
+def incident_area(p: EmergencyParams) -> tuple[sql.Composable, dict[str, Any]]:
     """The incident's shape (SQL) and parameters; 400 for a bad radius or coordinates."""
     r = p.radius_m
     point = p.geometry is None
@@ -76,14 +77,9 @@ def incident_area(cursor: Any, p: EmergencyParams) -> tuple[sql.Composable, dict
     return shape, params
 
 
-def _public(layer_id: str) -> sql.Composable:
-    return sql.SQL(", ").join(sql.SQL("{}, f.{}").format(sql.Literal(f.name), sql.Identifier(f.name))
-                              for f in require_layer(layer_id).public_fields)
-
-
 def run(cursor: Any, p: EmergencyParams) -> Outcome:
     """Evaluate an incident's reach."""
-    shape, params = incident_area(cursor, p)
+    shape, params = incident_area(p)
     base = sql.SQL("WITH a AS (SELECT {shape} AS s, ({shape})::geography AS g) ").format(shape=shape)
     inside = sql.SQL("ST_DWithin(f.geom::geography, a.g, %(r)s)")
     cursor.execute(base + sql.SQL(
@@ -111,7 +107,8 @@ def run(cursor: Any, p: EmergencyParams) -> Outcome:
             "ST_AsGeoJSON(f.geom, 6)::json, 'properties', json_build_object('layer', {layer}, "
             "'id', f.id, 'distance_m', round(greatest(ST_Distance(f.geom::geography, a.g) - %(r)s, 0)"
             "::numeric, 1), {props})) FROM {table} f, a WHERE {where} ORDER BY {order} "
-            "LIMIT %(limit)s").format(layer=sql.Literal(layer_id), props=_public(layer_id),
+            "LIMIT %(limit)s").format(layer=sql.Literal(layer_id),
+                                      props=public_props(require_layer(layer_id)),
                                       table=sql.Identifier(layer_id), where=where, order=order),
             {**params, "limit": limit})
         return [r[0] for r in cursor.fetchall()]

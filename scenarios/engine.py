@@ -15,6 +15,7 @@ from psycopg2 import sql
 
 from layers.access import CURRENT, may_see_features
 from layers.registry import require_layer
+from layers.spec import LayerSpec
 from scenarios.indicators import (
     LINE_LAYERS,
     MEASURE_LAYER,
@@ -214,6 +215,13 @@ def _groups(req: Request) -> list[_Group]:
     return [_Group("selection", name, whole_unit, whole_codes, period, inds)]
 
 
+def public_props(layer: LayerSpec) -> sql.Composable:
+    """``'name', f.name, …`` over the layer's public fields, for ``json_build_object``."""
+    return sql.SQL(", ").join(
+        sql.SQL("{}, f.{}").format(sql.Literal(fs.name), sql.Identifier(fs.name))
+        for fs in layer.public_fields)
+
+
 def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]]) -> list[dict]:
     """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag.
 
@@ -236,9 +244,6 @@ def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]])
         layer = require_layer(layer_id)
         if not may_see_features(caller, layer):
             continue  # the public sees counts of households, never their houses
-        props = sql.SQL(", ").join(
-            sql.SQL("{}, f.{}").format(sql.Literal(fs.name), sql.Identifier(fs.name))
-            for fs in layer.public_fields)
         tags = sql.SQL(", ").join(
             sql.SQL("({}, {}::text[], ({}))").format(
                 sql.Literal(ind_id), sql.Literal(sorted(codes) if codes is not None else None),
@@ -253,31 +258,25 @@ def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]])
             "AS rn FROM {table} f CROSS JOIN LATERAL (VALUES {tags}) AS d(ind, codes, hit) "
             "WHERE {area} AND d.hit AND (d.codes IS NULL OR f.commune_code = ANY(d.codes))) k "
             "JOIN {table} f ON f.id = k.id WHERE k.rn <= %(drill_limit)s ORDER BY k.ind, f.id"
-        ).format(layer=sql.Literal(layer.id), props=props, part=part, table=sql.Identifier(layer.id),
-                 tags=tags, area=req.area.contains("f", layer.id in LINE_LAYERS))
+        ).format(layer=sql.Literal(layer.id), props=public_props(layer), part=part,
+                 table=sql.Identifier(layer.id), tags=tags,
+                 area=req.area.contains("f", layer.id in LINE_LAYERS))
         cursor.execute(query, {**req.area.params, "drill_limit": req.drilldown_limit})
         features.extend(r[0] for r in cursor.fetchall())
     return features
 
 
-def nearest(cursor: Any, lon: float, lat: float, layer_id: str, limit: int = 3,
-            exclude_within_m: float | None = None, where: str = "TRUE") -> list[dict]:
+def nearest(cursor: Any, lon: float, lat: float, layer_id: str, limit: int = 3) -> list[dict]:
     """The ``limit`` features of ``layer_id`` nearest to a point, with geodesic distances (m)."""
     layer = require_layer(layer_id)
-    props = sql.SQL(", ").join(
-        sql.SQL("{}, f.{}").format(sql.Literal(fs.name), sql.Identifier(fs.name))
-        for fs in layer.public_fields)
-    outside = sql.SQL("TRUE") if exclude_within_m is None else sql.SQL(
-        "NOT ST_DWithin(f.geom::geography, p.g, %(within)s)")
     query = sql.SQL(
         "WITH p AS (SELECT ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326)::geography AS g) "
         "SELECT json_build_object('id', f.id, 'layer', {layer}, 'lon', ST_X(f.geom), "
         "'lat', ST_Y(f.geom), 'distance_m', round(ST_Distance(f.geom::geography, p.g)::numeric, 1),"
-        " {props}) FROM {table} f, p WHERE {outside} AND ({where}) "
+        " {props}) FROM {table} f, p "
         "ORDER BY f.geom::geography <-> p.g LIMIT %(limit)s"
-    ).format(layer=sql.Literal(layer.id), props=props, table=sql.Identifier(layer.id),
-             outside=outside, where=sql.SQL(where))
-    cursor.execute(query, {"lon": lon, "lat": lat, "within": exclude_within_m, "limit": limit})
+    ).format(layer=sql.Literal(layer.id), props=public_props(layer), table=sql.Identifier(layer.id))
+    cursor.execute(query, {"lon": lon, "lat": lat, "limit": limit})
     return [r[0] for r in cursor.fetchall()]
 
 

@@ -43,7 +43,7 @@ class StatusChange(BaseModel):
 
 def create(cursor: Any, incident: IncidentIn, actor: str) -> int:
     """Record an incident and its first event; its id."""
-    shape, params = incident_area(cursor, incident)
+    shape, params = incident_area(incident)
     cursor.execute(sql.SQL("SELECT EXISTS (SELECT 1 FROM province p WHERE ST_DWithin("
                            "p.geom::geography, ({})::geography, %(r)s))").format(shape), params)
     if not cursor.fetchone()[0]:

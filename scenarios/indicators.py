@@ -30,8 +30,9 @@ SECTORS: dict[str, dict[str, str]] = {
 }
 # Households farther than this from every health facility count as poorly served.
 HEALTH_DISTANCE_M = 5000
-FAR_FROM_HEALTH = ("NOT EXISTS (SELECT 1 FROM health_facilities hf WHERE ST_DWithin(hf.geom::geography, "
-                   "f.geom::geography, 5000))")  # metres: HEALTH_DISTANCE_M
+FAR_FROM_HEALTH = (
+    "NOT EXISTS (SELECT 1 FROM health_facilities hf WHERE ST_DWithin(hf.geom::geography, "  # noqa: S608
+    f"f.geom::geography, {HEALTH_DISTANCE_M}))")
 # Share of the population aged 3-17, used to estimate school-age children from household members.
 # An assumption of this platform (Lai Châu's population is young), not an official figure.
 SCHOOL_AGE_SHARE = 0.29

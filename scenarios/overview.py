@@ -13,7 +13,7 @@ from scenarios.selection import ProvinceSelection, resolve
 
 
 def data_stamp(cursor: Any) -> tuple:
-    """Changes whenever a layer, a reported value, a target or an incident changes."""
+    """Changes whenever a layer, a reported value or a target changes (not with incidents)."""
     cursor.execute(
         "SELECT (SELECT coalesce(sum(version), 0) FROM feature_counts), "
         "(SELECT count(*) || ':' || coalesce(max(entered_at)::text, '') FROM reported_values), "
@@ -40,7 +40,7 @@ def choropleth(cursor: Any, indicator_id: str, period: str | None = None) -> dic
 
 
 def warnings(cursor: Any, period: str | None = None) -> dict[str, Any]:
-    """Indicators not met per commune (with a point to place them) and the open incidents."""
+    """Indicators not met per commune, with a point to place them; open incidents: ``warnings_incidents``."""
     period = check_period(period) if period else default_period()
     area = resolve(cursor, ProvinceSelection(type="province"))
     result = evaluate(cursor, Request(INDICATORS, area, period, "commune", drilldown_limit=0))
@@ -55,8 +55,7 @@ def warnings(cursor: Any, period: str | None = None) -> dict[str, Any]:
                 not_met.append({"indicator": r["id"], "name": r["name"], "commune_code": group["key"],
                                 "commune_name": group["name"], "value": r["value"],
                                 "target": r["target"], "unit": r["unit"], "lon": lon, "lat": lat})
-    return {"period": period, "indicators_not_met": not_met,
-            "open_incidents": warnings_incidents(cursor)}
+    return {"period": period, "indicators_not_met": not_met}
 
 
 def warnings_incidents(cursor: Any) -> list[dict[str, Any]]:

@@ -19,6 +19,11 @@ def check_period(period: str, parameter: str = "period") -> str:
     return period.strip()
 
 
+def check_optional_period(value: str | None) -> str | None:
+    """``None`` as is, otherwise ``check_period(value)``: the validator of optional periods."""
+    return None if value is None else check_period(value)
+
+
 def year_of(period: str) -> int:
     """The calendar year a period falls in."""
     return int(check_period(period)[:4])

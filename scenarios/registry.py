@@ -19,11 +19,6 @@ _BY_ID = {s.id: s for s in SCENARIOS}
 thematic.RESERVED.update(_BY_ID)
 
 
-def get_builtin(scenario_id: str) -> Scenario | None:
-    """The built-in scenario ``scenario_id``, or None."""
-    return _BY_ID.get(scenario_id)
-
-
 def all_scenarios(cursor: Any) -> list[Scenario]:
     """Built-in scenarios, then the stored thematic ones."""
     return [*SCENARIOS, *(thematic.scenario_for(d) for d in thematic.stored(cursor))]

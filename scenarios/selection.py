@@ -16,11 +16,10 @@ import numpy as np
 import shapely
 from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field
-from pyproj import Transformer
 from shapely import geometry as sgeom
 from shapely.validation import explain_validity
 
-from gis_core.crs import parse_crs
+from gis_core.crs import parse_crs, to_wgs84
 from gis_core.errors import InvalidParameterError, NotFoundError, ValidationError
 
 MAX_RADIUS_M = 100_000.0
@@ -192,9 +191,9 @@ def polygon_wkt(selection: PolygonSelection) -> str:
     crs = parse_crs(selection.crs, "selection.crs")
     if crs.srid != 4326:
         # GeoJSON positions are easting first in every CRS we accept.
-        to_wgs84 = Transformer.from_crs(crs.srid, 4326, always_xy=True)
+        transformer = to_wgs84(crs.srid)
         shape = shapely.transform(shape, lambda xy: np.column_stack(
-            to_wgs84.transform(xy[:, 0], xy[:, 1])))
+            transformer.transform(xy[:, 0], xy[:, 1])))
     minx, miny, maxx, maxy = shape.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
         raise _invalid("selection.geometry", "Tọa độ đa giác không nằm trong hệ tọa độ đã chọn "

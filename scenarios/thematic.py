@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from gis_core.errors import InvalidParameterError, NotFoundError, ValidationError
+from gis_core.errors import InvalidParameterError, ValidationError
 from scenarios.base import Outcome, RunParams, Scenario, run_indicators
+from scenarios.engine import GroupBy
 from scenarios.indicators import get_indicator, require_indicator
-from scenarios.period import check_period
+from scenarios.period import check_optional_period
 from scenarios.selection import ProvinceSelection, Selection
 
 _ID = re.compile(r"^[a-z][a-z0-9_]{2,62}$")
@@ -38,7 +39,7 @@ class ThematicDocument(BaseModel):
     instruction: str | None = Field(None, description="Văn bản chỉ đạo / the leader's instruction")
     indicators: list[str] = Field(min_length=1)
     selection: Selection = Field(default_factory=lambda: ProvinceSelection(type="province"))
-    group_by: Literal["commune", "sector", "period", "none"] = "commune"
+    group_by: GroupBy = "commune"
     period: str | None = None
     at_risk_margin: float = Field(0.1, ge=0, le=1)
     thresholds: dict[str, float] = Field(default_factory=dict,
@@ -56,7 +57,7 @@ class ThematicDocument(BaseModel):
     @field_validator("period")
     @classmethod
     def _period(cls, value: str | None) -> str | None:
-        return None if value is None else check_period(value)
+        return check_optional_period(value)
 
     @model_validator(mode="after")
     def _known(self) -> ThematicDocument:
@@ -79,7 +80,7 @@ RESERVED: set[str] = set()  # filled by the registry with the built-in ids
 class ThematicRunParams(RunParams):
     """Run a stored thematic scenario; fields given here replace the document's."""
 
-    group_by: Literal["commune", "sector", "period", "none"] | None = None  # type: ignore[assignment]
+    group_by: GroupBy | None = None  # type: ignore[assignment]
     selection: Selection | None = None  # type: ignore[assignment]
     at_risk_margin: float | None = Field(None, ge=0, le=1)  # type: ignore[assignment]
 
@@ -173,11 +174,3 @@ INLINE = Scenario(
     lambda cursor, p: run_document(cursor, p.document),
 )
 
-
-def require(cursor: Any, scenario_id: str) -> ThematicDocument:
-    """The stored document ``scenario_id``; 404 otherwise."""
-    doc = load(cursor, scenario_id)
-    if doc is None:
-        raise NotFoundError(f"Không có kịch bản '{scenario_id}'. Xem danh sách tại /api/v1/scenarios.",
-                            message_en=f"There is no scenario '{scenario_id}'. See /api/v1/scenarios.")
-    return doc

@@ -84,16 +84,16 @@ def post_reported(request: Request, rows: list[reported.ReportedValue] = Body(..
              summary="Tải lên CSV/XLSX số liệu báo cáo / Upload values as CSV or XLSX")
 async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
     """Columns indicator, period, unit_code, value[, note]; all rows or none are written."""
-    who = actor(request, INDICATOR_EDITORS)
+    who = await run_in_threadpool(actor, request, INDICATOR_EDITORS)
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidParameterError("Tệp quá lớn (tối đa 5 MB).", message_en="The file is too large "
                                     "(5 MB at most).", parameter="file")
     name = file.filename or ""
-    rows = reported.parse_upload(data, name)
     source = "xlsx" if name.lower().endswith(".xlsx") else "csv"
 
     def write() -> int:
+        rows = reported.parse_upload(data, name)
         with raw_cursor(request.app.state.engine) as cursor:
             return reported.enter_values(cursor, rows, actor=who, source=source)
 

@@ -10,6 +10,7 @@ from typing import Any
 
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
 from api.scenario_http import GEOJSON, actor, respond, wants_geojson
 from gis_core.db import raw_cursor
@@ -51,8 +52,6 @@ def list_scenarios(request: Request) -> dict[str, Any]:
                  "application/yaml": {"schema": {"type": "string"}}}}})
 async def store_thematic(request: Request) -> Response:
     """Validate and store a thematic scenario document (YAML or JSON); run it by its id."""
-    from starlette.concurrency import run_in_threadpool
-
     who = await run_in_threadpool(actor, request, THEMATIC_AUTHORS)
     doc = thematic.parse_document(await request.body())
 
