@@ -102,7 +102,6 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
     app.mount("/ogc", ItemsFastPath(
         pygeoapi_app, engine, base_url=settings.base_url,
         default_limit=settings.default_limit, max_limit=settings.max_limit,
-        authenticator=app.state.authenticator,
     ))
 
 

@@ -115,15 +115,26 @@ def require_signed_in(request: Request) -> Principal:
     return principal
 
 
+def require_role(request: Request, roles: frozenset[str], *, event: str, message: str,
+                 message_en: str) -> Principal:
+    """The signed-in caller, whose role must be one of ``roles`` (401/403 otherwise).
+
+    A refusal is audited as ``event``; ``{role}`` in the messages names the caller's role.
+    """
+    principal = require_signed_in(request)
+    if principal.role not in roles:
+        audit.record_now(request.app.state.engine, event, actor=principal,
+                         outcome="denied", target=request.url.path)
+        raise PermissionDeniedError(message.format(role=principal.role),
+                                    message_en=message_en.format(role=principal.role))
+    return principal
+
+
 def require_operator(request: Request) -> Principal:
     """FastAPI dependency: the caller, who must be an operator (403 otherwise, audited)."""
-    principal = require_signed_in(request)
-    if principal.role != "operator":
-        audit.record_now(request.app.state.engine, "admin.denied", actor=principal,
-                         outcome="denied", target=request.url.path)
-        raise PermissionDeniedError("Chỉ bộ phận vận hành (operator) được làm việc này.",
-                                    message_en="Only operators may do this.")
-    return principal
+    return require_role(request, frozenset({"operator"}), event="admin.denied",
+                        message="Chỉ bộ phận vận hành (operator) được làm việc này.",
+                        message_en="Only operators may do this.")
 
 
 
@@ -150,9 +161,13 @@ class CallerContext:
             return
         client = scope.get("client")
         state = scope.setdefault("state", {})
+        headers = Headers(scope=scope)
+        ip = client[0] if client else None
         try:
-            principal = await run_in_threadpool(self.authenticator.principal, Headers(scope=scope),
-                                                client[0] if client else None)
+            if not headers.get("authorization") and not headers.get("x-api-key"):
+                principal = Principal(client_ip=ip, reason=reason_of(headers.get("x-reason")))
+            else:
+                principal = await run_in_threadpool(self.authenticator.principal, headers, ip)
             state["principal"] = principal
         except IocError as err:
             state["principal_error"] = err

@@ -25,7 +25,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.auth import Authenticator, current_principal
+from api.auth import current_principal
 from api.errors import ioc_error_response
 from api.ogc_writes import handle_write
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
@@ -39,7 +39,6 @@ from gis_core.errors import (
 )
 from layers import audit
 from layers.access import (
-    CURRENT,
     Principal,
     filter_attributes,
     personal_names,
@@ -239,10 +238,9 @@ class ItemsFastPath:
     """ASGI wrapper: serve GeoJSON items itself, hand every other request to pygeoapi."""
 
     def __init__(self, app: ASGIApp, engine: Engine, *, base_url: str, default_limit: int,
-                 max_limit: int, authenticator: Authenticator):
+                 max_limit: int):
         self.app = app
         self.engine = engine
-        self.authenticator = authenticator
         self.base_url = base_url.rstrip("/")
         self.default_limit = default_limit
         self.max_limit = max_limit
@@ -260,22 +258,18 @@ class ItemsFastPath:
             return
         request = Request(scope, receive)
         try:
-            principal = await run_in_threadpool(current_principal, request)
+            principal = current_principal(request)
         except IocError as err:
             await ioc_error_response(request, err)(scope, receive, send)
             return
         _carry_context_into_executor()
-        token = CURRENT.set(principal)
-        try:
-            if match is None:
-                await self.app(scope, receive, send)
-                return
-            response = await self._route(request, principal, match)
-            if response is None:
-                await self.app(scope, receive, send)
-                return
-        finally:
-            CURRENT.reset(token)
+        if match is None:
+            await self.app(scope, receive, send)
+            return
+        response = await self._route(request, principal, match)
+        if response is None:
+            await self.app(scope, receive, send)
+            return
         await response(scope, receive, send)
 
     async def _route(self, request: Request, principal: Principal, match: re.Match[str]

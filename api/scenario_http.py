@@ -9,9 +9,8 @@ from typing import Any
 import orjson
 from fastapi import Request, Response
 
-from api.auth import require_signed_in
-from gis_core.errors import InvalidParameterError, PermissionDeniedError
-from layers import audit
+from api.auth import require_role
+from gis_core.errors import InvalidParameterError
 
 GEOJSON = "application/geo+json"
 JSON = "application/json"
@@ -36,14 +35,9 @@ def respond(body: Any, media_type: str = JSON, status: int = 200) -> Response:
 
 def actor(request: Request, roles: frozenset[str]) -> str:
     """The signed-in caller's name, when its role is one of ``roles`` (401/403 otherwise)."""
-    principal = require_signed_in(request)
-    if principal.role not in roles:
-        audit.record_now(request.app.state.engine, "write.denied", actor=principal,
-                         outcome="denied", target=request.url.path)
-        raise PermissionDeniedError(
-            f"Vai trò '{principal.role}' không được làm việc này.",
-            message_en=f"The role '{principal.role}' may not do this.")
-    return principal.label
+    return require_role(request, roles, event="write.denied",
+                        message="Vai trò '{role}' không được làm việc này.",
+                        message_en="The role '{role}' may not do this.").label
 
 
 class StampCache:

@@ -141,6 +141,12 @@ def list_accounts(conn: Connection) -> list[dict[str, Any]]:
     return [dict(r) for r in rows.mappings()]
 
 
+def _end_sessions(conn: Connection, account_id: Any) -> None:
+    """End every open session of the account."""
+    conn.execute(text("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND "
+                      "account_id = :id"), {"id": account_id})
+
+
 def set_status(conn: Connection, username: str, status: str, *, by: Principal | None = None,
                reason: str | None = None) -> dict[str, Any]:
     """Lock, unlock (active) or revoke an account; lock and revoke end its sessions at once."""
@@ -152,8 +158,7 @@ def set_status(conn: Connection, username: str, status: str, *, by: Principal | 
                       "last_login_at = CASE WHEN :s = 'active' THEN now() ELSE last_login_at END "
                       "WHERE username = :u"), {"s": status, "u": username})
     if status != "active":
-        conn.execute(text("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND "
-                          "account_id = :id"), {"id": before["id"]})
+        _end_sessions(conn, before["id"])
     action = {"active": "account.unlock", "locked": "account.lock", "revoked": "account.revoke"}
     audit.record(conn, action[status], actor=by, target=username, reason=reason,
                  details={"before": before["status"], "after": status})
@@ -173,8 +178,7 @@ def grant(conn: Connection, username: str, *, role: str, department: str | None 
                       "scopes = coalesce(:s, scopes) WHERE username = :u"),
                  {"r": role, "d": department, "c": commune_code,
                   "s": list(scopes) if scopes is not None else None, "u": username})
-    conn.execute(text("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND "
-                      "account_id = :id"), {"id": before["id"]})
+    _end_sessions(conn, before["id"])
     after = get_account(conn, username)
     keys = ("role", "department", "commune_code", "scopes")
     audit.record(conn, "account.grant", actor=by, target=username,
@@ -189,8 +193,7 @@ def set_password(conn: Connection, username: str, password: str, *, by: Principa
     check_policy(password, username)
     conn.execute(text("UPDATE accounts SET password_hash = :h, password_changed_at = now() "
                       "WHERE username = :u"), {"h": hash_password(password), "u": username})
-    conn.execute(text("UPDATE sessions SET revoked_at = now() WHERE revoked_at IS NULL AND "
-                      "account_id = :id"), {"id": account["id"]})
+    _end_sessions(conn, account["id"])
     audit.record(conn, "account.password", actor=by, target=username)
 
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from gis_core.errors import NotFoundError, PayloadTooLargeError, UnsupportedMediaTypeError
+from gis_core.errors import NotFoundError, UnsupportedMediaTypeError
 
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
 MAX_PIXELS = 50_000_000
@@ -93,13 +93,8 @@ def _exif(image: Image.Image, info: PhotoInfo) -> None:
                               "en": "The EXIF capture time is invalid."})
 
 
-def inspect_photo(data: bytes, *, max_bytes: int) -> PhotoInfo:
-    """Check the upload (413 too large, 415 not an image) and read what EXIF tells."""
-    if len(data) > max_bytes:
-        raise PayloadTooLargeError(
-            f"Ảnh quá lớn: tối đa {max_bytes // 2**20} MB.",
-            message_en=f"The photo is too large: at most {max_bytes // 2**20} MB.",
-            parameter="photo")
+def inspect_photo(data: bytes) -> PhotoInfo:
+    """Check the upload (415 not an image) and read what EXIF tells."""
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -157,8 +152,3 @@ def served_path(root: Path, sha256: str, size: str = "full") -> Path:
         raise NotFoundError("Không có ảnh này.", message_en="There is no such photo.")
     return path
 
-
-def verify_original(root: Path, sha256: str) -> bool:
-    """Whether the stored original still matches its checksum."""
-    matches = list((root / "originals" / sha256[:2]).glob(f"{sha256}.*")) if _SHA.match(sha256) else []
-    return bool(matches) and hashlib.sha256(matches[0].read_bytes()).hexdigest() == sha256

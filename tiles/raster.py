@@ -28,6 +28,7 @@ from rasterio.transform import from_bounds, from_origin
 from rasterio.warp import reproject
 
 from gis_core.errors import InvalidParameterError, NotFoundError
+from tiles.mvt import layer_version
 from tiles.raster_names import KINDS, TERRAIN
 
 TILE = 256
@@ -338,9 +339,7 @@ _COMMUNE_TERRAIN: dict[tuple[Path, float, int | None], list[ZoneTerrain]] = {}
 def commune_terrain(cursor: Any, path: Path) -> list[ZoneTerrain]:
     """Terrain figures of every commune (for scenarios and the map); computed again only when
     the raster file or the communes change."""
-    cursor.execute("SELECT version FROM feature_counts WHERE layer = 'communes'")
-    row = cursor.fetchone()
-    key = (path, path.stat().st_mtime, row[0] if row else None)
+    key = (path, path.stat().st_mtime, layer_version(cursor, "communes"))
     if key not in _COMMUNE_TERRAIN or key[2] is None:
         cursor.execute("SELECT code, name, ST_AsGeoJSON(geom)::json FROM communes ORDER BY code")
         zones = [(code, name, geom) for code, name, geom in cursor.fetchall()]

@@ -99,7 +99,7 @@ def _save(request: Request, principal: Principal, data: dict[str, Any], photo: b
     lon = _number(data, "lon", -180, 180)
     lat = _number(data, "lat", -90, 90)
     accuracy = _number(data, "accuracy_m", 0, 100_000)
-    info = inspect_photo(photo, max_bytes=settings.max_photo_mb * 2**20)
+    info = inspect_photo(photo)
     with translate_db_errors(), engine.begin() as conn:
         edit = submit_household(conn, principal, client_uuid=client_uuid, fields=data.get("fields", {}),
                                 lon=lon, lat=lat, accuracy_m=accuracy, position_source=source,
