@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint system-deps test-deps clean bench bench-import
+.PHONY: run test lint lock system-deps test-deps clean bench bench-import
 
 run: system-deps $(STAMP)
 	$(BIN)/ioc up
@@ -24,11 +24,22 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports --no-cache
 
-$(STAMP): pyproject.toml
+# Installs take the versions CI tested from constraints.txt; `make lock` refreshes it from a fresh
+# resolution of pyproject.toml (then run `make test` and commit both).
+$(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[test]'
+	$(BIN)/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+lock:
+	rm -rf var/lock-venv
+	$(PYTHON) -m venv var/lock-venv
+	var/lock-venv/bin/python -m pip install -q --upgrade pip
+	var/lock-venv/bin/python -m pip install -q -e '.[test,redis]'
+	{ echo '# Versions CI tested; refresh with `make lock`.'; \
+	  var/lock-venv/bin/python -m pip freeze --exclude-editable; } > constraints.txt
+	rm -rf var/lock-venv
 
 system-deps:
 	@sh .ci/system-deps
