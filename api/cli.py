@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from gis_core.db import translate_db_errors
 from gis_core.errors import IocError
-from gis_core.settings import Settings
+from gis_core.settings import SAMPLES_DIR, Settings
 
 if TYPE_CHECKING:
     from layers.imports.problems import ImportReport
@@ -98,7 +98,6 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
 
 def ensure_terrain(settings: Settings) -> None:
     """Write the SYNTHETIC terrain model when the platform has none yet."""
-    from layers.samples import SAMPLES_DIR
     from tiles.raster import TERRAIN, raster_dir
     from tiles.raster import ensure_terrain as ensure
 

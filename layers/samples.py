@@ -33,11 +33,11 @@ from shapely.geometry.base import BaseGeometry
 from shapely.ops import nearest_points
 from sqlalchemy.engine import Engine
 
+from gis_core.settings import SAMPLES_DIR
 from layers.registry import LAYERS
 from layers.tables import TABLES
 
 DEFAULT_SEED = 20250701
-SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data_samples"
 
 ICT = timezone(timedelta(hours=7))
 # Every "recent" timestamp is relative to this instant, never to now(), so reloads are identical.
