@@ -55,12 +55,13 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
-    """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
+    """Load the Lai Châu samples: every layer table refilled, then the province's reference
+    actuals entered as reported values (never over entered ones)."""
     from gis_core.db import engine_for, raw_cursor
-    from layers.samples import load_samples as load
+    from layers.samples import fill_layer_tables
     from scenarios.reported import seed_reference
 
-    counts = load(engine_for(url), scale=scale)
+    counts = fill_layer_tables(engine_for(url), scale=scale)
     with raw_cursor(engine_for(url)) as cursor:
         seed_reference(cursor)
     return counts
