@@ -92,19 +92,18 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
         _say("Nạp dữ liệu mẫu Lai Châu …")
         counts = load_samples(url)
         _say(f"Đã nạp {sum(counts.values()):,} đối tượng vào {len(counts)} lớp.")
-    ensure_terrain(settings)
+    _provide_terrain(settings)
     _say(f"Sẵn sàng sau {time.monotonic() - started:.1f} s.")
     serve(settings, url)
 
 
-def ensure_terrain(settings: Settings) -> None:
-    """Write the SYNTHETIC terrain model when the platform has none yet."""
-    from tiles.raster import TERRAIN, raster_dir
-    from tiles.raster import ensure_terrain as ensure
+def _provide_terrain(settings: Settings) -> None:
+    """Write the SYNTHETIC terrain model when the platform has none yet, saying so."""
+    from tiles.raster import TERRAIN, ensure_terrain, raster_dir
 
     if not (raster_dir(settings.var_dir) / f"{TERRAIN}.tif").is_file():
         _say("Tạo mô hình địa hình TỔNG HỢP (synthetic) của tỉnh …")
-    ensure(settings.var_dir, SAMPLES_DIR / "province.geojson")
+    ensure_terrain(settings.var_dir, SAMPLES_DIR / "province.geojson")
 
 
 def _cmd_raster(args: argparse.Namespace, settings: Settings) -> None:
@@ -118,7 +117,7 @@ def _cmd_raster(args: argparse.Namespace, settings: Settings) -> None:
         info = validate_cog(path)
         _say(f"Đã thêm lớp raster '{path.stem}': {info['width']}×{info['height']}, {info['crs']}.")
     elif args.action == "terrain":
-        ensure_terrain(settings)
+        _provide_terrain(settings)
         _say("Có mô hình địa hình 'terrain'.")
     else:
         for name in list_rasters(settings.var_dir):
