@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from gis_core.db import translate_db_errors
 from gis_core.errors import IocError
-from gis_core.settings import Settings
+from gis_core.settings import SAMPLES_DIR, Settings
 
 if TYPE_CHECKING:
     from layers.imports.problems import ImportReport
@@ -55,12 +55,13 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 
 
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
-    """Load the Lai Châu samples into the layer tables (replacing what they hold)."""
+    """Load the Lai Châu samples: every layer table refilled, then the province's reference
+    actuals entered as reported values (never over entered ones)."""
     from gis_core.db import engine_for, raw_cursor
-    from layers.samples import load_samples as load
+    from layers.samples import fill_layer_tables
     from scenarios.reported import seed_reference
 
-    counts = load(engine_for(url), scale=scale)
+    counts = fill_layer_tables(engine_for(url), scale=scale)
     with raw_cursor(engine_for(url)) as cursor:
         seed_reference(cursor)
     return counts
@@ -91,20 +92,18 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
         _say("Nạp dữ liệu mẫu Lai Châu …")
         counts = load_samples(url)
         _say(f"Đã nạp {sum(counts.values()):,} đối tượng vào {len(counts)} lớp.")
-    ensure_terrain(settings)
+    _provide_terrain(settings)
     _say(f"Sẵn sàng sau {time.monotonic() - started:.1f} s.")
     serve(settings, url)
 
 
-def ensure_terrain(settings: Settings) -> None:
-    """Write the SYNTHETIC terrain model when the platform has none yet."""
-    from layers.samples import SAMPLES_DIR
-    from tiles.raster import TERRAIN, raster_dir
-    from tiles.raster import ensure_terrain as ensure
+def _provide_terrain(settings: Settings) -> None:
+    """Write the SYNTHETIC terrain model when the platform has none yet, saying so."""
+    from tiles.raster import TERRAIN, ensure_terrain, raster_dir
 
     if not (raster_dir(settings.var_dir) / f"{TERRAIN}.tif").is_file():
         _say("Tạo mô hình địa hình TỔNG HỢP (synthetic) của tỉnh …")
-    ensure(settings.var_dir, SAMPLES_DIR / "province.geojson")
+    ensure_terrain(settings.var_dir, SAMPLES_DIR / "province.geojson")
 
 
 def _cmd_raster(args: argparse.Namespace, settings: Settings) -> None:
@@ -118,7 +117,7 @@ def _cmd_raster(args: argparse.Namespace, settings: Settings) -> None:
         info = validate_cog(path)
         _say(f"Đã thêm lớp raster '{path.stem}': {info['width']}×{info['height']}, {info['crs']}.")
     elif args.action == "terrain":
-        ensure_terrain(settings)
+        _provide_terrain(settings)
         _say("Có mô hình địa hình 'terrain'.")
     else:
         for name in list_rasters(settings.var_dir):

@@ -50,7 +50,11 @@ def _connect(url: str) -> psycopg2.extensions.connection:
 
 def samples_digest() -> str:
     """A short digest of the sample generator, to notice a database built by an older one."""
-    return hashlib.sha1((ROOT / "layers" / "samples.py").read_bytes()).hexdigest()[:12]  # noqa: S324
+    digest = hashlib.sha1()  # noqa: S324
+    package = ROOT / "layers" / "samples"
+    for path in sorted(package.rglob("*.py")):
+        digest.update(path.relative_to(package).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def marker(scale: float) -> str:
@@ -129,7 +133,7 @@ def _prepare(admin_url: str, name: str, url: str, scale: float, *, reuse: bool) 
     if reuse and current and current.split(" samples=")[0] == wanted.split(" samples=")[0]:
         print(f"· reusing database {name} ({current})")
         if current != wanted:
-            print("  ! layers/samples.py changed since it was built; run without --reuse-db to rebuild")
+            print("  ! layers/samples/ changed since it was built; run without --reuse-db to rebuild")
         migrate(url)  # the platform under test needs the current schema
         return
 

@@ -89,13 +89,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args(argv)
     from api.cli import migrate
-    from layers.samples import load_samples
+    from layers.samples import fill_layer_tables
 
     _recreate(ADMIN_URL, DATABASE)
     url = ADMIN_URL.rsplit("/", 1)[0] + "/" + DATABASE
     migrate(url)
     engine = create_engine(to_sqlalchemy_url(url))
-    load_samples(engine, scale=0.01)
+    fill_layer_tables(engine, scale=0.01)
 
     def reset() -> None:
         with engine.begin() as conn:

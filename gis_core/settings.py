@@ -9,6 +9,9 @@ from urllib.parse import quote
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# The shipped sample data (real boundaries, reference figures); a folder of the source tree.
+SAMPLES_DIR = Path(__file__).resolve().parents[1] / "data_samples"
+
 
 def _libpq_url() -> str | None:
     """Build a URL from libpq's ``PG*`` variables when ``PGHOST`` or ``PGDATABASE`` is set."""

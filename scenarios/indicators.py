@@ -15,7 +15,7 @@ from functools import cache
 from typing import Literal
 
 from gis_core.errors import NotFoundError
-from layers.samples import SAMPLES_DIR
+from gis_core.settings import SAMPLES_DIR
 
 Sector = Literal["socio_economic", "health", "education", "transport", "environment",
                  "public_order", "social_welfare"]

@@ -19,9 +19,9 @@ from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine
 
 from gis_core.db import to_sqlalchemy_url
-from layers import samples
+from gis_core.settings import SAMPLES_DIR
 from layers.registry import LAYERS
-from layers.samples import SAMPLES_DIR, load_samples
+from layers.samples import fill_layer_tables, load, reference
 
 SMALL = 0.05
 LAYER_IDS = [layer.id for layer in LAYERS]
@@ -61,10 +61,10 @@ def loaded(database_url: str) -> Iterator[tuple[str, Engine, dict[str, int]]]:
     before = _digests(database_url)
     engine = create_engine(to_sqlalchemy_url(database_url))
     try:
-        counts = load_samples(engine, scale=SMALL)
+        counts = fill_layer_tables(engine, scale=SMALL)
         yield database_url, engine, counts
     finally:
-        load_samples(engine, scale=SCALE)
+        fill_layer_tables(engine, scale=SCALE)
         engine.dispose()
     assert _digests(database_url) == before, "restoring the session's sample data changed it"
 
@@ -77,7 +77,7 @@ def test_counts_are_the_rows_loaded(loaded):
         assert _one(url, sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))) == count
     assert counts["communes"] == 38
     assert counts["province"] == 1
-    assert counts["housing"] == round(samples.TOTAL_HOUSEHOLDS * SMALL)
+    assert counts["housing"] == round(reference.TOTAL_HOUSEHOLDS * SMALL)
 
 
 def test_communes_and_province_are_the_real_boundaries(loaded):
@@ -102,7 +102,7 @@ def test_communes_and_province_are_the_real_boundaries(loaded):
         assert valid_from == p["valid_from"]
         assert (geom_type, valid, srid) == ("ST_MultiPolygon", True, 4326)
         assert population > 0
-    assert sum(r[6] for r in rows) == samples.TOTAL_POPULATION
+    assert sum(r[6] for r in rows) == reference.TOTAL_POPULATION
     assert sorted(r[4] for r in rows).count("ward") == 2
     # Population is an estimate, but the wards are the densest units.
     assert min(r[6] / r[5] for r in rows if r[4] == "ward") > max(
@@ -240,14 +240,14 @@ def test_derived_measures_match_the_geometry(loaded):
         " WHERE l.id IS NULL"))
     assert orphan_permits == 0
     stale = _one(url, "SELECT count(*) FROM iot_stations WHERE last_reading_at IS NULL "
-                      "OR last_reading_at > %s", (samples.REFERENCE_TIME,))
+                      "OR last_reading_at > %s", (reference.REFERENCE_TIME,))
     assert stale == 0
 
 
 def test_reload_is_identical_and_does_not_duplicate(loaded):
     url, engine, counts = loaded
     first = _digests(url)
-    assert load_samples(engine, scale=SMALL) == counts
+    assert fill_layer_tables(engine, scale=SMALL) == counts
     second = _digests(url)
     assert second == first
     for table, (rows, max_id, _) in second.items():
@@ -257,7 +257,7 @@ def test_reload_is_identical_and_does_not_duplicate(loaded):
 def test_failed_load_changes_nothing(loaded, monkeypatch):
     url, engine, _ = loaded
     before = _digests(url)
-    finish = samples._finish
+    finish = load.finish_table
 
     def broken(table):  # noqa: ANN001, ANN202 - the loader's private hook
         names, count, buf = finish(table)
@@ -267,9 +267,9 @@ def test_failed_load_changes_nothing(loaded, monkeypatch):
             buf.seek(0)
         return names, count, buf
 
-    monkeypatch.setattr(samples, "_finish", broken)
+    monkeypatch.setattr(load, "finish_table", broken)
     with pytest.raises(psycopg2.Error):
-        load_samples(engine, scale=SMALL, seed=1)
+        fill_layer_tables(engine, scale=SMALL, seed=1)
     assert _digests(url) == before
 
 
@@ -277,7 +277,7 @@ def test_full_scale(loaded):
     """At scale 1 the province's real orders of magnitude, well within a minute."""
     url, engine, _ = loaded
     started = time.monotonic()
-    counts = load_samples(engine)
+    counts = fill_layer_tables(engine)
     elapsed = time.monotonic() - started
     assert elapsed < 60
     assert counts["housing"] == pytest.approx(107_700, rel=0.02)

@@ -1,0 +1,1 @@
+"""One module per layer, named by the layer id, each exporting ``GENERATOR``."""
