@@ -41,16 +41,22 @@ def _headers(token, **extra):
     return {**bearer(token), "content-type": GEOJSON, **extra}
 
 
-def test_single_feature_has_an_etag_and_writes_need_if_match(client, tokens, communes,
-                                                              database_url):
+def test_single_feature_has_an_etag_and_if_match_guards_writes(client, tokens, communes,
+                                                                database_url):
     fid = _house(database_url, communes[0])
     url = f"/ogc/collections/housing/items/{fid}"
     op = tokens["op1"]
+    read = client.get(url, headers=bearer(op)).headers["etag"]
+    unguarded = client.patch(url, json={"properties": {"village": "Bản Thẳm"}},
+                             headers=_headers(op, **{"content-type": "application/merge-patch+json"}))
+    assert unguarded.status_code == 200  # no If-Match: made against the feature as it arrives
+    assert unguarded.headers["etag"] != read
+    assert client.patch(url, json={"properties": {"members": 6}},
+                        headers=_headers(op, **{"If-Match": read})).status_code == 412
     got = client.get(url, headers=bearer(op))
     etag = got.headers["etag"]
+    assert got.json()["properties"]["village"] == "Bản Thẳm"
     patch = {"type": "Feature", "properties": {"members": 7}}
-    missing = client.patch(url, json=patch, headers=_headers(op))
-    assert missing.status_code == 428
     stale = client.patch(url, json=patch, headers=_headers(op, **{"If-Match": '"0000"'}))
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"
@@ -75,8 +81,12 @@ def test_commune_editor_inside_goes_pending_then_approval_applies(client, tokens
                            json=_new_house(_point_in(database_url, home), "HT-CE-1"),
                            headers=_headers(tokens["communeed"]))
     assert response.status_code == 202, response.text
-    edit_id = response.json()["edit_id"]
-    assert response.headers["location"].endswith(f"/api/v1/edits/{edit_id}")
+    edit_id, reserved = response.json()["edit_id"], response.json()["feature_id"]
+    assert response.headers["content-location"].endswith(f"/api/v1/edits/{edit_id}")
+    # Location: the feature it will be once approved (QGIS takes the new id from it).
+    assert response.headers["location"].endswith(f"/ogc/collections/housing/items/{reserved}")
+    assert client.get(f"/ogc/collections/housing/items/{reserved}",
+                      headers=bearer(tokens["op1"])).status_code == 404
     assert _count(database_url) == before  # not visible until approved
     leader_list = client.get("/api/v1/edits", headers=bearer(tokens["deped1"])).json()
     assert edit_id in [e["id"] for e in leader_list]
@@ -86,6 +96,7 @@ def test_commune_editor_inside_goes_pending_then_approval_applies(client, tokens
     approved = client.post(f"/api/v1/edits/{edit_id}/approve", headers=bearer(tokens["deped1"]))
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     fid = approved.json()["applied_feature_id"]
+    assert fid == reserved
     assert _count(database_url) == before + 1
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT commune_code, approval_status, head_of_household FROM housing "
