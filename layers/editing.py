@@ -128,9 +128,10 @@ def validate_feature(layer: LayerSpec, body: Any, *, op: Op = "create",
     if not isinstance(props, dict) and not (props is None and not partial):
         raise _bad("'properties' phải là một đối tượng.", "'properties' must be an object.",
                    "properties")
-    props = dict(props or {})
-    if props.get("approval_status", "absent") is None:
-        del props["approval_status"]  # QGIS sends every field; an empty status is no request
+    # QGIS sends every field, null when empty: an empty status or (for a whole feature) an empty
+    # commune code asks for nothing; the review sets the one, the position gives the other.
+    empty = _PROTECTED | (set() if partial else _DERIVED)
+    props = {k: v for k, v in (props or {}).items() if not (k in empty and v is None)}
     names = {f.name for f in layer.fields}
     unknown = sorted(set(props) - names)
     if unknown:
