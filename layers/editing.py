@@ -1,5 +1,7 @@
-"""Safe editing: validate a submitted feature, version features (ETag), queue edits for approval,
-and apply approved edits with the actor and source recorded for the history triggers.
+"""Safe editing: validate a submitted feature or merge patch, apply it (the operator) or queue it
+for approval, and apply approved edits with the actor and source recorded for the history
+triggers. Versions are compared as ``layers.feature_versions`` states: under the feature's row
+lock wherever something is written.
 
 Writes run in the caller's transaction: a refused edit leaves every table as it was.
 """
