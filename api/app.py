@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
 
 from api import ogc_processes
@@ -40,6 +41,11 @@ from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
 from tiles.mvt import BUFFER, EXTENT
 
 LOG = logging.getLogger("ioc")
+CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
+CORS_HEADERS = ["Authorization", "X-API-Key", "X-Reason", "Content-Type", "Content-Crs", "If-Match",
+                "If-None-Match", "Accept", "Accept-Language"]
+CORS_EXPOSED = ["ETag", "Location", "Content-Location", "Content-Crs", "Allow", "Accept-Patch",
+                "Content-Disposition", "X-Feature-Count"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -83,6 +89,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_ogc(app, settings, database_url, engine)
     app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
     app.add_middleware(CallerContext, authenticator=app.state.authenticator)
+    if settings.cors_origin_list():
+        # Outermost: a browser's preflight carries no credentials and is answered here.
+        app.add_middleware(
+            CORSMiddleware, allow_origins=settings.cors_origin_list(), allow_methods=CORS_METHODS,
+            allow_headers=CORS_HEADERS, expose_headers=CORS_EXPOSED, max_age=600)
     return app
 
 

@@ -44,9 +44,10 @@ from layers.access import (
     personal_names,
     require_features,
     visible_specs,
+    write_mode,
 )
 from layers.cql import parse_filter
-from layers.editing import feature_etag_sql
+from layers.feature_versions import etag_sql
 from layers.features import (
     CRS84,
     ItemsQuery,
@@ -234,6 +235,20 @@ def _carry_context_into_executor() -> None:
         _LOOPS.add(loop)
 
 
+def _options(principal: Principal, layer: LayerSpec, item: str | None) -> Response:
+    """What this caller may do here (``Allow``): how QGIS decides whether a layer is editable.
+
+    Anonymous callers and readers see the reads; writers (applied or pending) the writes too.
+    """
+    methods = ["GET", "HEAD", "OPTIONS"]
+    if write_mode(principal, layer) is not None:
+        methods += ["POST"] if item is None else ["PUT", "PATCH", "DELETE"]
+    headers = {"Allow": ", ".join(methods)}
+    if item is not None and "PATCH" in methods:
+        headers["Accept-Patch"] = "application/merge-patch+json"
+    return Response(status_code=204, headers=headers)
+
+
 class ItemsFastPath:
     """ASGI wrapper: serve GeoJSON items itself, hand every other request to pygeoapi."""
 
@@ -275,10 +290,13 @@ class ItemsFastPath:
     async def _route(self, request: Request, principal: Principal, match: re.Match[str]
                      ) -> Response | None:
         item = match.group(2)
-        allowed = "GET, HEAD, POST" if item is None else "GET, HEAD, PUT, PATCH, DELETE"
+        allowed = "GET, HEAD, OPTIONS, POST" if item is None else \
+            "GET, HEAD, OPTIONS, PUT, PATCH, DELETE"
         try:
             layer = require_layer(match.group(1))
             method = request.method
+            if method == "OPTIONS":
+                return _options(principal, layer, item)
             if method not in allowed.split(", "):
                 raise MethodNotAllowedError(f"Phương thức {method} không dùng được ở đây.",
                                             message_en=f"Method {method} is not allowed here.")
@@ -378,7 +396,7 @@ class ItemsFastPath:
 
         def read(cur: Any) -> tuple[str | None, str | None]:
             found = fetch_item(cur, layer, int(item), crs, visible)
-            cur.execute(feature_etag_sql(layer), {"id": int(item)})
+            cur.execute(etag_sql(layer), {"id": int(item)})
             row = cur.fetchone()
             return found, row[0] if row else None
 

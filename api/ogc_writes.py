@@ -1,11 +1,14 @@
-"""OGC API - Features Part 4 on the items paths: create (POST), replace (PUT), update (PATCH)
-and delete, with ``ETag``/``If-Match`` optimistic locking.
+"""OGC API - Features Part 4 on the items paths: create (POST), replace (PUT), update (PATCH, a
+JSON merge patch) and delete, as QGIS's OAPIF provider and scripts send them.
 
-Geometries are WGS 84 longitude/latitude unless ``Content-Crs`` names another offered CRS
-(VN-2000, for instance). An operator's write is applied at once (201/200/204); everyone
-else's becomes a pending edit (202, ``Location`` of the edit) applied when an approver of the
-owning department approves it.
-Refusals (401/403/412/428/422) are audited and write nothing.
+``If-Match`` is optional: with it a write applies only to that version of the feature (412
+otherwise); without it (QGIS sends none) it is made against the feature as it is when it arrives,
+and a merge patch changes only the fields it names. Geometries are WGS 84 longitude/latitude
+unless ``Content-Crs`` names another offered CRS (VN-2000, for instance). An operator's write is
+applied at once (201/200/204); everyone else's becomes a pending edit (202) applied when an
+approver of the owning department approves it: its ``Content-Location`` is the edit, and for a
+creation ``Location`` is the feature it will become (QGIS reads the new id there).
+Refusals (401/403/409/412/413/415) are audited and write nothing.
 """
 
 from __future__ import annotations
@@ -42,8 +45,10 @@ async def read_json(request: Request) -> Any:
     media = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if media not in _JSON_TYPES:
         raise UnsupportedMediaTypeError(
-            "Gửi GeoJSON (Content-Type: application/geo+json hoặc application/json).",
-            message_en="Send GeoJSON (Content-Type: application/geo+json or application/json).")
+            "Gửi GeoJSON (Content-Type: application/geo+json hoặc application/json; PATCH cũng "
+            "nhận application/merge-patch+json).",
+            message_en="Send GeoJSON (Content-Type: application/geo+json or application/json; "
+            "PATCH also takes application/merge-patch+json).")
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
         raise PayloadTooLargeError(f"Nội dung quá {MAX_BODY // 2**20} MB.",
@@ -72,12 +77,12 @@ def _write(engine: Engine, principal: Principal, layer: LayerSpec, op: Op, featu
            body: Any, if_match: str | None, crs: OutputCrs) -> dict[str, Any]:
     if isinstance(body, dict) and crs.srid != 4326 and isinstance(body.get("geometry"), dict):
         # Geometry types are checked before transforming, the rest after.
-        validate_feature(layer, body, partial=op == "update")
+        validate_feature(layer, body, op=op, feature_id=feature_id)
     with translate_db_errors(), engine.begin() as conn:
         if isinstance(body, dict) and isinstance(body.get("geometry"), dict):
             body = {**body, "geometry": to_wgs84(conn, body["geometry"], crs.srid, crs.lat_first)}
         geometry, properties = (None, {}) if op == "delete" else validate_feature(
-            layer, body, partial=op == "update")
+            layer, body, op=op, feature_id=feature_id)
         return submit_edit(conn, principal, layer, op, feature_id=feature_id, geometry=geometry,
                            properties=properties, if_match=if_match)
 
@@ -99,7 +104,7 @@ async def handle_write(request: Request, engine: Engine, principal: Principal, l
         result = await run_in_threadpool(_write, engine, principal, layer, op, feature_id, body,
                                          request.headers.get("if-match"), crs)
     except IocError as err:
-        if err.status in (401, 403, 409, 412, 413, 415, 428):
+        if err.status in (401, 403, 409, 412, 413, 415):
             await run_in_threadpool(
                 audit.record_now, engine, f"feature.{op}", actor=principal, outcome="refused",
                 target=f"{layer.id}/{item or 'new'}",
@@ -107,12 +112,15 @@ async def handle_write(request: Request, engine: Engine, principal: Principal, l
         raise
     items = f"{base_url}/ogc/collections/{layer.id}/items"
     if result["status"] == "pending":
-        location = f"{base_url}/api/v1/edits/{result['edit_id']}"
+        edit = f"{base_url}/api/v1/edits/{result['edit_id']}"
+        feature = f"{items}/{result['feature_id']}"
         return JSONResponse(
-            {"status": "pending", "edit_id": result["edit_id"],
-             "detail": "Bản sửa đã được ghi nhận và chờ duyệt.",
-             "detail_en": "The edit is recorded and awaits approval.", "href": location},
-            status_code=202, headers={"Location": location})
+            {"status": "pending", "edit_id": result["edit_id"], "feature_id": result["feature_id"],
+             "detail": "Bản sửa đã được ghi nhận và chờ duyệt; đối tượng thay đổi khi được duyệt.",
+             "detail_en": "The edit is recorded and awaits approval; the feature changes when it "
+             "is approved.", "href": edit},
+            status_code=202,
+            headers={"Location": feature if op == "create" else edit, "Content-Location": edit})
     if op == "delete":
         return Response(status_code=204)
     headers = {"ETag": result["etag"], "Location": f"{items}/{result['feature_id']}"}

@@ -118,20 +118,11 @@ class ConflictError(IocError):
 
 
 class PreconditionFailedError(IocError):
-    """``If-Match`` names a version of the feature that is no longer current."""
+    """The feature changed since the version a write or a pending edit was made against."""
 
     status = 412
     code = "precondition-failed"
     title = "Phiên bản đã thay đổi"
-    safe = True
-
-
-class PreconditionRequiredError(IocError):
-    """A write to an existing feature arrived without ``If-Match``."""
-
-    status = 428
-    code = "precondition-required"
-    title = "Thiếu If-Match"
     safe = True
 
 

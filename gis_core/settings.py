@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, description="How long a lockout lasts.")
     account_idle_days: int = Field(default=90, description="Unused accounts expire after this.")
     max_photo_mb: int = Field(default=15, description="Largest field photo accepted.")
+    cors_origins: str | None = Field(
+        default=None, description="Web origins allowed to call the API from a browser, "
+        "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")
+
+    def cors_origin_list(self) -> list[str]:
+        """The configured CORS origins (empty: CORS off)."""
+        return [o.strip().rstrip("/") for o in (self.cors_origins or "").split(",") if o.strip()]
 
     def resolved_database_url(self) -> str | None:
         """The configured database URL, or None when the embedded cluster should be used."""

@@ -1,9 +1,11 @@
-"""Tables of accounts, sessions, the audit log, pending edits and field photos (migration 0006)."""
+"""Tables of accounts, sessions, the audit log, pending edits and field photos (migrations 0006,
+0008)."""
 
 from __future__ import annotations
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     DateTime,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    false,
     func,
     text,
 )
@@ -88,6 +91,10 @@ PENDING_EDITS = Table(
     Column("geometry", JSONB),
     Column("properties", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
     Column("base_etag", Text),
+    # The feature when the edit arrived (properties and geometry), for the approval's field check.
+    Column("base", JSONB),
+    # The submitter sent If-Match: approval needs the feature still at exactly ``base_etag``.
+    Column("if_match", Boolean, nullable=False, server_default=false()),
     Column("commune_code", Text),
     Column("submitted_by", Text, nullable=False),
     Column("submitted_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

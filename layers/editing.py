@@ -1,5 +1,7 @@
-"""Safe editing: validate a submitted feature, version features (ETag), queue edits for approval,
-and apply approved edits with the actor and source recorded for the history triggers.
+"""Safe editing: validate a submitted feature or merge patch, apply it (the operator) or queue it
+for approval, and apply approved edits with the actor and source recorded for the history
+triggers. Versions are compared as ``layers.feature_versions`` states: under the feature's row
+lock wherever something is written.
 
 Writes run in the caller's transaction: a refused edit leaves every table as it was.
 """
@@ -21,7 +23,6 @@ from gis_core.errors import (
     NotFoundError,
     PermissionDeniedError,
     PreconditionFailedError,
-    PreconditionRequiredError,
     ValidationError,
 )
 from layers import audit
@@ -32,6 +33,14 @@ from layers.access import (
     personal_names,
     require_write,
     spatial_limit,
+)
+from layers.feature_versions import (
+    GEOMETRY,
+    Version,
+    changed_since,
+    feature_etag,
+    read_version,
+    require_version,
 )
 from layers.registry import require_layer
 from layers.spec import FieldSpec, LayerSpec
@@ -102,16 +111,29 @@ def _value(spec: FieldSpec, value: Any) -> Any:
     return value
 
 
-def validate_feature(layer: LayerSpec, body: Any, *, partial: bool) -> tuple[Any, dict[str, Any]]:
-    """A GeoJSON Feature checked against the layer: (geometry or None, properties).
+def validate_feature(layer: LayerSpec, body: Any, *, op: Op = "create",
+                     feature_id: int | None = None) -> tuple[Any, dict[str, Any]]:
+    """A feature checked against the layer: (geometry or None, properties).
 
-    ``partial`` (PATCH) allows leaving fields and the geometry out.
+    POST and PUT take a GeoJSON Feature. PATCH takes a JSON merge patch (RFC 7396) of one:
+    ``properties``, ``geometry`` or both, with or without ``type``; it names only what changes
+    (a ``null`` property empties that field). An ``id`` member must be the feature's own.
     """
-    if not isinstance(body, dict) or body.get("type") != "Feature":
-        raise _bad("Nội dung phải là một GeoJSON Feature.", "The body must be a GeoJSON Feature.")
-    props = body.get("properties") or {}
-    if not isinstance(props, dict):
-        raise _bad("'properties' phải là một đối tượng.", "'properties' must be an object.")
+    partial = op == "update"
+    if not isinstance(body, dict) or body.get("type", "Feature" if partial else None) != "Feature":
+        raise _bad("Nội dung phải là một GeoJSON Feature (PATCH: một bản vá JSON merge patch của "
+                   "nó).", "The body must be a GeoJSON Feature (PATCH: a JSON merge patch of one).")
+    if feature_id is not None and body.get("id") is not None and str(body["id"]) != str(feature_id):
+        raise _bad(f"'id' trong nội dung ({body['id']}) khác đối tượng đang sửa ({feature_id}).",
+                   f"The body's 'id' ({body['id']}) is not the edited feature's ({feature_id}).", "id")
+    props = body.get("properties", {})
+    if not isinstance(props, dict) and not (props is None and not partial):
+        raise _bad("'properties' phải là một đối tượng.", "'properties' must be an object.",
+                   "properties")
+    # QGIS sends every field, null when empty: an empty status or (for a whole feature) an empty
+    # commune code asks for nothing; the review sets the one, the position gives the other.
+    empty = _PROTECTED | (set() if partial else _DERIVED)
+    props = {k: v for k, v in (props or {}).items() if not (k in empty and v is None)}
     names = {f.name for f in layer.fields}
     unknown = sorted(set(props) - names)
     if unknown:
@@ -129,8 +151,12 @@ def validate_feature(layer: LayerSpec, body: Any, *, partial: bool) -> tuple[Any
             _value(spec, None)
     geometry = body.get("geometry")
     if geometry is None:
-        if not partial:
-            raise _bad("Thiếu hình học (geometry).", "The geometry is missing.", "geometry")
+        if not partial or "geometry" in body:
+            raise _bad("Thiếu hình học (geometry); một đối tượng luôn có hình học.",
+                       "The geometry is missing; a feature always has one.", "geometry")
+        if not checked:
+            raise _bad("Bản vá không thay đổi gì: cần 'properties' hoặc 'geometry'.",
+                       "The patch changes nothing: give 'properties' or 'geometry'.")
         return None, checked
     if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_KINDS[layer.geometry]:
         raise _bad(f"Lớp '{layer.id}' cần hình học kiểu {layer.geometry}.",
@@ -170,36 +196,6 @@ def to_wgs84(conn: Connection, geometry: Any, srid: int, lat_first: bool) -> Any
         f"SELECT ST_AsGeoJSON(ST_Transform(ST_SetSRID({flip}, :srid), 4326), 9)::json "  # noqa: S608
         "FROM (SELECT ST_GeomFromGeoJSON(:g) AS g) s"),
         {"g": json.dumps(geometry), "srid": srid}).scalar_one()
-
-
-def feature_etag_sql(layer: LayerSpec) -> str:
-    """SQL (DB-API ``%(id)s`` parameter) computing the version hash of one feature's whole row."""
-    return f'SELECT md5(row_to_json(t)::text) FROM "{layer.id}" t WHERE id = %(id)s'  # noqa: S608
-
-
-def feature_etag(conn: Connection, layer: LayerSpec, feature_id: int) -> str | None:
-    """A strong ETag of the feature's whole row, or None when there is no such feature."""
-    value = conn.exec_driver_sql(feature_etag_sql(layer), {"id": feature_id}).scalar()
-    return f'"{value}"' if value else None
-
-
-def check_version(conn: Connection, layer: LayerSpec, feature_id: int, if_match: str | None
-                  ) -> str:
-    """The current ETag; 404 without the feature, 428 without If-Match, 412 when it is stale."""
-    current = feature_etag(conn, layer, feature_id)
-    if current is None:
-        raise NotFoundError(f"Không có đối tượng '{feature_id}' trong lớp '{layer.id}'.",
-                            message_en=f"There is no feature '{feature_id}' in '{layer.id}'.")
-    if not if_match:
-        raise PreconditionRequiredError(
-            "Cần tiêu đề If-Match với ETag của đối tượng (đọc đối tượng trước khi sửa).",
-            message_en="An If-Match header with the feature's ETag is required (read it first).")
-    tags = [t.strip().removeprefix("W/") for t in if_match.split(",")]
-    if "*" not in tags and current not in tags:
-        raise PreconditionFailedError(
-            "Đối tượng đã được người khác sửa; hãy tải lại rồi sửa tiếp.",
-            message_en="Someone else changed the feature; reload it and edit again.")
-    return current
 
 
 def _commune_of(conn: Connection, geometry: Any) -> list[str]:
@@ -261,6 +257,7 @@ def apply_edit(conn: Connection, layer: LayerSpec, op: Op, *, feature_id: int | 
                ) -> int:
     """Write one edit to the layer table, with actor and source set for the history triggers.
 
+    A creation takes ``feature_id`` (the id reserved when it was submitted) while it is free.
     The audit entry carries the feature before and after.
     """
     actor_name = actor.username if isinstance(actor, Principal) else actor
@@ -270,10 +267,14 @@ def apply_edit(conn: Connection, layer: LayerSpec, op: Op, *, feature_id: int | 
     params: dict[str, Any] = {f"p_{k}": v for k, v in properties.items()}
     if geometry is not None:
         params["geom"] = json.dumps(geometry)
-    before = _row(conn, layer, feature_id) if feature_id is not None else None
+    before = _row(conn, layer, feature_id) if feature_id is not None and op != "create" else None
     if op == "create":
         columns = [*(f'"{k}"' for k in properties), "geom"]
         values = [*(f":p_{k}" for k in properties), _geom_sql(layer)]
+        if feature_id is not None and _row(conn, layer, feature_id) is None:
+            columns.append("id")
+            values.append(":id")
+            params["id"] = feature_id
         feature_id = conn.execute(text(
             f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(values)}) RETURNING id"),  # noqa: S608
             params).scalar_one()
@@ -297,6 +298,20 @@ def apply_edit(conn: Connection, layer: LayerSpec, op: Op, *, feature_id: int | 
     return feature_id
 
 
+def changed_names(layer: LayerSpec, op: Op, properties: dict[str, Any], geometry: Any
+                  ) -> list[str]:
+    """The fields (and ``GEOMETRY``) an edit writes: a merge patch those it names, the others all."""
+    if op == "update":
+        return [*properties, *([GEOMETRY] if geometry is not None else [])]
+    return [f.name for f in layer.fields if f.name not in _PROTECTED] + [GEOMETRY]
+
+
+def _reserve_id(conn: Connection, layer: LayerSpec) -> int:
+    """The id a pending creation will have once approved, so a client can be told it at once."""
+    return conn.execute(text("SELECT nextval(pg_get_serial_sequence(:t, 'id'))"),
+                        {"t": layer.id}).scalar_one()
+
+
 def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op, *,
                 feature_id: int | None, geometry: Any, properties: dict[str, Any],
                 if_match: str | None = None, client_uuid: str | None = None,
@@ -304,15 +319,20 @@ def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op
                 ) -> dict[str, Any]:
     """Check rights, version and place, then apply (operator) or queue the edit (everyone else).
 
+    The version the edit is made against is the one ``If-Match`` names or, without it, the
+    feature as it is when the edit arrives. An applied edit compares and writes while holding the
+    feature's row; a queued one keeps that version for the approval's check.
     ``always_pending`` queues even an operator's edit (field surveys are always reviewed).
+    A ``client_uuid`` already recorded (the same submission sent twice) returns that edit.
 
-    Returns ``{"status": "applied", "feature_id", "etag"}`` or ``{"status": "pending", "edit_id"}``.
+    Returns ``{"status": "applied", "feature_id", "etag"}`` or ``{"status": "pending", "edit_id",
+    "feature_id", "repeated"}`` (``feature_id`` of a creation: the id it will have).
     """
-    mode = require_write(principal, layer)
-    base_etag = None
+    direct = require_write(principal, layer) == "direct" and not always_pending
+    base = None
     if op != "create":
         assert feature_id is not None
-        base_etag = check_version(conn, layer, feature_id, if_match)
+        base = require_version(conn, layer, feature_id, if_match, lock=direct)
     if geometry is not None:
         check_geometry(conn, geometry)
     if op in ("create", "replace") and "commune_code" in {f.name for f in layer.fields} \
@@ -325,32 +345,43 @@ def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op
         limit = spatial_limit(principal)
         properties = {**properties, "commune_code": limit if limit in found else found[0]}
     check_inside(conn, principal, layer, geometry, properties, feature_id)
-    if mode == "direct" and not always_pending:
+    if direct:
         if op in ("create", "replace") and "approval_status" in {f.name for f in layer.fields}:
             properties = {**properties, "approval_status": "approved"}
         fid = apply_edit(conn, layer, op, feature_id=feature_id, geometry=geometry,
                          properties=properties, actor=principal, source="edit:direct")
         return {"status": "applied", "feature_id": fid,
                 "etag": feature_etag(conn, layer, fid) if op != "delete" else None}
+    if op == "create":
+        feature_id = _reserve_id(conn, layer)
     communes = _commune_of(conn, geometry) if geometry is not None else []
     edit_id = conn.execute(text(
-        "INSERT INTO pending_edits (layer, feature_id, op, geometry, properties, base_etag, "
-        "commune_code, submitted_by, client_uuid, warnings) VALUES (:layer, :fid, :op, "
-        "CAST(:geom AS jsonb), CAST(:props AS jsonb), :etag, :commune, :by, :uuid, "
-        "CAST(:warnings AS jsonb)) RETURNING id"),
+        "INSERT INTO pending_edits (layer, feature_id, op, geometry, properties, base_etag, base, "
+        "if_match, commune_code, submitted_by, client_uuid, warnings) VALUES (:layer, :fid, :op, "
+        "CAST(:geom AS jsonb), CAST(:props AS jsonb), :etag, CAST(:base AS jsonb), :if_match, "
+        ":commune, :by, :uuid, CAST(:warnings AS jsonb)) "
+        "ON CONFLICT (client_uuid) DO NOTHING RETURNING id"),
         {"layer": layer.id, "fid": feature_id, "op": op,
          "geom": json.dumps(geometry) if geometry is not None else None,
-         "props": json.dumps(properties, ensure_ascii=False, default=str), "etag": base_etag,
+         "props": json.dumps(properties, ensure_ascii=False, default=str),
+         "etag": base.etag if base else None,
+         "base": json.dumps(base.as_json(), ensure_ascii=False) if base else None,
+         "if_match": bool(if_match) and op != "create",
          "commune": properties.get("commune_code") or (communes[0] if communes else None),
          "by": principal.username, "uuid": client_uuid,
-         "warnings": json.dumps(warnings or [], ensure_ascii=False)}).scalar_one()
-    audit.record(conn, "edit.submit", actor=principal, target=f"{layer.id}/{feature_id or 'new'}",
-                 details={"edit": edit_id, "op": op})
-    return {"status": "pending", "edit_id": edit_id}
+         "warnings": json.dumps(warnings or [], ensure_ascii=False)}).scalar()
+    if edit_id is None:
+        # The same submission committed meanwhile (the insert waited for it): answer with it.
+        first = conn.execute(text("SELECT id, feature_id FROM pending_edits WHERE client_uuid = :u"),
+                             {"u": client_uuid}).one()
+        return {"status": "pending", "edit_id": first[0], "feature_id": first[1], "repeated": True}
+    audit.record(conn, "edit.submit", actor=principal, target=f"{layer.id}/{feature_id}",
+                 details={"edit": edit_id, "op": op, "if_match": bool(if_match)})
+    return {"status": "pending", "edit_id": edit_id, "feature_id": feature_id, "repeated": False}
 
 
-_EDIT_COLUMNS = ("id, layer, feature_id, op, geometry, properties, base_etag, commune_code, "
-                 "submitted_by, submitted_at, status, reviewer, reviewed_at, reason, "
+_EDIT_COLUMNS = ("id, layer, feature_id, op, geometry, properties, base_etag, base, if_match, "
+                 "commune_code, submitted_by, submitted_at, status, reviewer, reviewed_at, reason, "
                  "applied_feature_id, client_uuid, warnings")
 
 
@@ -377,18 +408,100 @@ def list_edits(conn: Connection, principal: Principal, status: str | None = "pen
             or may_approve(principal, require_layer(r["layer"]))]
 
 
+def _digest(value: Any) -> Any:
+    if value is None:
+        return None
+    return "sha256:" + hashlib.sha256(json.dumps(value, default=str).encode()).hexdigest()[:16]
+
+
 def edit_for(principal: Principal, edit: dict[str, Any]) -> dict[str, Any]:
-    """An edit as the caller may see it: personal values only for those allowed and the submitter."""
+    """An edit as the caller may see it: personal values only for those allowed and the submitter
+    (others see a digest in the version it was made against and its conflicts)."""
     layer = require_layer(edit["layer"])
     if principal.username == edit["submitted_by"] or may_read_personal(principal, layer):
         return edit
-    props = {k: v for k, v in edit["properties"].items() if k not in personal_names(layer)}
-    return {**edit, "properties": props}
+    hidden = personal_names(layer)
+    props = {k: v for k, v in edit["properties"].items() if k not in hidden}
+    shown = {**edit, "properties": props}
+    if edit.get("base"):
+        shown["base"] = {**edit["base"], "properties": {
+            k: _digest(v) if k in hidden else v for k, v in edit["base"]["properties"].items()}}
+    if edit.get("conflicts"):
+        shown["conflicts"] = [
+            {k: _digest(v) if c["field"] in hidden and k != "field" else v for k, v in c.items()}
+            for c in edit["conflicts"]]
+    return shown
+
+
+def conflicts(layer: LayerSpec, edit: dict[str, Any], now: Version | None) -> list[dict[str, Any]] | None:
+    """What changed since the edit was submitted that applying it would overwrite, field by field.
+
+    Without ``If-Match`` an edit conflicts only on the fields it writes that hold other values
+    now than when it arrived (unless they already hold the proposed value); with ``If-Match``
+    any change of the feature is a conflict. None when the edit still applies; ``[]`` when the
+    feature changed but no declared field tells how (its version differs).
+    """
+    if edit["op"] == "create":
+        return None
+    base = edit["base"] or {}
+    if now is None:
+        return [{"field": "*", "submitted_against": "exists", "now": "deleted",
+                 "proposed": edit["op"]}]
+    if edit["if_match"]:
+        if now.etag == edit["base_etag"]:
+            return None
+        names = changed_names(layer, "replace", {}, None)
+        found = changed_since(base, now, names) if base else []
+    else:
+        names = changed_names(layer, edit["op"], edit["properties"], edit["geometry"])
+        found = [n for n in changed_since(base, now, names)
+                 if n == GEOMETRY or edit["op"] == "delete"
+                 or now.value(n) != edit["properties"].get(n)]
+        if not found:
+            return None
+
+    def proposed(name: str) -> Any:
+        if edit["op"] == "delete":
+            return None
+        return edit["geometry"] if name == GEOMETRY else edit["properties"].get(name)
+
+    return [{"field": n, "submitted_against": (base.get(GEOMETRY) if n == GEOMETRY
+                                               else base.get("properties", {}).get(n)),
+             "now": now.value(n), "proposed": proposed(n)} for n in found]
+
+
+def current_conflicts(conn: Connection, edit: dict[str, Any]) -> list[dict[str, Any]] | None:
+    """The conflicts of a pending edit as things stand (a read, for the approver's view)."""
+    if edit["status"] != "pending" or edit["op"] == "create":
+        return None
+    layer = require_layer(edit["layer"])
+    return conflicts(layer, edit, read_version(conn, layer, edit["feature_id"], lock=False))
+
+
+def _stale(edit_id: int, found: list[dict[str, Any]]) -> PreconditionFailedError:
+    names = ", ".join(c["field"] for c in found if c["field"] != "*")
+    if any(c["field"] == "*" for c in found):
+        vi, en = "Đối tượng đã bị xóa", "The feature was deleted"
+    elif names:
+        vi, en = f"Các trường đã bị người khác sửa: {names}", f"Others changed the fields: {names}"
+    else:
+        vi, en = "Đối tượng đã thay đổi", "The feature changed"
+    err = PreconditionFailedError(
+        f"{vi} sau khi bản sửa {edit_id} được gửi; hãy xem 'conflicts', từ chối bản sửa và gửi lại "
+        "từ dữ liệu hiện tại.",
+        message_en=f"{en} after edit {edit_id} was submitted; see 'conflicts', reject the edit and "
+        "submit it again from the current data.")
+    err.extra = {"edit": edit_id, "conflicts": found}
+    return err
 
 
 def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve: bool,
                 reason: str | None = None) -> dict[str, Any]:
-    """Approve (apply to the layer) or reject (with a reason) a pending edit."""
+    """Approve (apply to the layer) or reject (with a reason) a pending edit.
+
+    Approval holds the edit and the feature's row while it checks that the edit still applies
+    (``conflicts``): two approvals of edits made from one version cannot both pass the check.
+    """
     edit = get_edit(conn, edit_id, lock=True)
     layer = require_layer(edit["layer"])
     if not may_approve(principal, layer, edit["submitted_by"]):
@@ -405,12 +518,10 @@ def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve
     applied = None
     if approve:
         if edit["op"] != "create":
-            current = feature_etag(conn, layer, edit["feature_id"])
-            if current != edit["base_etag"]:
-                raise PreconditionFailedError(
-                    "Đối tượng đã thay đổi sau khi bản sửa được gửi; hãy từ chối và gửi lại.",
-                    message_en="The feature changed after the edit was submitted; reject it and "
-                    "submit again.")
+            now = read_version(conn, layer, edit["feature_id"], lock=True)
+            found = conflicts(layer, edit, now)
+            if found is not None:
+                raise _stale(edit_id, edit_for(principal, {**edit, "conflicts": found})["conflicts"])
         properties = dict(edit["properties"])
         if "approval_status" in {f.name for f in layer.fields} and edit["op"] in ("create", "replace"):
             properties["approval_status"] = "approved"

@@ -82,8 +82,12 @@ def position_warnings(conn: Connection, lon: float, lat: float, photo: PhotoInfo
 def submit_household(conn: Connection, principal: Principal, *, client_uuid: str,
                      fields: dict[str, Any], lon: float | None, lat: float | None,
                      accuracy_m: float | None, position_source: str, photo: PhotoInfo
-                     ) -> dict[str, Any]:
-    """Record one survey as a pending creation of a house; returns the pending edit."""
+                     ) -> tuple[dict[str, Any], bool]:
+    """Record one survey as a pending creation of a house: (the pending edit, whether it is new).
+
+    The same ``client_uuid`` sent twice at once is recorded once: the unique key decides, and the
+    later request gets the first one's edit (not new).
+    """
     if position_source == "exif":
         if photo.lon is None or photo.lat is None:
             raise ValidationError("Ảnh không có tọa độ GPS hợp lệ; hãy lấy vị trí từ điện thoại.",
@@ -103,7 +107,7 @@ def submit_household(conn: Connection, principal: Principal, *, client_uuid: str
                   "surveyed_at": surveyed_at}
     feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [lon, lat]},
                "properties": properties}
-    geometry, checked = validate_feature(require_layer("housing"), feature, partial=False)
+    geometry, checked = validate_feature(require_layer("housing"), feature)
     warnings = position_warnings(conn, lon, lat, photo)
     if accuracy_m is not None:
         warnings.append({"code": "gps-accuracy", "accuracy_m": accuracy_m, "source": position_source,
@@ -113,6 +117,8 @@ def submit_household(conn: Connection, principal: Principal, *, client_uuid: str
                          geometry=geometry, properties=checked, client_uuid=client_uuid,
                          warnings=warnings, always_pending=True)
     edit_id = result["edit_id"]
+    if result["repeated"]:
+        return get_edit(conn, edit_id), False
     conn.execute(text(
         "INSERT INTO field_photos (sha256, content_type, size, width, height, exif_lon, exif_lat, "
         "exif_time, uploaded_by, pending_edit_id) VALUES (:sha, :ct, :size, :w, :h, :lon, :lat, "
@@ -123,4 +129,4 @@ def submit_household(conn: Connection, principal: Principal, *, client_uuid: str
     audit.record(conn, "field.submit", actor=principal, target=f"housing/edit:{edit_id}",
                  details={"client_uuid": client_uuid, "photo": photo.sha256,
                           "warnings": [w["code"] for w in warnings]})
-    return get_edit(conn, edit_id)
+    return get_edit(conn, edit_id), True

@@ -10,9 +10,9 @@ from pydantic import BaseModel, Field
 
 from api.auth import SignedIn
 from gis_core.db import translate_db_errors
-from gis_core.errors import PermissionDeniedError
+from gis_core.errors import PermissionDeniedError, PreconditionFailedError
 from layers import audit, editing
-from layers.access import Principal, may_approve, personal_names
+from layers.access import Principal, may_approve, may_read_personal, personal_names
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
@@ -43,13 +43,15 @@ def list_edits(request: Request, principal: SignedIn,
 
 @router.get("/{edit_id}", summary="Một bản sửa / one edit")
 def get_edit(edit_id: EditId, request: Request, principal: SignedIn) -> dict[str, Any]:
-    """One edit, for its submitter and its possible reviewers."""
+    """One edit, for its submitter and its possible reviewers; ``conflicts`` lists, field by
+    field, what changed since it was submitted that approving it would overwrite (null: none)."""
     with translate_db_errors(), request.app.state.engine.connect() as conn:
         edit = editing.get_edit(conn, edit_id)
-    if edit["submitted_by"] != principal.username and not may_approve(
-            principal, require_layer(edit["layer"])):
-        raise PermissionDeniedError("Không có quyền xem bản sửa này.",
-                                    message_en="Not allowed to see this edit.")
+        if edit["submitted_by"] != principal.username and not may_approve(
+                principal, require_layer(edit["layer"])):
+            raise PermissionDeniedError("Không có quyền xem bản sửa này.",
+                                        message_en="Not allowed to see this edit.")
+        edit["conflicts"] = editing.current_conflicts(conn, edit)
     edit = editing.edit_for(principal, edit)
     _audit_personal(request, principal, [edit])
     return _out(edit)
@@ -58,29 +60,47 @@ def get_edit(edit_id: EditId, request: Request, principal: SignedIn) -> dict[str
 def _audit_personal(request: Request, principal: Principal, edits: list[dict[str, Any]]) -> None:
     """Record that a reviewer saw personal values of others' submissions."""
     seen = [e["id"] for e in edits if e["submitted_by"] != principal.username
-            and personal_names(require_layer(e["layer"])) & set(e["properties"])]
+            and may_read_personal(principal, require_layer(e["layer"]))
+            and personal_names(require_layer(e["layer"])) & _shown(e)]
     if seen:
         audit.record_now(request.app.state.engine, "read.personal", actor=principal,
                          target="pending_edits", details={"edits": seen[:1000], "count": len(seen)})
 
 
+def _shown(edit: dict[str, Any]) -> set[str]:
+    """The fields whose values an edit's view carries (proposed, or of the version it was made
+    against)."""
+    base = edit.get("base") or {}
+    return set(edit["properties"]) | {k for k, v in base.get("properties", {}).items()
+                                      if v is not None}
+
+
 def _review(request: Request, edit_id: EditId, principal: Principal, approve: bool,
             reason: str | None) -> dict[str, Any]:
     engine = request.app.state.engine
+    action = "edit.approve" if approve else "edit.reject"
     try:
         with translate_db_errors(), engine.begin() as conn:
             return _out(editing.edit_for(principal, editing.review_edit(
                 conn, principal, edit_id, approve=approve, reason=reason or principal.reason)))
     except PermissionDeniedError as err:
-        audit.record_now(engine, "edit.approve" if approve else "edit.reject", actor=principal,
-                         outcome="denied", target=f"edit/{edit_id}", details={"why": err.message_en})
+        audit.record_now(engine, action, actor=principal, outcome="denied",
+                         target=f"edit/{edit_id}", details={"why": err.message_en})
+        raise
+    except PreconditionFailedError as err:
+        audit.record_now(engine, action, actor=principal, outcome="refused",
+                         target=f"edit/{edit_id}", details={
+                             "why": err.message_en,
+                             "fields": [c["field"] for c in err.extra.get("conflicts", [])]})
         raise
 
 
 @router.post("/{edit_id:int}/approve", summary="Duyệt / approve")
 def approve(edit_id: EditId, request: Request, principal: SignedIn,
             body: Review | None = None) -> dict[str, Any]:
-    """Apply the edit to its layer (412 when the feature changed since it was submitted)."""
+    """Apply the edit to its layer; 412 with the ``conflicts``, field by field, when what it
+    changes was changed by someone else since it was submitted (with ``If-Match``: when the
+    feature changed at all)."""
     return _review(request, edit_id, principal, True, body.reason if body else None)
 
 

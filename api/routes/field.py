@@ -87,10 +87,7 @@ def _save(request: Request, principal: Principal, data: dict[str, Any], photo: b
     with engine.connect() as conn:
         earlier = existing_submission(conn, client_uuid)
     if earlier is not None:
-        if earlier["submitted_by"] != principal.username:
-            raise PermissionDeniedError("Mã bản ghi đã được người khác dùng.",
-                                        message_en="The record id belongs to someone else.")
-        return 200, earlier
+        return 200, _own(principal, earlier)
     source = data.get("position_source", "gps")
     if source not in ("gps", "exif", "manual"):
         raise ValidationError("position_source: gps, exif hoặc manual.",
@@ -101,12 +98,22 @@ def _save(request: Request, principal: Principal, data: dict[str, Any], photo: b
     accuracy = _number(data, "accuracy_m", 0, 100_000)
     info = inspect_photo(photo)
     with translate_db_errors(), engine.begin() as conn:
-        edit = submit_household(conn, principal, client_uuid=client_uuid, fields=data.get("fields", {}),
-                                lon=lon, lat=lat, accuracy_m=accuracy, position_source=source,
-                                photo=info)
+        edit, new = submit_household(conn, principal, client_uuid=client_uuid,
+                                     fields=data.get("fields", {}), lon=lon, lat=lat,
+                                     accuracy_m=accuracy, position_source=source, photo=info)
+        if not new:  # the same record, sent again while the first was being saved
+            return 200, _own(principal, edit)
         # The file is written inside the transaction: a failure here rolls the record back.
         store_photo(settings.var_dir / "field", photo, info)
     return 201, edit
+
+
+def _own(principal: Principal, edit: dict[str, Any]) -> dict[str, Any]:
+    """The earlier submission of this record id: the sender's own (403 for anyone else's)."""
+    if edit["submitted_by"] != principal.username:
+        raise PermissionDeniedError("Mã bản ghi đã được người khác dùng.",
+                                    message_en="The record id belongs to someone else.")
+    return edit
 
 
 async def _read_photo(upload: Any, limit: int) -> bytes:

@@ -94,8 +94,8 @@ def test_anonymous_writes_need_sign_in(client, method):
 
 
 @pytest.mark.parametrize("method,url,allow", [
-    ("PUT", "/ogc/collections/communes/items", "GET, HEAD, POST"),
-    ("POST", "/ogc/collections/communes/items/1", "GET, HEAD, PUT, PATCH, DELETE"),
+    ("PUT", "/ogc/collections/communes/items", "GET, HEAD, OPTIONS, POST"),
+    ("POST", "/ogc/collections/communes/items/1", "GET, HEAD, OPTIONS, PUT, PATCH, DELETE"),
 ])
 def test_other_methods_are_405(client, method, url, allow):
     response = client.request(method, url, headers=JSON)

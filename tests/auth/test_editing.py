@@ -41,16 +41,22 @@ def _headers(token, **extra):
     return {**bearer(token), "content-type": GEOJSON, **extra}
 
 
-def test_single_feature_has_an_etag_and_writes_need_if_match(client, tokens, communes,
-                                                              database_url):
+def test_single_feature_has_an_etag_and_if_match_guards_writes(client, tokens, communes,
+                                                                database_url):
     fid = _house(database_url, communes[0])
     url = f"/ogc/collections/housing/items/{fid}"
     op = tokens["op1"]
+    read = client.get(url, headers=bearer(op)).headers["etag"]
+    unguarded = client.patch(url, json={"properties": {"village": "Bản Thẳm"}},
+                             headers=_headers(op, **{"content-type": "application/merge-patch+json"}))
+    assert unguarded.status_code == 200  # no If-Match: made against the feature as it arrives
+    assert unguarded.headers["etag"] != read
+    assert client.patch(url, json={"properties": {"members": 6}},
+                        headers=_headers(op, **{"If-Match": read})).status_code == 412
     got = client.get(url, headers=bearer(op))
     etag = got.headers["etag"]
+    assert got.json()["properties"]["village"] == "Bản Thẳm"
     patch = {"type": "Feature", "properties": {"members": 7}}
-    missing = client.patch(url, json=patch, headers=_headers(op))
-    assert missing.status_code == 428
     stale = client.patch(url, json=patch, headers=_headers(op, **{"If-Match": '"0000"'}))
     assert stale.status_code == 412
     assert stale.headers["content-type"] == "application/problem+json"
@@ -75,8 +81,12 @@ def test_commune_editor_inside_goes_pending_then_approval_applies(client, tokens
                            json=_new_house(_point_in(database_url, home), "HT-CE-1"),
                            headers=_headers(tokens["communeed"]))
     assert response.status_code == 202, response.text
-    edit_id = response.json()["edit_id"]
-    assert response.headers["location"].endswith(f"/api/v1/edits/{edit_id}")
+    edit_id, reserved = response.json()["edit_id"], response.json()["feature_id"]
+    assert response.headers["content-location"].endswith(f"/api/v1/edits/{edit_id}")
+    # Location: the feature it will be once approved (QGIS takes the new id from it).
+    assert response.headers["location"].endswith(f"/ogc/collections/housing/items/{reserved}")
+    assert client.get(f"/ogc/collections/housing/items/{reserved}",
+                      headers=bearer(tokens["op1"])).status_code == 404
     assert _count(database_url) == before  # not visible until approved
     leader_list = client.get("/api/v1/edits", headers=bearer(tokens["deped1"])).json()
     assert edit_id in [e["id"] for e in leader_list]
@@ -86,6 +96,7 @@ def test_commune_editor_inside_goes_pending_then_approval_applies(client, tokens
     approved = client.post(f"/api/v1/edits/{edit_id}/approve", headers=bearer(tokens["deped1"]))
     assert approved.status_code == 200 and approved.json()["status"] == "approved"
     fid = approved.json()["applied_feature_id"]
+    assert fid == reserved
     assert _count(database_url) == before + 1
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT commune_code, approval_status, head_of_household FROM housing "
@@ -249,3 +260,81 @@ def test_pending_edits_show_personal_values_only_to_those_allowed(client, tokens
     created = audit_rows(database_url, since, "feature.create")[-1]
     masked = created[5]["after"]["properties"]["head_of_household"]
     assert masked.startswith("sha256:") and "Lò" not in str(created[5])
+
+
+MERGE = "application/merge-patch+json"
+
+
+@pytest.mark.parametrize("body,parameter", [
+    ({}, None),                                              # changes nothing
+    ({"properties": None}, "properties"),                    # cannot remove every field
+    ({"geometry": None}, "geometry"),                        # a feature keeps its geometry
+    ({"type": "FeatureCollection", "properties": {"members": 2}}, None),
+    ({"id": 987654321, "properties": {"members": 2}}, "id"),  # another feature's id
+    ({"properties": {"members": None}}, "members"),          # a required field cannot be emptied
+    ({"properties": {"approval_status": "approved"}}, "approval_status"),
+])
+def test_bad_merge_patches_are_refused_and_change_nothing(client, tokens, communes, database_url,
+                                                          body, parameter):
+    fid = _house(database_url, communes[0])
+    url = f"/ogc/collections/housing/items/{fid}"
+    etag = client.get(url, headers=bearer(tokens["op1"])).headers["etag"]
+    response = client.patch(url, content=__import__("json").dumps(body),
+                            headers=_headers(tokens["op1"], **{"content-type": MERGE}))
+    assert response.status_code == 422, response.text
+    assert response.json().get("parameter") == parameter
+    assert response.json()["detail_en"]
+    assert client.get(url, headers=bearer(tokens["op1"])).headers["etag"] == etag
+
+
+def test_a_merge_patch_changes_only_what_it_names(client, tokens, communes, database_url):
+    fid = _house(database_url, communes[0])
+    url = f"/ogc/collections/housing/items/{fid}"
+    before = client.get(url, headers=bearer(tokens["op1"])).json()
+    response = client.patch(url, json={"properties": {"village": None, "members": 9}},
+                            headers=_headers(tokens["op1"], **{"content-type": MERGE}))
+    assert response.status_code == 200, response.text
+    after = client.get(url, headers=bearer(tokens["op1"])).json()
+    assert after["properties"]["village"] is None and after["properties"]["members"] == 9
+    untouched = {k: v for k, v in after["properties"].items() if k not in ("village", "members")}
+    assert untouched == {k: v for k, v in before["properties"].items()
+                         if k not in ("village", "members")}
+    assert after["geometry"] == before["geometry"]
+
+
+def test_the_approver_sees_a_conflict_field_by_field(client, tokens, communes, database_url):
+    """An edit sent without If-Match (as QGIS sends) whose field someone else changed meanwhile:
+    the view and the refused approval list the field, its value then, now and proposed;
+    personal values only to those who may read them."""
+    fid = _house(database_url, communes[0])
+    url = f"/ogc/collections/housing/items/{fid}"
+    was = client.get(url, headers=bearer(tokens["deped1"])).json()["properties"]
+    pending = client.patch(url, json={"properties": {"head_of_household": "Lò Văn Páo",
+                                                     "members": 5}},
+                           headers=_headers(tokens["communeed"], **{"content-type": MERGE}))
+    assert pending.status_code == 202, pending.text
+    edit_id = pending.json()["edit_id"]
+    assert client.get(f"/api/v1/edits/{edit_id}", headers=bearer(tokens["deped1"])).json()[
+        "conflicts"] is None
+    assert client.patch(url, json={"properties": {"head_of_household": "Lò Thị Mai"}},
+                        headers=_headers(tokens["op1"], **{"content-type": MERGE})).status_code == 200
+    conflict = {"field": "head_of_household", "submitted_against": was["head_of_household"],
+                "now": "Lò Thị Mai", "proposed": "Lò Văn Páo"}
+    owner_view = client.get(f"/api/v1/edits/{edit_id}", headers=bearer(tokens["deped1"])).json()
+    assert owner_view["conflicts"] == [conflict]
+    operator_view = client.get(f"/api/v1/edits/{edit_id}", headers=bearer(tokens["op1"])).json()
+    [masked] = operator_view["conflicts"]
+    assert masked["field"] == "head_of_household" and "Lò" not in str(operator_view)
+    since = audit_head(database_url)
+    refused = client.post(f"/api/v1/edits/{edit_id}/approve", headers=bearer(tokens["op1"]))
+    assert refused.status_code == 412
+    assert refused.json()["conflicts"] == operator_view["conflicts"]
+    assert "head_of_household" in refused.json()["detail"]
+    stale = client.post(f"/api/v1/edits/{edit_id}/approve", headers=bearer(tokens["deped1"]))
+    assert stale.status_code == 412 and stale.json()["conflicts"] == [conflict]
+    assert [r[4] for r in audit_rows(database_url, since, "edit.approve")] == ["refused", "refused"]
+    assert client.get(url, headers=bearer(tokens["deped1"])).json()["properties"][
+        "head_of_household"] == "Lò Thị Mai"
+    rejected = client.post(f"/api/v1/edits/{edit_id}/reject", headers=bearer(tokens["deped1"]),
+                           json={"reason": "Chủ hộ đã được cập nhật; gửi lại số nhân khẩu."})
+    assert rejected.status_code == 200
