@@ -15,6 +15,7 @@ from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.redirects import PublicRedirects
 from api.routes import (
     account,
     admin,
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_ogc(app, settings, database_url, engine)
     app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
     app.add_middleware(CallerContext, authenticator=app.state.authenticator)
+    app.add_middleware(PublicRedirects, base_url=settings.base_url)
     return app
 
 
