@@ -16,6 +16,7 @@ from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.redirects import PublicRedirects
 from api.routes import (
     account,
     admin,
@@ -90,10 +91,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
     app.add_middleware(CallerContext, authenticator=app.state.authenticator)
     if settings.cors_origin_list():
-        # Outermost: a browser's preflight carries no credentials and is answered here.
+        # Before the caller is resolved: a browser's preflight carries no credentials.
         app.add_middleware(
             CORSMiddleware, allow_origins=settings.cors_origin_list(), allow_methods=CORS_METHODS,
             allow_headers=CORS_HEADERS, expose_headers=CORS_EXPOSED, max_age=600)
+    # Outermost: every redirect, whoever made it, points at the configured public URL.
+    app.add_middleware(PublicRedirects, base_url=settings.base_url)
     return app
 
 

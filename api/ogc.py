@@ -6,7 +6,9 @@ configuration is written under ``var/`` and the environment set before that impo
 
 from __future__ import annotations
 
+import functools
 import importlib
+import json
 import os
 import re
 import sys
@@ -22,6 +24,7 @@ from gis_core.settings import Settings
 from layers.features import layer_extent
 from layers.ogc import resource_for
 from layers.registry import LAYERS
+from tiles.ogc import TILES_CONFORMANCE, tilesets_link
 
 _SPEC = "http://www.opengis.net/spec/"
 # What the items path implements. pygeoapi's own list omits the filter and CQL2 classes that
@@ -76,7 +79,9 @@ def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> di
     with raw_cursor(engine) as cursor:
         for layer in LAYERS:
             bbox, interval = layer_extent(cursor, layer)
-            resources[layer.id] = resource_for(layer, database_url, bbox=bbox, interval=interval)
+            tiles = tilesets_link(f"{settings.base_url}/ogc", f"/collections/{layer.id}/tiles")
+            resources[layer.id] = resource_for(layer, database_url, bbox=bbox, interval=interval,
+                                               links=[tiles])
     return {
         "server": {
             "bind": {"host": settings.host, "port": settings.port},
@@ -147,6 +152,22 @@ def localise_templates(target: Path) -> Path:
     return target
 
 
+def with_links(landing_page: Any, links: list[dict[str, Any]]) -> Any:
+    """pygeoapi's landing page with ``links`` added to its JSON (the dataset's tilesets)."""
+    page = getattr(landing_page, "__wrapped__", landing_page)
+
+    @functools.wraps(page)
+    def landing(api: Any, request: Any) -> Any:
+        headers, status, content = page(api, request)
+        if status == 200 and request.format == "json":
+            document = json.loads(content)
+            document["links"].extend(links)
+            content = json.dumps(document, ensure_ascii=False)
+        return headers, status, content
+
+    return landing
+
+
 def build_pygeoapi_app(config: dict[str, Any], runtime_dir: Path) -> ASGIApp:
     """Write the config and its OpenAPI document, then load pygeoapi's Starlette app on them."""
     from pygeoapi.openapi import get_oas
@@ -167,9 +188,14 @@ def build_pygeoapi_app(config: dict[str, Any], runtime_dir: Path) -> ASGIApp:
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_path)
     openapi_path.write_text(
         yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False), encoding="utf-8")
+    from pygeoapi import api as pygeoapi_api
     from pygeoapi.api import itemtypes
 
     itemtypes.CONFORMANCE_CLASSES_FEATURES[:] = FEATURES_CONFORMANCE
+    pygeoapi_api.CONFORMANCE_CLASSES.extend(
+        uri for uri in TILES_CONFORMANCE if uri not in pygeoapi_api.CONFORMANCE_CLASSES)
+    pygeoapi_api.landing_page = with_links(
+        pygeoapi_api.landing_page, [tilesets_link(config["server"]["url"], "/tiles")])
     module = sys.modules.get("pygeoapi.starlette_app")
     module = importlib.reload(module) if module else importlib.import_module(
         "pygeoapi.starlette_app")

@@ -28,6 +28,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import current_principal
 from api.errors import ioc_error_response
 from api.ogc_writes import handle_write
+from api.visibility import refuse_hidden_parameters
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
 from gis_core.db import raw_cursor
 from gis_core.errors import (
@@ -35,12 +36,10 @@ from gis_core.errors import (
     IocError,
     MethodNotAllowedError,
     NotFoundError,
-    PermissionDeniedError,
 )
 from layers import audit
 from layers.access import (
     Principal,
-    filter_attributes,
     personal_names,
     require_features,
     visible_specs,
@@ -58,11 +57,12 @@ from layers.features import (
     parse_datetime,
     queryable_fields,
 )
-from layers.registry import require_layer
+from layers.registry import get_layer, require_layer
 from layers.spec import FieldSpec, LayerSpec
 
 GEOJSON = "application/geo+json"
-_ITEMS = re.compile(r"^/collections/([^/]+)/items(?:/([^/]+))?/?$")
+_COLLECTION = re.compile(r"^/collections/([^/]+)(/.*)?$")
+_ITEMS = re.compile(r"^/items(?:/([^/]+))?/?$")
 _MAX_INT = 2**31 - 1
 _KNOWN = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
           "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry"}
@@ -136,28 +136,12 @@ def _names(params: Any, name: str, allowed: dict[str, str]) -> list[str] | None:
     return names
 
 
-def _names_asked(params: Any) -> set[str]:
-    """Every field name the request's parameters refer to (properties, sortby, filter, equals)."""
-    names = set(params.keys())
-    for key in ("properties", "sortby"):
-        names.update(n.strip().lstrip("+-") for n in params.get(key, "").split(",") if n.strip())
-    if "filter" in params:
-        names.update(filter_attributes(parse_filter(params["filter"], params.get("filter-lang"))))
-    return names
-
-
-def hidden_fields_asked(params: Any, layer: LayerSpec, visible: tuple[FieldSpec, ...]) -> list[str]:
-    """Fields of the layer named in the request that the caller may not read."""
-    hidden = {f.name for f in layer.fields} - {f.name for f in visible}
-    return sorted(hidden & _names_asked(params))
-
-
 def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_limit: int,
                       visible: tuple[FieldSpec, ...] | None = None) -> ItemsQuery:
     """Validate the items parameters into an ``ItemsQuery``; 400 naming the parameter.
 
-    A field the caller may not read is a 403, whether asked for in ``properties``, ``sortby``,
-    a filter or an equality parameter.
+    Callers first apply ``refuse_hidden_parameters`` (a field the caller may not read is a 403,
+    audited); here such a name is simply not a known property.
     """
     visible = layer.public_fields if visible is None else visible
     queryables = queryable_fields(layer, visible)
@@ -165,12 +149,6 @@ def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_
         if "\x00" in key or "\x00" in value:
             raise _invalid(key.replace("\x00", ""), value.replace("\x00", "\\0"),
                            "Không được chứa ký tự NUL.", "NUL characters are not allowed.")
-    hidden = hidden_fields_asked(params, layer, visible)
-    if hidden:
-        raise PermissionDeniedError(
-            f"Không có quyền đọc trường: {', '.join(hidden)} (dữ liệu cá nhân hoặc nội bộ).",
-            message_en=f"Not allowed to read field(s): {', '.join(hidden)} (personal or internal).",
-            parameter=hidden[0])
     unknown = [k for k in params if k not in _KNOWN and k not in queryables]
     if unknown:
         raise _invalid(unknown[0], params[unknown[0]],
@@ -263,14 +241,11 @@ class ItemsFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Route GeoJSON items requests to the fast path, the rest to pygeoapi."""
-        match = None
-        if scope["type"] == "http":
-            root = scope.get("root_path", "")
-            path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
-            match = _ITEMS.match(path)
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        root = scope.get("root_path", "")
+        path = scope["path"][len(root):] if scope["path"].startswith(root) else scope["path"]
         request = Request(scope, receive)
         try:
             principal = current_principal(request)
@@ -278,10 +253,8 @@ class ItemsFastPath:
             await ioc_error_response(request, err)(scope, receive, send)
             return
         _carry_context_into_executor()
-        if match is None:
-            await self.app(scope, receive, send)
-            return
-        response = await self._route(request, principal, match)
+        match = _COLLECTION.match(path)
+        response = None if match is None else await self._route(request, principal, match)
         if response is None:
             await self.app(scope, receive, send)
             return
@@ -289,22 +262,34 @@ class ItemsFastPath:
 
     async def _route(self, request: Request, principal: Principal, match: re.Match[str]
                      ) -> Response | None:
-        item = match.group(2)
+        """Answer a request under ``/collections/{id}``, or None to hand it to pygeoapi.
+
+        Every read, whichever path serves it (ours or pygeoapi's pages), first passes the one
+        rule on fields the caller may not read.
+        """
+        items = _ITEMS.match(match.group(2) or "")
+        if items is None and get_layer(match.group(1)) is None:
+            return None  # pygeoapi answers its own 404
+        item = items.group(1) if items else None
         allowed = "GET, HEAD, OPTIONS, POST" if item is None else \
             "GET, HEAD, OPTIONS, PUT, PATCH, DELETE"
+        method = request.method
         try:
             layer = require_layer(match.group(1))
-            method = request.method
-            if method == "OPTIONS":
-                return _options(principal, layer, item)
-            if method not in allowed.split(", "):
-                raise MethodNotAllowedError(f"Phương thức {method} không dùng được ở đây.",
-                                            message_en=f"Method {method} is not allowed here.")
-            if method not in ("GET", "HEAD"):
-                return await handle_write(request, self.engine, principal, layer, item,
-                                          base_url=self.base_url)
-            require_features(principal, layer)
-            if not _wants_json(request):
+            if items is not None:
+                if method == "OPTIONS":
+                    return _options(principal, layer, item)
+                if method not in allowed.split(", "):
+                    raise MethodNotAllowedError(f"Phương thức {method} không dùng được ở đây.",
+                                                message_en=f"Method {method} is not allowed here.")
+                if method not in ("GET", "HEAD"):
+                    return await handle_write(request, self.engine, principal, layer, item,
+                                              base_url=self.base_url)
+                require_features(principal, layer)
+            if method in ("GET", "HEAD"):
+                await run_in_threadpool(refuse_hidden_parameters, self.engine, principal, layer,
+                                        request.query_params)
+            if items is None or not _wants_json(request):
                 return None
             if item is None:
                 return await self._items(request, layer, principal)
@@ -313,11 +298,6 @@ class ItemsFastPath:
             response = ioc_error_response(request, err)
             if isinstance(err, MethodNotAllowedError):
                 response.headers["Allow"] = allowed
-            if isinstance(err, PermissionDeniedError):
-                await run_in_threadpool(
-                    audit.record_now, self.engine, "read.denied", actor=principal,
-                    outcome="denied", target=match.group(1),
-                    details={"query": str(request.url.query), "why": err.message_en})
             return response
 
     def _with_cursor(self, work: Any) -> Any:

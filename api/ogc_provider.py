@@ -13,9 +13,10 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
+from api.visibility import refuse_hidden_fields
 from gis_core.crs import parse_crs
 from gis_core.db import engine_for, raw_cursor
-from gis_core.errors import InvalidParameterError, IocError
+from gis_core.errors import InvalidParameterError, IocError, PermissionDeniedError
 from layers import audit
 from layers.access import CURRENT, filter_attributes, personal_names, visible_specs
 from layers.features import (
@@ -67,15 +68,14 @@ class PostGISProvider(BaseProvider):
         return self._fields
 
     def _visible(self, asked: set[str]) -> tuple[FieldSpec, ...]:
-        """The caller's visible fields; a request naming a hidden field is refused and audited."""
+        """The caller's visible fields; a request naming a hidden field is refused and audited
+        by the same rule as every other path (the items wrapper applies it first)."""
         principal = CURRENT.get()
-        visible = visible_specs(principal, self.layer)
-        hidden = sorted(asked & ({f.name for f in self.layer.fields} - {f.name for f in visible}))
-        if hidden:
-            audit.record_now(self.engine, "read.denied", actor=principal, outcome="denied",
-                             target=self.layer.id, details={"fields": hidden})
-            raise ProviderInvalidQueryError(user_msg=f"Không có quyền đọc trường: {', '.join(hidden)}")
-        return visible
+        try:
+            refuse_hidden_fields(self.engine, principal, self.layer, asked, "via pygeoapi")
+        except PermissionDeniedError as err:
+            raise ProviderInvalidQueryError(user_msg=err.message) from err
+        return visible_specs(principal, self.layer)
 
     def _audit(self, fields: list[str], features: list[dict[str, Any]]) -> None:
         personal = sorted(personal_names(self.layer) & set(fields))

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from psycopg2 import sql
@@ -30,6 +30,36 @@ _SPATIAL = {
 _S_PREFIX = re.compile(r"\bS_(INTERSECTS|DISJOINT|CONTAINS|WITHIN|TOUCHES|CROSSES|OVERLAPS|EQUALS)\s*\(",
                        re.IGNORECASE)
 _TEMPORAL = {"AFTER": ">", "BEFORE": "<", "TEQUALS": "="}
+_FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
+_ONE_DAY = timedelta(days=1)
+
+
+def parse_instant(text: str) -> date | datetime:
+    """An RFC 3339 date (``2025-07-01``) or date-time; a date-time without offset is UTC."""
+    text = text.strip()
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of ``day`` (UTC)."""
+    return datetime.combine(day, time.min, UTC)
+
+
+def day_end(day: date) -> datetime:
+    """The last instant of ``day`` (UTC), to the microsecond PostgreSQL keeps."""
+    return datetime.combine(day, time.max, UTC)
+
+
+def utc_day(instant: datetime) -> date:
+    """The UTC calendar day an instant falls on."""
+    return instant.astimezone(UTC).date()
+
+
+def _whole_day(value: Any) -> bool:
+    return isinstance(value, date) and not isinstance(value, datetime)
 
 
 def _bad(message_vi: str, message_en: str) -> InvalidParameterError:
@@ -86,11 +116,14 @@ class SqlFilter:
             return sql.SQL("({})").format(
                 op.join([self.translate(node.lhs), self.translate(node.rhs)]))
         if isinstance(node, ast.Comparison):
-            kind = self.kind(node.lhs) or self.kind(node.rhs)
-            return sql.SQL("{} " + node.op.value + " {}").format(
-                self.scalar(node.lhs, kind), self.scalar(node.rhs, kind))
+            return self.comparison(node.lhs, node.op.value, node.rhs)
         if isinstance(node, ast.Between):
             kind = self.kind(node.lhs)
+            if kind in ("date", "datetime"):
+                between = sql.SQL("({} AND {})").format(
+                    self.comparison(node.lhs, ">=", node.low),
+                    self.comparison(node.lhs, "<=", node.high))
+                return sql.SQL("NOT {}").format(between) if node.not_ else between
             return sql.SQL("{} {}BETWEEN {} AND {}").format(
                 self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""),
                 self.scalar(node.low, kind), self.scalar(node.high, kind))
@@ -119,13 +152,65 @@ class SqlFilter:
             return sql.SQL("ST_Intersects({}, {})").format(
                 self.spatial(node.lhs), self.geometry(box(node.minx, node.miny, node.maxx, node.maxy)))
         if isinstance(node, ast.TemporalPredicate) and node.op.value in _TEMPORAL:
-            kind = self.kind(node.lhs)
-            return sql.SQL("{} " + _TEMPORAL[node.op.value] + " {}").format(
-                self.scalar(node.lhs), self.scalar(node.rhs, kind))
+            return self.comparison(node.lhs, _TEMPORAL[node.op.value], node.rhs)
         if isinstance(node, bool):
             return sql.SQL("TRUE" if node else "FALSE")
         raise _bad(f"phép toán '{type(node).__name__}' chưa được hỗ trợ.",
                    f"the operation '{type(node).__name__}' is not supported.")
+
+    def comparison(self, lhs: Any, op: str, rhs: Any) -> sql.Composable:
+        """``lhs op rhs``; an attribute against a literal goes through ``compare``."""
+        if isinstance(rhs, ast.Attribute) and not isinstance(lhs, ast.Attribute):
+            lhs, op, rhs = rhs, _FLIPPED[op], lhs
+        kind = self.kind(lhs) or self.kind(rhs)
+        if isinstance(lhs, ast.Attribute) and not isinstance(rhs, ast.Attribute | ast.Function):
+            return self.compare(self.attribute(lhs.name), op, rhs, kind)
+        if (isinstance(lhs, ast.Attribute) and isinstance(rhs, ast.Function)
+                and rhs.name.lower() in ("date", "timestamp") and len(rhs.arguments) == 1):
+            return self.compare(self.attribute(lhs.name), op, self.temporal_literal(rhs), kind)
+        return sql.SQL("{} " + op + " {}").format(self.scalar(lhs, kind), self.scalar(rhs, kind))
+
+    def compare(self, column: sql.Composable, op: str, value: Any, kind: str | None
+                ) -> sql.Composable:
+        """``column op value`` with the literal fitted to the field's ``kind``.
+
+        Time is compared by meaning, not by the session's time zone: a date field against an
+        instant compares with the instant's UTC day; a date-time field against a date compares
+        with that whole day (``= 2025-07-01`` is any instant of the day).
+        """
+        if kind in ("date", "datetime"):
+            value = self.temporal(value)
+            if kind == "date":
+                value = utc_day(value) if isinstance(value, datetime) else value
+            elif _whole_day(value):
+                start, after = day_start(value), day_start(value + _ONE_DAY)
+                if op in ("=", "<>"):
+                    within = sql.SQL("({} >= {} AND {} < {})").format(
+                        column, self.literal(start), column, self.literal(after))
+                    return within if op == "=" else sql.SQL("NOT {}").format(within)
+                bound = {"<": ("<", start), "<=": ("<", after), ">": (">=", after),
+                         ">=": (">=", start)}[op]
+                return sql.SQL("{} " + bound[0] + " {}").format(column, self.literal(bound[1]))
+            return sql.SQL("{} " + op + " {}").format(column, self.literal(value))
+        return sql.SQL("{} " + op + " {}").format(column, self.literal(self.coerce(value, kind)))
+
+    def temporal(self, value: Any) -> date | datetime:
+        """A date or an aware date-time from a literal; 400 when it is neither."""
+        try:
+            if isinstance(value, str):
+                return parse_instant(value)
+            if isinstance(value, datetime):
+                return value if value.tzinfo else value.replace(tzinfo=UTC)
+            if isinstance(value, date):
+                return value
+        except ValueError:
+            pass
+        raise _bad(f"giá trị '{value}' không phải ngày hoặc thời điểm RFC 3339.",
+                   f"the value '{value}' is not an RFC 3339 date or date-time.")
+
+    def temporal_literal(self, node: ast.Function) -> date | datetime:
+        """The value of ``DATE('…')`` or ``TIMESTAMP('…')``."""
+        return self.temporal(str(node.arguments[0]))
 
     def attribute(self, name: str) -> sql.Composable:
         """A queryable column; 400 for any other name."""
@@ -157,8 +242,11 @@ class SqlFilter:
                 return int(value) if float(value) == int(float(value)) else float(value)
             if kind == "number" and not isinstance(value, bool):
                 return float(value)
-            if kind in ("date", "datetime") and isinstance(value, str):
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if kind in ("date", "datetime"):
+                value = self.temporal(value)
+                if kind == "date":
+                    return utc_day(value) if isinstance(value, datetime) else value
+                return day_start(value) if _whole_day(value) else value
             if kind == "boolean" and not isinstance(value, bool):
                 raise ValueError(value)
         except (TypeError, ValueError) as err:
@@ -175,7 +263,7 @@ class SqlFilter:
             if name in ("lower", "casei", "upper") and len(node.arguments) == 1:
                 return sql.SQL("lower({})").format(self.scalar(node.arguments[0]))
             if name in ("date", "timestamp") and len(node.arguments) == 1:
-                return self.literal(self.coerce(str(node.arguments[0]), "datetime"))
+                return self.literal(self.coerce(self.temporal_literal(node), kind or "datetime"))
             raise _bad(f"hàm '{node.name}' chưa được hỗ trợ.",
                        f"the function '{node.name}' is not supported.")
         if isinstance(node, values.Interval):

@@ -7,7 +7,7 @@ page of a thousand features costs no per-feature Python object.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from psycopg2 import sql
@@ -15,7 +15,7 @@ from pygeofilter import ast
 
 from gis_core.crs import OutputCrs, parse_crs
 from gis_core.errors import InvalidParameterError
-from layers.cql import SqlFilter
+from layers.cql import SqlFilter, day_end, day_start, parse_instant, utc_day
 from layers.spec import FieldSpec, LayerSpec
 
 CRS84 = parse_crs("OGC:CRS84")
@@ -63,15 +63,17 @@ def queryable_fields(layer: LayerSpec, visible: tuple[FieldSpec, ...] | None = N
 
 
 def parse_datetime(value: str) -> TimeRange:
-    """Parse the ``datetime`` parameter: an RFC 3339 instant or an interval with ``..`` ends."""
+    """Parse the ``datetime`` parameter: an RFC 3339 instant or an interval with ``..`` ends.
 
-    def one(text: str) -> datetime | None:
+    A date without a time means its whole day (UTC): ``2025-07-01`` is the interval from
+    ``2025-07-01T00:00:00Z`` to ``2025-07-01T23:59:59.999999Z``, and so is an interval end.
+    """
+
+    def one(text: str, *, end: bool) -> datetime | None:
         if text in ("", ".."):
             return None
         try:
-            if len(text) == 10:
-                return datetime.combine(date.fromisoformat(text), datetime.min.time(), UTC)
-            parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+            parsed = parse_instant(text)
         except ValueError as err:
             raise InvalidParameterError(
                 f"Tham số 'datetime' không hợp lệ: '{value}'. Dùng RFC 3339, ví dụ "
@@ -80,18 +82,20 @@ def parse_datetime(value: str) -> TimeRange:
                 "2025-07-01T00:00:00Z, 2025-01-01/2025-07-01 or ../2025-07-01.",
                 parameter="datetime",
             ) from err
-        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        if isinstance(parsed, datetime):
+            return parsed
+        return day_end(parsed) if end else day_start(parsed)
 
     parts = value.split("/")
     if len(parts) == 1:
-        instant = one(parts[0])
-        if instant is None:
+        start = one(parts[0], end=False)
+        if start is None:
             raise InvalidParameterError(
                 "Tham số 'datetime' không được rỗng.",
                 message_en="Parameter 'datetime' must not be empty.", parameter="datetime")
-        return TimeRange(instant, instant)
+        return TimeRange(start, one(parts[0], end=True))
     if len(parts) == 2:
-        start, end = one(parts[0]), one(parts[1])
+        start, end = one(parts[0], end=False), one(parts[1], end=True)
         if start and end and start > end:
             raise InvalidParameterError(
                 f"Tham số 'datetime': thời điểm đầu sau thời điểm cuối ('{value}').",
@@ -101,6 +105,13 @@ def parse_datetime(value: str) -> TimeRange:
     raise InvalidParameterError(
         f"Tham số 'datetime' không hợp lệ: '{value}'.",
         message_en=f"Parameter 'datetime' is invalid: '{value}'.", parameter="datetime")
+
+
+def _time_type(layer: LayerSpec) -> str:
+    """``date`` or ``datetime``: the type of the layer's time field."""
+    if layer.time_field in ("created_at", "updated_at"):
+        return "datetime"
+    return layer.field(layer.time_field).type
 
 
 def _geometry_sql(crs: OutputCrs) -> sql.Composable:
@@ -135,14 +146,16 @@ def _conditions(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str])
             *(translator.literal(v) for v in query.bbox))
         conditions.append(sql.SQL("ST_Intersects(geom, {})").format(envelope))
     if query.time is not None:
+        # A date field compares as dates (each feature's day meets the interval), never as a
+        # timestamp in the session's time zone.
         column = sql.Identifier(layer.time_field)
-        if query.time.start is not None:
-            conditions.append(sql.SQL("{} >= {}").format(column, translator.literal(query.time.start)))
-        if query.time.end is not None:
-            conditions.append(sql.SQL("{} <= {}").format(column, translator.literal(query.time.end)))
+        kind = _time_type(layer)
+        for bound, op in ((query.time.start, ">="), (query.time.end, "<=")):
+            if bound is not None:
+                conditions.append(sql.SQL("{} " + op + " {}").format(
+                    column, translator.literal(utc_day(bound) if kind == "date" else bound)))
     for name, value in query.equals:
-        conditions.append(sql.SQL("{} = {}").format(
-            translator.attribute(name), translator.literal(translator.coerce(value, queryables[name]))))
+        conditions.append(translator.compare(sql.Identifier(name), "=", value, queryables[name]))
     if query.filter is not None:
         conditions.append(translator.translate(query.filter))
     return conditions, translator.params
@@ -268,17 +281,22 @@ def fetch_item(
 
 
 _EXTENT = sql.SQL(
-    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), "
-    "to_char(t0 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-    "to_char(t1 AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') "
-    "FROM (SELECT ST_Extent(geom) AS e, min({t})::timestamptz AS t0, max({t})::timestamptz AS t1 "
-    "FROM {table}) s"
+    "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e), t0, t1 "
+    "FROM (SELECT ST_Extent(geom) AS e, min({t}) AS t0, max({t}) AS t1 FROM {table}) s"
 )
 
 
-def layer_extent(cursor: Any, layer: LayerSpec) -> tuple[list[float] | None, list[str | None]]:
-    """Spatial extent (CRS84) and temporal extent of a layer's data."""
+def layer_extent(cursor: Any, layer: LayerSpec) -> tuple[list[float] | None,
+                                                         list[datetime | None]]:
+    """Spatial extent (CRS84) and temporal extent (UTC) of a layer's data.
+
+    A date field's extent runs from the start of its first day to the end of its last, so a
+    ``datetime`` filter anywhere inside the extent may match, whatever the session's time zone.
+    """
     cursor.execute(_EXTENT.format(t=sql.Identifier(layer.time_field), table=sql.Identifier(layer.id)))
     row = cursor.fetchone()
     bbox = [round(v, 6) for v in row[:4]] if row and row[0] is not None else None
-    return bbox, [row[4], row[5]] if row else [None, None]
+    first, last = (row[4], row[5]) if row else (None, None)
+    if isinstance(first, datetime) or isinstance(last, datetime):
+        return bbox, [t.astimezone(UTC) if t else None for t in (first, last)]
+    return bbox, [day_start(first) if first else None, day_end(last) if last else None]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from gis_core.crs import CRS84_URI, supported_uris
@@ -15,9 +16,13 @@ PROVINCE_BBOX = [102.33, 21.67, 103.99, 22.84]
 
 def resource_for(
     layer: LayerSpec, database_url: str, *, bbox: list[float] | None = None,
-    interval: list[str | None] | None = None,
+    interval: list[datetime | None] | None = None, links: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The pygeoapi ``resources`` entry of one layer."""
+    """The pygeoapi ``resources`` entry of one layer.
+
+    The temporal extent stays as ``datetime`` values: pygeoapi compares its HTML pages'
+    ``datetime`` parameter with them and refuses strings.
+    """
     owner = DEPARTMENTS.get(layer.owner, {"vi": layer.owner, "en": layer.owner})
     group = GROUP_TITLES[layer.group]
     extents: dict[str, Any] = {"spatial": {"bbox": bbox or PROVINCE_BBOX, "crs": CRS84_URI}}
@@ -31,7 +36,7 @@ def resource_for(
             "en": f"{layer.description['en']} Owner: {owner['en']}.",
         },
         "keywords": {"vi": [group["vi"], owner["vi"]], "en": [group["en"], owner["en"]]},
-        "links": [],
+        "links": links or [],
         "extents": extents,
         "providers": [{
             "type": "feature",

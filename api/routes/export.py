@@ -14,7 +14,7 @@ from starlette.datastructures import QueryParams
 
 from api.auth import current_principal
 from api.ogc_items import parse_items_query
-from api.visibility import audit_personal_read, visible_fields
+from api.visibility import audit_personal_read, refuse_hidden_parameters, visible_fields
 from gis_core.crs import crs_uri
 from gis_core.db import translate_db_errors
 from gis_core.errors import InvalidParameterError
@@ -54,6 +54,7 @@ def _export(request: Request, layer: LayerSpec, directory: Path) -> ExportResult
     limit = _limit(params.get("limit"))
     rest = QueryParams([(k, v) for k, v in params.multi_items() if k not in _OWN])
     settings = request.app.state.settings
+    refuse_hidden_parameters(request.app.state.engine, current_principal(request), layer, rest)
     visible = visible_fields(request, layer)
     query: ItemsQuery = parse_items_query(rest, layer, default_limit=settings.default_limit,
                                           max_limit=settings.max_limit, visible=visible)

@@ -10,15 +10,18 @@ from starlette.concurrency import run_in_threadpool
 
 from api.auth import current_principal
 from gis_core.db import raw_cursor
+from gis_core.errors import NotFoundError
 from layers.access import may_see_features, require_features
 from layers.ogc import PROVINCE_BBOX
-from layers.registry import require_layer
+from layers.registry import LAYERS, require_layer
 from layers.spec import LayerSpec
+from tiles import ogc as ogc_tiles
 from tiles.cache import RenderedTile, TileCache
 from tiles.mvt import MAX_ZOOM, Tile, layer_version, render_tile
 
-MVT = "application/vnd.mapbox-vector-tile"
-TMS = "WebMercatorQuad"
+MVT = ogc_tiles.MVT
+TMS = ogc_tiles.TMS_ID
+DATASET_TITLE = "Lai Châu IOC — các lớp dữ liệu / all layers"
 # Browsers keep tiles but ask again each time (a 304 while the ETag holds): an edit shows at once.
 CACHE_CONTROL = "public, no-cache"
 router = APIRouter(tags=["tiles"])
@@ -44,11 +47,12 @@ def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[
     return tiles, f'"{etag}"'
 
 
-async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int) -> Response:
+async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int, *,
+                   combined: bool = False) -> Response:
     layers = [require_layer(layer_id) for layer_id in dict.fromkeys(layer_ids.split(","))]
     tile = Tile(z, x, y)
     principal = current_principal(request)
-    if len(layers) == 1:
+    if len(layers) == 1 and not combined:
         # Points of a layer about people (households, permit applicants) need a signed-in caller,
         # as its items do; the public has its counts per commune.
         require_features(principal, layers[0])
@@ -110,36 +114,63 @@ def tilejson(request: Request, layer_id: str) -> dict[str, Any]:
     }
 
 
+def _ogc(request: Request) -> str:
+    return f"{request.app.state.settings.base_url}/ogc"
+
+
+def _require_tms(tms: str) -> None:
+    if tms != TMS:
+        raise NotFoundError(f"Không có tập lưới ô '{tms}'; dùng {TMS}.",
+                            message_en=f"There is no tile matrix set '{tms}'; use {TMS}.")
+
+
+@router.get("/ogc/tileMatrixSets", summary="Các tập lưới ô / tile matrix sets")
+def tile_matrix_sets(request: Request) -> dict[str, Any]:
+    """The tile matrix sets of the tiles (WebMercatorQuad)."""
+    return ogc_tiles.tile_matrix_sets(_ogc(request))
+
+
+@router.get("/ogc/tileMatrixSets/{tms}", summary="Định nghĩa lưới ô / tile matrix set")
+def tile_matrix_set(tms: str) -> dict[str, Any]:
+    """The WebMercatorQuad definition (OGC Two Dimensional Tile Matrix Set 2.0, JSON)."""
+    _require_tms(tms)
+    return ogc_tiles.tile_matrix_set()
+
+
+@router.get("/ogc/tiles", summary="Tập ô của bộ dữ liệu / dataset tilesets")
+def dataset_tilesets(request: Request) -> dict[str, Any]:
+    """The dataset's vector tilesets (one, every layer from its minimum zoom)."""
+    return ogc_tiles.tilesets(_ogc(request), "/tiles", DATASET_TITLE)
+
+
+@router.get("/ogc/tiles/{tms}", summary="Tập ô của bộ dữ liệu / dataset tileset")
+def dataset_tileset(request: Request, tms: str) -> dict[str, Any]:
+    """Metadata of the dataset's vector tileset: limits, the tile template, its layers."""
+    _require_tms(tms)
+    return ogc_tiles.tileset(_ogc(request), list(LAYERS), "/tiles", DATASET_TITLE)
+
+
+@router.get("/ogc/tiles/WebMercatorQuad/{z}/{row}/{col}",
+            summary="Ô vector nhiều lớp / dataset vector tile")
+async def dataset_tile(request: Request, z: int, row: int, col: int,
+                       collections: str | None = None) -> Response:
+    """One tile of every layer (or of ``collections``) the caller may see, each from its
+    minimum zoom; 204 when empty."""
+    names = collections or ",".join(layer.id for layer in LAYERS)
+    return await _respond(request, names, z, col, row, combined=True)
+
+
 @router.get("/ogc/collections/{layer_id}/tiles", summary="Tập ô của lớp / tilesets")
 def tilesets(request: Request, layer_id: str) -> dict[str, Any]:
     """The layer's tilesets (one: vector tiles in WebMercatorQuad)."""
-    return {"tilesets": [_tileset(request, require_layer(layer_id))]}
+    layer = require_layer(layer_id)
+    return ogc_tiles.tilesets(_ogc(request), f"/collections/{layer.id}/tiles", layer.title["vi"])
 
 
-@router.get("/ogc/collections/{layer_id}/tiles/WebMercatorQuad", summary="Tập ô / tileset")
-def tileset(request: Request, layer_id: str) -> dict[str, Any]:
+@router.get("/ogc/collections/{layer_id}/tiles/{tms}", summary="Tập ô / tileset")
+def tileset(request: Request, layer_id: str, tms: str) -> dict[str, Any]:
     """Metadata of the layer's WebMercatorQuad vector tileset."""
-    return _tileset(request, require_layer(layer_id))
-
-
-def _tileset(request: Request, layer: LayerSpec) -> dict[str, Any]:
-    base = f"{request.app.state.settings.base_url}/ogc"
-    return {
-        "title": layer.title["vi"],
-        "dataType": "vector",
-        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "tileMatrixSetURI": "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad",
-        "links": [
-            {"rel": "self", "type": "application/json",
-             "href": f"{base}/collections/{layer.id}/tiles/{TMS}"},
-            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-             "type": "application/json", "href": f"{base}/TileMatrixSets/{TMS}"},
-            {"rel": "item", "type": MVT, "templated": True,
-             "href": f"{base}/collections/{layer.id}/tiles/{TMS}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"},
-        ],
-        "layers": [{"id": layer.id, "geometryType": layer.geometry.lower().replace("multi", ""),
-                    "minZoom": layer.tiles.minzoom, "maxZoom": min(layer.tiles.maxzoom, MAX_ZOOM),
-                    "propertiesSchema": {"type": "object", "properties": {
-                        name: {"title": layer.field(name).title.get("vi", name)}
-                        for name in layer.tiles.properties}}}],
-    }
+    layer = require_layer(layer_id)
+    _require_tms(tms)
+    return ogc_tiles.tileset(_ogc(request), [layer], f"/collections/{layer.id}/tiles",
+                             layer.title["vi"])

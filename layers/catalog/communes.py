@@ -39,6 +39,8 @@ LAYER = LayerSpec(
     ),
     update_every="P1Y",
     title_field="full_name",
+    # The time of a commune is the day its boundary took effect (OGC ``datetime``, extent).
+    time_field="valid_from",
     key_field="code",
     tiles=TileSpec(minzoom=0, properties=("code", "name", "unit_type")),
     color="#555555",

@@ -197,9 +197,12 @@ def test_bad_input_gets_a_clear_problem(client, reader, url, status, parameter):
 def test_temporal_extent_is_rfc3339(client):
     extent = client.get("/ogc/collections/housing", headers=JSON).json()["extent"]
     begin, end = extent["temporal"]["interval"][0]
-    for moment in (begin, end):
-        assert len(moment) == 20 and moment[10] == "T" and moment.endswith("Z")
-    assert begin < end
+    from datetime import datetime, timedelta
+
+    moments = [datetime.fromisoformat(m.replace("Z", "+00:00")) for m in (begin, end)]
+    for text, moment in zip((begin, end), moments, strict=True):
+        assert text[10] == "T" and moment.utcoffset() == timedelta(0)
+    assert moments[0] < moments[1]
 
 
 def test_ogc_html_pages_speak_vietnamese_first(client):
