@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from gis_core.errors import ValidationError
+from layers.spec import LayerSpec
+
+MASK = "***"
+GEOMETRY = "geometry"
+CONTENT_KEY = "(nội dung / content)"
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,23 @@ class RowIssue:
     value: str
     reason: str
     reason_en: str
+
+
+def masked(issue: RowIssue, layer: LayerSpec, mapping: dict[str, str]) -> RowIssue:
+    """The issue as a report may show it: values of personal and internal fields masked.
+
+    ``field`` names a layer field, the geometry, the row digest, or the source column(s) of the
+    key; a key is shown only when every one of its columns feeds a public field.
+    """
+    if issue.value in ("", MASK) or issue.field in (GEOMETRY, CONTENT_KEY):
+        return issue
+    public = {f.name for f in layer.fields if f.sensitivity == "public"}
+    if issue.field in {f.name for f in layer.fields}:
+        shown = issue.field in public
+    else:
+        fed = {column: name for name, column in mapping.items()}
+        shown = all(fed.get(column.strip()) in public for column in issue.field.split(","))
+    return issue if shown else replace(issue, value=MASK)
 
 
 class FileRejected(ValidationError):
