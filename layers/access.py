@@ -12,6 +12,8 @@ Every output (OGC API items and pages, tiles, exports, scenario drill-downs) ask
 - the operator writes directly; a department editor writes (as pending edits) the layers of
   its department; a commune editor writes layers that carry a commune code, only inside its
   commune; field staff submit houses; API clients with ``write:<layer>``;
+- an import's report is read by the importer, the owning department's editors and leaders
+  and the operator;
 - an edit is approved by the operator, or by a leader or editor of the owning department who
   did not submit it.
 """
@@ -153,6 +155,16 @@ def may_import(principal: Principal, layer: LayerSpec) -> bool:
     if principal.role == "department_editor":
         return principal.department == layer.owner
     return principal.role == "api_client" and f"write:{layer.id}" in principal.scopes
+
+
+def may_read_import(principal: Principal, layer: LayerSpec, importer: str | None) -> bool:
+    """Whether the caller may read an import's job and report: the importer, the owning
+    department's editors and leaders, or the operator."""
+    if principal.is_anonymous:
+        return False
+    if principal.role == "operator" or principal.username == importer:
+        return True
+    return principal.role in ("leader", "department_editor") and principal.department == layer.owner
 
 
 def spatial_limit(principal: Principal) -> str | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
@@ -16,13 +17,14 @@ from api.auth import require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
 from layers import audit
-from layers.access import may_import
+from layers.access import may_import, may_read_import
 from layers.imports.load import ImportOptions, run_import
-from layers.imports.problems import ImportRejected
+from layers.imports.problems import ImportRejected, ImportReport
 from layers.imports.rows import parse_mapping
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
+ImportJob = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 def _links(job: int) -> dict[str, str]:
@@ -94,38 +96,48 @@ async def create_import(
     return JSONResponse(body, status_code=200 if report.status == "dry_run" else 201)
 
 
-def _job(request: Request, job: int) -> dict[str, Any]:
-    require_signed_in(request)
-    with raw_cursor(request.app.state.engine) as cur:
-        cur.execute("SELECT report FROM import_jobs WHERE id = %s", (job,))
+def _job(request: Request, job: int, via: str) -> dict[str, Any]:
+    """The job's report for the importer, the owning department's editors and leaders and the
+    operator; personal and internal values masked; every read audited."""
+    principal = require_signed_in(request)
+    engine = request.app.state.engine
+    with raw_cursor(engine) as cur:
+        cur.execute("SELECT layer, actor, report FROM import_jobs WHERE id = %s", (job,))
         row = cur.fetchone()
-    if row is None or row[0] is None:
+    if row is None or row[2] is None:
         raise NotFoundError(f"Không có lần nhập số {job}.", message_en=f"No import job {job}.")
-    return row[0] | {"job": job}
+    layer = require_layer(row[0])
+    target = f"{layer.id}/import:{job}"
+    if not may_read_import(principal, layer, row[1]):
+        audit.record_now(engine, "import.report.read", actor=principal, outcome="denied",
+                         target=target, details={"via": via})
+        raise PermissionDeniedError(
+            f"Báo cáo lần nhập {job} chỉ dành cho người nhập, biên tập viên và lãnh đạo của sở "
+            "quản lý lớp, và bộ phận vận hành.",
+            message_en=f"The report of import {job} is for the importer, the owning department's "
+            "editors and leaders, and the operators.")
+    audit.record_now(engine, "import.report.read", actor=principal, target=target,
+                     details={"via": via})
+    return ImportReport.from_dict(row[2]).masked(layer).as_dict() | {"job": job}
 
 
 @router.get("/imports/{job}", summary="Một lần nhập / One import job")
-def get_import(job: int, request: Request) -> dict[str, Any]:
+def get_import(job: ImportJob, request: Request) -> dict[str, Any]:
     """The job's report: what was recognised, the counts, repairs, warnings and errors."""
-    return _job(request, job) | {"links": _links(job)}
+    return _job(request, job, "job") | {"links": _links(job)}
 
 
 @router.get("/imports/{job}/report.json", summary="Báo cáo lỗi (JSON) / Rejection report (JSON)")
-def report_json(job: int, request: Request) -> Response:
+def report_json(job: ImportJob, request: Request) -> Response:
     """The full report as a JSON download."""
-    body = json.dumps(_job(request, job), ensure_ascii=False, indent=1)
+    body = json.dumps(_job(request, job, "json"), ensure_ascii=False, indent=1)
     return Response(body, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="import-{job}.json"'})
 
 
 @router.get("/imports/{job}/report.csv", summary="Báo cáo lỗi (CSV) / Rejection report (CSV)")
-def report_csv(job: int, request: Request) -> Response:
+def report_csv(job: ImportJob, request: Request) -> Response:
     """Every rejected row with the field and the reason, as CSV."""
-    from layers.imports.problems import ImportReport, RowIssue
-
-    data = _job(request, job)
-    report = ImportReport(**{k: v for k, v in data.items()
-                             if k in ImportReport.__dataclass_fields__ and k != "errors"})
-    report.errors = [RowIssue(**e) for e in data.get("errors", [])]
+    report = ImportReport.from_dict(_job(request, job, "csv"))
     return Response(report.errors_csv(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="import-{job}-errors.csv"'})

@@ -77,10 +77,27 @@ class ImportReport:
     repaired: list[RowIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
+    # A pending import's review: who approved or declined it, and why.
+    reviewer: str | None = None
+    review_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportReport:
+        """A report read back from ``as_dict`` (as stored with its job)."""
+        report = cls(**{k: v for k, v in data.items()
+                        if k in cls.__dataclass_fields__ and k not in ("errors", "repaired")})
+        report.errors = [RowIssue(**e) for e in data.get("errors", [])]
+        report.repaired = [RowIssue(**e) for e in data.get("repaired", [])]
+        return report
+
+    def masked(self, layer: LayerSpec) -> ImportReport:
+        """The report with every personal and internal value masked (see ``masked``)."""
+        return replace(self, errors=[masked(i, layer, self.mapping) for i in self.errors],
+                       repaired=[masked(i, layer, self.mapping) for i in self.repaired])
 
     def errors_csv(self) -> str:
         """The rejected rows as CSV (UTF-8 with BOM so spreadsheet programs read the diacritics)."""
