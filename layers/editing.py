@@ -1,5 +1,6 @@
 """Safe editing: validate a submitted feature, version features (ETag), queue edits for approval,
-and apply approved edits with the actor and source recorded for the history triggers.
+and apply approved edits with the actor and source recorded for the history triggers. Pending
+imports (``op = 'import'``) are reviewed here too and applied by ``pending_imports``.
 
 Writes run in the caller's transaction: a refused edit leaves every table as it was.
 """
@@ -24,7 +25,7 @@ from gis_core.errors import (
     PreconditionRequiredError,
     ValidationError,
 )
-from layers import audit
+from layers import audit, pending_imports
 from layers.access import (
     Principal,
     may_approve,
@@ -351,7 +352,7 @@ def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op
 
 _EDIT_COLUMNS = ("id, layer, feature_id, op, geometry, properties, base_etag, commune_code, "
                  "submitted_by, submitted_at, status, reviewer, reviewed_at, reason, "
-                 "applied_feature_id, client_uuid, warnings")
+                 "applied_feature_id, client_uuid, warnings, import_job")
 
 
 def get_edit(conn: Connection, edit_id: int, *, lock: bool = False) -> dict[str, Any]:
@@ -403,7 +404,12 @@ def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve
     if not approve and not (reason and reason.strip()):
         raise _bad("Cần nêu lý do từ chối.", "A rejection needs a reason.", "reason")
     applied = None
-    if approve:
+    if edit["op"] == "import":
+        if approve:
+            pending_imports.apply(conn, principal, edit)
+        else:
+            pending_imports.decline(conn, principal, edit, reason or "")
+    elif approve:
         if edit["op"] != "create":
             current = feature_etag(conn, layer, edit["feature_id"])
             if current != edit["base_etag"]:
@@ -422,8 +428,10 @@ def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve
         "applied_feature_id = :fid WHERE id = :id"),
         {"s": "approved" if approve else "rejected", "r": principal.username, "why": reason,
          "fid": applied, "id": edit_id})
+    target = (f"import:{edit['import_job']}" if edit["op"] == "import"
+              else applied or edit["feature_id"] or "new")
     audit.record(conn, "edit.approve" if approve else "edit.reject", actor=principal,
-                 target=f"{layer.id}/{applied or edit['feature_id'] or 'new'}",
+                 target=f"{layer.id}/{target}",
                  reason=reason or principal.reason, details={"edit": edit_id,
                                                              "submitted_by": edit["submitted_by"]})
     return get_edit(conn, edit_id)

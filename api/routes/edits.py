@@ -1,4 +1,5 @@
-"""``/api/v1/edits``: pending edits, reviewed by approvers of the owning department."""
+"""``/api/v1/edits``: pending edits and pending imports, reviewed by approvers of the owning
+department."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from api.auth import SignedIn
+from api.routes.imports import rejected_extra
 from gis_core.db import translate_db_errors
 from gis_core.errors import PermissionDeniedError
 from layers import audit, editing
 from layers.access import Principal, may_approve, personal_names
+from layers.imports.problems import ImportRejected
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
@@ -26,7 +29,10 @@ class Review(BaseModel):
 
 
 def _out(edit: dict[str, Any]) -> dict[str, Any]:
-    return jsonable_encoder(edit)
+    out = jsonable_encoder(edit)
+    if edit["op"] == "import":
+        out["links"] = {"import": f"/api/v1/imports/{edit['import_job']}"}
+    return out
 
 
 @router.get("", summary="Bản sửa chờ duyệt / pending edits")
@@ -75,12 +81,18 @@ def _review(request: Request, edit_id: EditId, principal: Principal, approve: bo
         audit.record_now(engine, "edit.approve" if approve else "edit.reject", actor=principal,
                          outcome="denied", target=f"edit/{edit_id}", details={"why": err.message_en})
         raise
+    except ImportRejected as err:
+        # A pending import that no longer passes against today's data: it stays pending.
+        err.extra = rejected_extra(err)
+        raise
 
 
 @router.post("/{edit_id:int}/approve", summary="Duyệt / approve")
 def approve(edit_id: EditId, request: Request, principal: SignedIn,
             body: Review | None = None) -> dict[str, Any]:
-    """Apply the edit to its layer (412 when the feature changed since it was submitted)."""
+    """Apply the edit to its layer (412 when the feature changed since it was submitted); a
+    pending import is checked again and merged (412 when its dataset changed meanwhile, 422
+    when the file no longer passes the checks)."""
     return _review(request, edit_id, principal, True, body.reason if body else None)
 
 

@@ -1,4 +1,5 @@
-"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files."""
+"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files, applied
+at once or held for approval by the rule of edits, and their reports."""
 
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
-from layers import audit
-from layers.access import may_import, may_read_import
+from layers import audit, pending_imports
+from layers.access import import_mode, may_read_import
 from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import ImportRejected, ImportReport
 from layers.imports.rows import parse_mapping
@@ -44,8 +45,15 @@ def _mapping(text: str | None) -> dict[str, str] | None:
             parameter="mapping") from None
 
 
+def rejected_extra(err: ImportRejected) -> dict[str, Any]:
+    """What a 422 for a rejected file carries: the job, the first rows' errors, the links."""
+    return {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
+            "warnings": err.report.warnings, "links": _links(err.report.job)}
+
+
 @router.post("/layers/{layer_id}/imports", status_code=201,
-             summary="Nhập tệp vào lớp / Import a file into a layer")
+             summary="Nhập tệp vào lớp / Import a file into a layer",
+             responses={202: {"description": "Chờ duyệt / held for approval"}})
 async def create_import(
     layer_id: str, request: Request, file: Annotated[UploadFile, File()],
     crs: Annotated[str | None, Form()] = None, dataset: Annotated[str | None, Form()] = None,
@@ -55,20 +63,26 @@ async def create_import(
 ) -> JSONResponse:
     """Validate and import an uploaded file, all or nothing; the answer carries the job and report.
 
-    A rejected file answers 422 with every bad row (also downloadable as CSV and JSON) and leaves
-    the layer untouched.
+    Imports follow the rule of edits: the operator's apply at once (201); those of the owning
+    department's editors and of API clients with ``write:<layer>`` are checked and held for an
+    approver (202, ``Location`` of the pending edit), who applies them after checking the file
+    again against the data of that moment. A rejected file answers 422 with every bad row (also
+    downloadable as CSV and JSON) and leaves the layer untouched.
     """
     layer = require_layer(layer_id)
     principal = require_signed_in(request)
     engine = request.app.state.engine
-    if not may_import(principal, layer):
+    mode = import_mode(principal, layer)
+    if mode is None:
         await run_in_threadpool(audit.record_now, engine, "import.denied", actor=principal,
                                 outcome="denied", target=layer.id)
         raise PermissionDeniedError(
-            f"Tài khoản '{principal.label}' không được nhập dữ liệu vào lớp '{layer.id}' (chỉ bộ "
-            "phận vận hành và biên tập viên của sở quản lý lớp).",
-            message_en=f"Account '{principal.label}' may not import into '{layer.id}' (only "
-            "operators and the owning department's editors may).")
+            f"Tài khoản '{principal.label}' không được nhập dữ liệu vào lớp '{layer.id}'. Nhập tệp "
+            "cần bộ phận vận hành, biên tập viên của sở quản lý lớp, hoặc khóa API có quyền "
+            f"write:{layer.id} (khi đó lần nhập chờ người duyệt của sở).",
+            message_en=f"Account '{principal.label}' may not import into '{layer.id}'. Imports "
+            "need an operator, an editor of the owning department, or an API key with "
+            f"write:{layer.id} (whose imports then await an approver of that department).")
     settings = request.app.state.settings
     name = unicodedata.normalize("NFC", Path(file.filename or "upload").name)
     options = ImportOptions(crs=crs, mapping=_mapping(mapping), dataset=dataset, key=key,
@@ -80,12 +94,20 @@ async def create_import(
             while chunk := await file.read(2**20):
                 out.write(chunk)
         try:
-            report = await run_in_threadpool(run_import, engine, layer.id, path, options,
-                                             file_name=name)
+            if mode == "pending" and not dry_run:
+                edit_id, report = await run_in_threadpool(
+                    pending_imports.submit, engine, principal, layer, path, options, name)
+            else:
+                report = await run_in_threadpool(run_import, engine, layer.id, path, options,
+                                                 file_name=name)
         except ImportRejected as err:
-            err.extra = {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
-                         "warnings": err.report.warnings, "links": _links(err.report.job)}
+            err.extra = rejected_extra(err)
             raise
+    if mode == "pending" and not dry_run:
+        location = f"/api/v1/edits/{edit_id}"
+        body = {"job": report.job, "status": "pending", "edit_id": edit_id,
+                "report": report.as_dict(), "links": {**_links(report.job), "edit": location}}
+        return JSONResponse(body, status_code=202, headers={"Location": location})
     await run_in_threadpool(
         audit.record_now, engine, "import", actor=principal, target=layer.id,
         details={"job": report.job, "status": report.status, "file": name,

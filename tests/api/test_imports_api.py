@@ -42,36 +42,42 @@ def editor(staff):
     return staff("department_editor", "so_xay_dung")
 
 
-def test_only_the_owning_department_or_the_operator_may_import(client, place, staff):
+def test_only_the_owning_department_the_operator_or_a_writing_client_may_import(
+        client, place, staff, reader):
     code, lon, lat = place
     rows = [["Pơ mu", 3, "Tốt", lon, lat]]
     assert upload(client, rows).status_code == 401
-    for role, department in (("viewer", None), ("department_editor", "so_y_te")):
+    for role, department in (("viewer", None), ("department_editor", "so_y_te"),
+                             ("leader", "so_xay_dung"), ("field_staff", None)):
         refused = upload(client, rows, headers=staff(role, department))
         assert refused.status_code == 403 and "so_xay_dung" not in refused.json()["detail_en"]
+        assert "write:trees" in refused.json()["detail_en"]
+    assert upload(client, rows, headers=reader).status_code == 403
     assert client.get("/api/v1/imports/1").status_code == 401
 
 
-def test_upload_answers_with_the_job_and_its_report(client, place, editor, database_url):
+def test_the_operators_upload_applies_at_once_with_the_job_and_its_report(
+        client, place, staff, database_url):
     code, lon, lat = place
+    operator = staff("operator")
     response = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]],
-                      headers=editor)
+                      headers=operator)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "imported" and body["report"]["added"] == 2
     assert body["report"]["mapping"]["species"] == "Loài cây"
-    job = client.get(body["links"]["job"], headers=editor).json()
+    job = client.get(body["links"]["job"], headers=operator).json()
     assert job["file_name"] == "cây xanh.csv" and job["added"] == 2
-    assert job["actor"] == "t-department-editor-so-xay-dung"
+    assert job["actor"] == "t-operator-all"
     engine = create_engine(to_sqlalchemy_url(database_url))
     with engine.connect() as conn:
         logged = conn.exec_driver_sql(
             "SELECT actor, details->>'job' FROM audit_log WHERE action = 'import' "
             "ORDER BY seq DESC LIMIT 1").one()
     engine.dispose()
-    assert logged == ("t-department-editor-so-xay-dung", str(body["job"]))
+    assert logged == ("t-operator-all", str(body["job"]))
     again = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]],
-                   headers=editor)
+                   headers=operator)
     assert again.json()["status"] == "unchanged"
     items = client.get("/ogc/collections/trees/items",
                        params={"filter": "species = 'Pơ mu'", "limit": 100}).json()
