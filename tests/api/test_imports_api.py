@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from sqlalchemy import create_engine
@@ -125,3 +126,23 @@ def test_features_as_of_and_history_over_http(client, place):
     assert history["changes"][0]["op"] == "insert"
     bad = client.get("/api/v1/layers/trees/features", params={"as_of": "hôm qua"})
     assert bad.status_code == 400 and bad.json()["parameter"] == "as_of"
+
+
+def test_hostile_uploads_are_422_saying_what_to_change(client, place, staff):
+    """Each of these was a 500: a polygon ring left open, a CSV cell past the csv limit."""
+    code, lon, lat = place
+    operator = staff("operator")
+    ring = [[lon, lat], [lon + 1e-3, lat], [lon + 1e-3, lat + 1e-3], [lon, lat + 1e-3]]
+    zone = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"plan_name": "Khu mở", "plan_level": "master", "land_use": "residential",
+                           "decision_number": "1/QĐ-UBND"}}
+    before = client.get("/api/v1/layers/planning_zones").json()["features"]
+    response = client.post("/api/v1/layers/planning_zones/imports", headers=operator, files={
+        "file": ("vung.geojson", json.dumps({"type": "FeatureCollection", "features": [zone]}))})
+    assert response.status_code == 422, response.text
+    assert "ring is not closed" in response.json()["errors"][0]["reason_en"]
+    long_cell = f"Loài cây,kinh_do,vi_do\n{'x' * 140_000},{lon},{lat}\n"
+    response = client.post("/api/v1/layers/trees/imports", headers=operator,
+                           files={"file": ("dai.csv", long_cell.encode(), "text/csv")})
+    assert response.status_code == 422 and "Line 2" in response.json()["detail_en"]
+    assert client.get("/api/v1/layers/planning_zones").json()["features"] == before

@@ -7,7 +7,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import struct
 import zipfile
+import zlib
 
 import geopandas as gpd
 import openpyxl
@@ -131,11 +133,21 @@ def test_a_csv_cell_over_the_csv_limit_is_refused_with_the_line(engine, tmp_path
 
 
 def _bomb(path, members: int = 100, size: int = 9 * 2**20) -> None:
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as zf:
-        zf.writestr("truong.csv", "Tên,Cấp học,kinh_do,vi_do\n")
-        block = b"0" * size
-        for n in range(members):
-            zf.writestr(f"rac/{n:03}.bin", block)
+    """The issue's archive: ``members`` copies of ``size`` zeros, each under the per-member
+    limits. Deflated once and written as a zip by hand (zipfile would deflate every copy)."""
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = packer.compress(b"0" * size) + packer.flush()
+    crc = zlib.crc32(b"0" * size)
+    local, central = bytearray(), bytearray()
+    for n in range(members):
+        name = f"rac/{n:03}.bin".encode()
+        fields = struct.pack("<HHHHHIIIHH", 20, 0, 8, 0, 0x21, crc, len(data), size, len(name), 0)
+        central += (b"PK\x01\x02" + struct.pack("<H", 20) + fields
+                    + struct.pack("<HHHII", 0, 0, 0, 0, len(local)) + name)
+        local += b"PK\x03\x04" + fields + name + data
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, members, members, len(central),
+                      len(local), 0)
+    path.write_bytes(bytes(local + central + end))
 
 
 def test_a_zip_bomb_of_many_small_members_is_refused_before_anything_is_written(tmp_path):
