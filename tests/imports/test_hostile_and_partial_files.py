@@ -22,7 +22,7 @@ from layers.imports import readers
 from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import FileRejected, ImportRejected
 from tests.imports.conftest import commune, snapshot
-from tests.imports.test_files import CM, REF_EN, REF_LONLAT, rows, vn2000
+from tests.imports.test_files import CM, REF_EN, REF_LONLAT, _commune_at, rows, vn2000
 from tests.unit.test_crs import NATIONAL, WKT1, WRONG_SIGNS
 
 SCHOOL = {"Tên": "Trường Tiểu học Pa Tần", "Cấp học": "Tiểu học", "Số học sinh": 210}
@@ -197,9 +197,10 @@ def test_a_central_directory_that_understates_a_member_cannot_write_more(tmp_pat
     assert sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) <= 1024
 
 
-def _shapefile_with_prj(folder, prj: str):
-    """The CRS.md reference point as a VN-2000 school, with the given .prj text."""
-    frame = gpd.GeoDataFrame({"TEN": ["Trường tham chiếu"], "CAP_HOC": ["Tiểu học"]},
+def _shapefile_with_prj(engine, folder, prj: str):
+    """The CRS.md reference point as a VN-2000 school (with its commune), with the .prj given."""
+    frame = gpd.GeoDataFrame({"TEN": ["Trường tham chiếu"], "CAP_HOC": ["Tiểu học"],
+                              "MA_XA": [_commune_at(engine, *REF_LONLAT)]},
                              geometry=[Point(*REF_EN)])
     path = folder / "tham_chieu.shp"
     pyogrio.write_dataframe(frame, path, encoding="utf-8")
@@ -218,10 +219,10 @@ def _shapefile_with_prj(folder, prj: str):
                  f"+towgs84={NATIONAL} +units=m +no_defs", None, id="proj-string"),
 ])
 def test_vn2000_prj_forms_import_to_the_centimetre(engine, tmp_path, prj, warned):
-    path = _shapefile_with_prj(tmp_path, prj)
+    path = _shapefile_with_prj(engine, tmp_path, prj)
     dataset = f"prj-{abs(hash(prj))}"
-    report = run_import(engine, "schools", path,
-                        ImportOptions(dataset=dataset, mapping={"name": "TEN", "level": "CAP_HOC"}))
+    mapping = {"name": "TEN", "level": "CAP_HOC", "commune_code": "MA_XA"}
+    report = run_import(engine, "schools", path, ImportOptions(dataset=dataset, mapping=mapping))
     assert report.source_crs == "EPSG:9205" and "103" in report.crs_note
     (x, y), = rows(engine, "SELECT ST_X(geom), ST_Y(geom) FROM schools "
                    "WHERE source_dataset = %(d)s", d=dataset)
@@ -237,7 +238,8 @@ def test_vn2000_prj_forms_import_to_the_centimetre(engine, tmp_path, prj, warned
 def test_a_prj_written_by_gdal_from_a_proj_string(engine, tmp_path, towgs84, warned):
     """QGIS users define VN-2000 as a custom PROJ string; GDAL then writes an ESRI .prj that folds
     the shift into the datum's name."""
-    frame = gpd.GeoDataFrame({"TEN": ["Trường GDAL"], "CAP_HOC": ["Tiểu học"]},
+    frame = gpd.GeoDataFrame({"TEN": ["Trường GDAL"], "CAP_HOC": ["Tiểu học"],
+                              "MA_XA": [_commune_at(engine, *REF_LONLAT)]},
                              geometry=[Point(*REF_EN)],
                              crs="+proj=tmerc +lat_0=0 +lon_0=103 +k=0.9999 +x_0=500000 +y_0=0 "
                                  f"+ellps=WGS84 +towgs84={towgs84} +units=m +no_defs")
@@ -245,8 +247,8 @@ def test_a_prj_written_by_gdal_from_a_proj_string(engine, tmp_path, towgs84, war
     pyogrio.write_dataframe(frame, path, encoding="utf-8")
     assert "towgs84" in (tmp_path / "gdal_viet.prj").read_text()
     dataset = f"gdal-{warned}"
-    report = run_import(engine, "schools", path,
-                        ImportOptions(dataset=dataset, mapping={"name": "TEN", "level": "CAP_HOC"}))
+    mapping = {"name": "TEN", "level": "CAP_HOC", "commune_code": "MA_XA"}
+    report = run_import(engine, "schools", path, ImportOptions(dataset=dataset, mapping=mapping))
     assert report.source_crs == "EPSG:9205"
     (x, y), = rows(engine, "SELECT ST_X(geom), ST_Y(geom) FROM schools "
                    "WHERE source_dataset = %(d)s", d=dataset)
