@@ -190,6 +190,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings) -> None:
          f"={report.unchanged} giữ nguyên; hệ tọa độ {report.crs_note}"
          + (f"; bảng mã {report.encoding}" if report.encoding not in (None, "utf-8", "ascii") else "")
          + (f"; {len(report.repaired)} hình học đã sửa" if report.repaired else ""))
+    for warning in report.warnings:
+        _say(f"Cảnh báo / warning: {warning}")
 
 
 def _mapping(path: str | None) -> dict[str, str] | None:

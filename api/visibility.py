@@ -67,11 +67,14 @@ def refuse_hidden_parameters(engine: Engine, principal: Principal, layer: LayerS
 
 
 def audit_personal_read(request: Request, layer: LayerSpec, fields: Iterable[str], count: int,
-                        via: str) -> None:
-    """Record a read that handed out personal fields (nothing when none were)."""
+                        via: str, ids: list[Any] | None = None) -> None:
+    """Record a read that handed out personal fields (nothing when none were), with the
+    features' ids when the caller knows them."""
     personal = sorted(personal_names(layer) & set(fields))
     if personal and count:
+        details: dict[str, Any] = {"fields": personal, "count": count, "via": via,
+                                   "query": str(request.url.query)}
+        if ids is not None:
+            details["features"] = ids[:1000]
         audit.record_now(request.app.state.engine, "read.personal",
-                         actor=current_principal(request), target=layer.id,
-                         details={"fields": personal, "count": count, "via": via,
-                                  "query": str(request.url.query)})
+                         actor=current_principal(request), target=layer.id, details=details)

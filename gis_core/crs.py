@@ -6,10 +6,12 @@ EPSG:4756 have latitude first, CRS84 and the projected CRSs have easting first.
 
 from __future__ import annotations
 
+import math
+import re
 from dataclasses import dataclass
 from functools import cache
 
-from pyproj import CRS, Transformer
+from pyproj import CRS, Geod, Transformer
 
 from gis_core.errors import InvalidParameterError
 
@@ -130,37 +132,153 @@ def to_wgs84(srid: int) -> Transformer:
     return Transformer.from_crs(source, CRS.from_epsg(4326), always_xy=True)
 
 
-def recognise_crs(wkt: str) -> tuple[int, str]:
-    """The EPSG code of a ``.prj`` or other WKT, and how it was recognised.
+@dataclass(frozen=True)
+class Recognised:
+    """A file's CRS tied to an EPSG code: how it was recognised, and what to warn about (vi, en)."""
+
+    srid: int
+    note: str
+    warnings: tuple[tuple[str, str], ...] = ()
+
+
+# Where a datum shift's effect is measured: CRS.md's Lai Châu reference point.
+LAI_CHAU = (103.4583, 22.3964)
+_TOWGS84_WKT1 = re.compile(r"TOWGS84\s*\[([^\]]*)\]", re.IGNORECASE)
+_TOWGS84_PROJ = re.compile(r"\+towgs84=([^\s]+)", re.IGNORECASE)
+_TOWGS84_NAME = re.compile(r"using_towgs84_([-0-9_]+)", re.IGNORECASE)
+_ARCSEC = math.pi / (180 * 3600)
+
+
+def recognise_crs(definition: str) -> Recognised:
+    """The EPSG code of a ``.prj`` (ESRI or OGC WKT1, WKT2, a PROJ string) and how it was found.
 
     VN-2000 definitions from Vietnamese GIS software rarely carry an EPSG code; they are
-    recognised by their datum and projection parameters (central meridian, scale factor, false
-    easting). Raises ``ValueError`` when the definition cannot be tied to one EPSG code.
+    recognised by their datum (or a shift close to the national one) and the projection of the
+    base CRS (central meridian, scale factor, false easting): pyproj reads a WKT1 with
+    ``TOWGS84`` as a bound CRS whose own parameters are the shift's. A shift unlike the national
+    seven parameters is named in a warning with its effect at Lai Châu; the national ones are
+    used regardless. Raises ``ValueError`` when the definition cannot be tied to one EPSG code.
     """
-    crs = CRS.from_user_input(wkt)
-    datum = (crs.datum.name if crs.datum else "").lower().replace("_", " ").replace("-", " ")
-    text = wkt.lower().replace("_", " ").replace("-", " ")
-    vn2000 = "vn 2000" in datum or "vietnam 2000" in datum or "vn 2000" in text or "vn2000" in text
-    if vn2000:
-        if crs.is_geographic:
-            return VN2000_GEOGRAPHIC, "VN-2000 địa lý / geographic (EPSG:4756)"
-        params = {p.name.lower(): p.value for p in (crs.coordinate_operation.params
-                                                     if crs.coordinate_operation else [])}
-        meridian = params.get("longitude of natural origin")
-        scale = params.get("scale factor at natural origin")
-        easting = params.get("false easting")
-        if meridian is not None and easting is not None and abs(easting - 500000) < 1e-6:
-            if scale is not None and abs(scale - 0.9999) < 1e-9:
-                for srid, cm in VN2000_TM3_ZONES.items():
+    crs = CRS.from_user_input(definition)
+    base = crs.source_crs if crs.is_bound and crs.source_crs is not None else crs
+    shift = _declared_shift(definition, crs)
+    datum = (base.datum.name if base.datum else "").lower().replace("_", " ").replace("-", " ")
+    text = definition.lower().replace("_", " ").replace("-", " ")
+    vn2000 = ("vn 2000" in datum or "vietnam 2000" in datum or "vn 2000" in text
+              or "vn2000" in text or (shift is not None and all(
+                  abs(a - b) < 5 for a, b in zip(shift[:3], VN2000_TOWGS84[:3], strict=True))))
+    if not vn2000:
+        code = base.to_epsg(min_confidence=70)
+        if code is None:
+            raise ValueError(f"không nhận ra hệ tọa độ '{base.name}'")
+        return Recognised(code, f"{base.name} (EPSG:{code})")
+    warnings = _shift_warnings(shift)
+    if base.is_geographic:
+        return Recognised(VN2000_GEOGRAPHIC, "VN-2000 địa lý / geographic (EPSG:4756)", warnings)
+    params = {p.name.lower(): p.value for p in (base.coordinate_operation.params
+                                                 if base.coordinate_operation else [])}
+    meridian = params.get("longitude of natural origin")
+    scale = params.get("scale factor at natural origin")
+    easting = params.get("false easting")
+    if meridian is not None and easting is not None and abs(easting - 500000) < 1e-6:
+        zones = {0.9999: VN2000_TM3_ZONES, 0.9996: VN2000_UTM}
+        for k, table in zones.items():
+            if scale is not None and abs(scale - k) < 1e-9:
+                for srid, cm in table.items():
                     if abs(cm - meridian) < 1e-6:
-                        return srid, f"VN-2000 TM-3 kinh tuyến trục {cm:g}° (EPSG:{srid})"
-            if scale is not None and abs(scale - 0.9996) < 1e-9:
-                for srid, cm in VN2000_UTM.items():
-                    if abs(cm - meridian) < 1e-6:
-                        return srid, f"VN-2000 UTM kinh tuyến trục {cm:g}° (EPSG:{srid})"
-        raise ValueError(f"VN-2000 với tham số không nhận ra (kinh tuyến trục {meridian}, "
-                         f"hệ số {scale}, dịch Đông {easting})")
-    code = crs.to_epsg(min_confidence=70)
-    if code is None:
-        raise ValueError(f"không nhận ra hệ tọa độ '{crs.name}'")
-    return code, f"{crs.name} (EPSG:{code})"
+                        kind = "TM-3" if k == 0.9999 else "UTM"
+                        return Recognised(
+                            srid, f"VN-2000 {kind} kinh tuyến trục {cm:g}° (EPSG:{srid})", warnings)
+    raise ValueError(f"VN-2000 với tham số không nhận ra (kinh tuyến trục {meridian}, "
+                     f"hệ số {scale}, dịch Đông {easting})")
+
+
+def _declared_shift(definition: str, crs: CRS) -> tuple[float, ...] | None:
+    """The file's datum shift as ``+towgs84`` reads it (position vector: metres, arc-seconds,
+    ppm), or None when it declares none.
+
+    WKT1 and PROJ strings are read from the text itself: PROJ silently reinterprets a WKT1
+    TOWGS84 that matches a coordinate-frame transformation in its database, which would hide
+    the very sign error worth reporting. WKT2 names its method, so its parameters are exact.
+    """
+    found = _TOWGS84_WKT1.search(definition) or _TOWGS84_PROJ.search(definition)
+    if found:
+        try:
+            values = [float(v) for v in found.group(1).split(",")]
+        except ValueError:
+            return None
+        return tuple(values + [0.0] * (7 - len(values)))[:7] if len(values) in (3, 7) else None
+    operation = crs.coordinate_operation if crs.is_bound else None
+    if operation is None or len(operation.params) not in (3, 7):
+        return _shift_in_datum_name(definition)
+    values = []
+    for n, p in enumerate(operation.params):
+        factor = p.unit_conversion_factor or 1.0
+        if n < 3:
+            values.append(p.value * factor)
+        elif n < 6:
+            values.append(p.value * factor / _ARCSEC)
+        else:
+            ratio = p.value * factor
+            values.append((ratio - 1) * 1e6 if abs(ratio - 1) < 0.01 else ratio * 1e6)
+    values += [0.0] * (7 - len(values))
+    if "coordinate frame" in operation.method_name.lower():
+        values[3:6] = [-v for v in values[3:6]]
+    return tuple(values)
+
+
+def _shift_in_datum_name(definition: str) -> tuple[float, ...] | None:
+    """The shift GDAL folds into an ESRI datum name when a PROJ string had ``+towgs84``
+    (``D_Unknown_based_on_WGS_84_ellipsoid_using_towgs84_-191_90441429_..._0_252906278``), where
+    points and commas both became underscores: read only when every value had decimals."""
+    found = _TOWGS84_NAME.search(definition)
+    tokens = found.group(1).strip("_").split("_") if found else []
+    if len(tokens) not in (6, 14):
+        return None
+    try:
+        values = [float(f"{a}.{b}") for a, b in zip(tokens[::2], tokens[1::2], strict=True)]
+    except ValueError:
+        return None
+    return tuple(values + [0.0] * (7 - len(values)))
+
+
+def shift_offset_m(shift: tuple[float, ...], at: tuple[float, float] = LAI_CHAU) -> float:
+    """How far (metres) a VN-2000 position lands from the national transformation's answer when
+    moved to WGS 84 with ``shift`` instead."""
+    def moved(towgs84: tuple[float, ...]) -> tuple[float, float]:
+        source = CRS.from_proj4("+proj=longlat +ellps=WGS84 +towgs84="
+                                + ",".join(f"{v:.12g}" for v in towgs84) + " +no_defs")
+        return Transformer.from_crs(source, CRS.from_epsg(4326), always_xy=True).transform(*at)
+
+    (x0, y0), (x1, y1) = moved(VN2000_TOWGS84), moved(shift)
+    return float(Geod(ellps="WGS84").inv(x0, y0, x1, y1)[2])
+
+
+def _shift_warnings(shift: tuple[float, ...] | None) -> tuple[tuple[str, str], ...]:
+    """A warning when the file's shift is not the national one (Decision 05/2007)."""
+    if shift is None or all(abs(a - b) < 1e-6 for a, b in zip(shift, VN2000_TOWGS84, strict=True)):
+        return ()
+    flipped = (*VN2000_TOWGS84[:3], *(-v for v in VN2000_TOWGS84[3:6]), VN2000_TOWGS84[6])
+    if not any(shift):
+        why = ("TOWGS84 bằng 0, tức coi VN-2000 như WGS 84 (thiếu phép dịch)",
+               "a zero TOWGS84 treats VN-2000 as WGS 84 (the shift is missing)")
+    elif all(abs(a - b) < 1e-6 for a, b in zip(shift, flipped, strict=True)):
+        why = ("các góc xoay mang dấu của Quyết định (quy ước coordinate frame) trong khi TOWGS84 "
+               "theo quy ước position vector, cần đổi dấu",
+               "the rotations carry the Decision's signs (coordinate-frame convention) while "
+               "TOWGS84 takes the position-vector convention: their signs must be flipped")
+    else:
+        why = ("tham số khác tham số quốc gia", "the parameters differ from the national ones")
+    metres = shift_offset_m(shift)
+    given = ",".join(f"{v:.9g}" for v in shift)
+    national = ",".join(f"{v:.9g}" for v in VN2000_TOWGS84)
+    return ((
+        f"TOWGS84 trong tệp ({given}) khác 7 tham số quốc gia của Quyết định 05/2007/QĐ-BTNMT "
+        f"({national}): {why[0]}; phần mềm dùng TOWGS84 này đặt điểm lệch khoảng {metres:.1f} m "
+        "ở Lai Châu. Đã chuyển sang WGS 84 bằng tham số quốc gia; nếu tọa độ của tệp được tính "
+        "bằng chính TOWGS84 này (từ GPS), hãy kiểm tra lại vị trí và sửa tệp .prj.",
+        f"The file's TOWGS84 ({given}) differs from the national seven parameters of Decision "
+        f"05/2007/QĐ-BTNMT ({national}): {why[1]}; software using this TOWGS84 puts points about "
+        f"{metres:.1f} m off in Lai Châu. The national parameters were used to reach WGS 84; if "
+        "the file's coordinates were computed with this TOWGS84 (from GPS), check the positions "
+        "and correct the .prj."),)

@@ -1,8 +1,8 @@
 """The one access policy: who reads which layers and fields, who writes where, who approves.
 
 Every output (OGC API items and pages, tiles, exports, scenario drill-downs) asks
-``visible_fields``; every write asks ``write_mode`` and ``spatial_limit``; every review asks
-``may_approve``. The rules:
+``visible_fields``; every write asks ``write_mode`` (imports ``import_mode``) and
+``spatial_limit``; every review asks ``may_approve``. The rules:
 
 - everyone, anonymous included, reads every layer's **public** fields;
 - signed-in staff (every role but API clients) also read **internal** fields;
@@ -12,6 +12,10 @@ Every output (OGC API items and pages, tiles, exports, scenario drill-downs) ask
 - the operator writes directly; a department editor writes (as pending edits) the layers of
   its department; a commune editor writes layers that carry a commune code, only inside its
   commune; field staff submit houses; API clients with ``write:<layer>``;
+- file imports follow the same rule (``import_mode``): the operator's apply at once, those of
+  the owning department's editors and of clients with ``write:<layer>`` wait for approval;
+  an import's report is read by the importer, the owning department's editors and leaders
+  and the operator;
 - an edit is approved by the operator, or by a leader or editor of the owning department who
   did not submit it.
 """
@@ -145,14 +149,23 @@ INCIDENT_REPORTERS = frozenset({"operator", "leader", "department_editor", "comm
 THEMATIC_AUTHORS = frozenset({"operator", "leader"})
 
 
-def may_import(principal: Principal, layer: LayerSpec) -> bool:
-    """Whether the caller may import files into the layer: the operator, the owning department's
-    editors (an import is the department's own approved dataset), or a client with its scope."""
-    if principal.role == "operator":
+def import_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:
+    """How the caller's file imports into the layer take effect, by the same rule as its edits:
+    the operator's at once; the owning department's editors' and those of clients holding
+    ``write:<layer>`` as pending imports for an approver; nobody else imports files."""
+    if principal.role not in ("operator", "department_editor", "api_client"):
+        return None
+    return write_mode(principal, layer)
+
+
+def may_read_import(principal: Principal, layer: LayerSpec, importer: str | None) -> bool:
+    """Whether the caller may read an import's job and report: the importer, the owning
+    department's editors and leaders, or the operator."""
+    if principal.is_anonymous:
+        return False
+    if principal.role == "operator" or principal.username == importer:
         return True
-    if principal.role == "department_editor":
-        return principal.department == layer.owner
-    return principal.role == "api_client" and f"write:{layer.id}" in principal.scopes
+    return principal.role in ("leader", "department_editor") and principal.department == layer.owner
 
 
 def spatial_limit(principal: Principal) -> str | None:

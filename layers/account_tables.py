@@ -1,5 +1,5 @@
 """Tables of accounts, sessions, the audit log, pending edits and field photos (migrations 0006,
-0008)."""
+0008; pending imports 0010)."""
 
 from __future__ import annotations
 
@@ -20,9 +20,9 @@ from sqlalchemy import (
     func,
     text,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, OID, UUID
 
-from layers.tables import metadata
+from layers.tables import IMPORT_JOBS, metadata
 
 ROLES = ("operator", "leader", "department_editor", "commune_editor", "field_staff", "viewer",
          "api_client")
@@ -105,7 +105,11 @@ PENDING_EDITS = Table(
     Column("applied_feature_id", BigInteger),
     Column("client_uuid", UUID(as_uuid=False), unique=True),
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    CheckConstraint("op IN ('create', 'replace', 'update', 'delete')", name="ck_pending_edits_op"),
+    # A pending import (op 'import', migration 0010): its job and the uploaded file (large object).
+    Column("import_job", BigInteger, ForeignKey(IMPORT_JOBS.c.id)),
+    Column("staged_file", OID),
+    CheckConstraint("op IN ('create', 'replace', 'update', 'delete', 'import')",
+                    name="ck_pending_edits_op"),
     CheckConstraint("status IN ('pending', 'approved', 'rejected')",
                     name="ck_pending_edits_status"),
 )

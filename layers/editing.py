@@ -1,7 +1,8 @@
 """Safe editing: validate a submitted feature or merge patch, apply it (the operator) or queue it
 for approval, and apply approved edits with the actor and source recorded for the history
 triggers. Versions are compared as ``layers.feature_versions`` states: under the feature's row
-lock wherever something is written.
+lock wherever something is written. Pending imports (``op = 'import'``) are reviewed here too
+and applied by ``pending_imports``.
 
 Writes run in the caller's transaction: a refused edit leaves every table as it was.
 """
@@ -25,7 +26,7 @@ from gis_core.errors import (
     PreconditionFailedError,
     ValidationError,
 )
-from layers import audit
+from layers import audit, pending_imports
 from layers.access import (
     Principal,
     may_approve,
@@ -382,7 +383,7 @@ def submit_edit(conn: Connection, principal: Principal, layer: LayerSpec, op: Op
 
 _EDIT_COLUMNS = ("id, layer, feature_id, op, geometry, properties, base_etag, base, if_match, "
                  "commune_code, submitted_by, submitted_at, status, reviewer, reviewed_at, reason, "
-                 "applied_feature_id, client_uuid, warnings")
+                 "applied_feature_id, client_uuid, warnings, import_job")
 
 
 def get_edit(conn: Connection, edit_id: int, *, lock: bool = False) -> dict[str, Any]:
@@ -516,7 +517,12 @@ def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve
     if not approve and not (reason and reason.strip()):
         raise _bad("Cần nêu lý do từ chối.", "A rejection needs a reason.", "reason")
     applied = None
-    if approve:
+    if edit["op"] == "import":
+        if approve:
+            pending_imports.apply(conn, principal, edit)
+        else:
+            pending_imports.decline(conn, principal, edit, reason or "")
+    elif approve:
         if edit["op"] != "create":
             now = read_version(conn, layer, edit["feature_id"], lock=True)
             found = conflicts(layer, edit, now)
@@ -533,8 +539,10 @@ def review_edit(conn: Connection, principal: Principal, edit_id: int, *, approve
         "applied_feature_id = :fid WHERE id = :id"),
         {"s": "approved" if approve else "rejected", "r": principal.username, "why": reason,
          "fid": applied, "id": edit_id})
+    target = (f"import:{edit['import_job']}" if edit["op"] == "import"
+              else applied or edit["feature_id"] or "new")
     audit.record(conn, "edit.approve" if approve else "edit.reject", actor=principal,
-                 target=f"{layer.id}/{applied or edit['feature_id'] or 'new'}",
+                 target=f"{layer.id}/{target}",
                  reason=reason or principal.reason, details={"edit": edit_id,
                                                              "submitted_by": edit["submitted_by"]})
     return get_edit(conn, edit_id)

@@ -511,6 +511,20 @@ def failing_records(cursor: Any, layer: LayerSpec, rule_id: str, *, commune: str
             "records": [_plain(dict(zip(names, row[1:], strict=True))) for row in rows]}
 
 
+def rule_field(layer: LayerSpec, rule_id: str) -> str | None:
+    """The field whose values a rule judges (``required:citizen_id`` judges ``citizen_id``), or
+    None for rules on the geometry, the commune or coverage."""
+    kind, _, name = rule_id.partition(":")
+    if kind in ("domain", "range", "required", "spelling", "normalised"):
+        return name
+    if kind == "duplicate_key":
+        return layer.key_field
+    if kind == "near_duplicate":
+        found = name_field(layer)
+        return found.name if found else None
+    return None
+
+
 def available_rules(layer: LayerSpec) -> list[str]:
     """Every rule id that ``failing_records`` answers for ``layer``."""
     return [r.id for r in rules(layer)] + [f"coverage:{r.id}" for r in coverage_for(layer.id)]

@@ -173,7 +173,16 @@ def parse_upload(data: bytes, filename: str) -> list[ReportedValue]:
             raise InvalidParameterError("Tệp CSV phải mã hóa UTF-8.", message_en="The CSV file "
                                         "must be UTF-8.", parameter="file") from None
         dialect = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(",") else ","
-        table = list(csv.reader(io.StringIO(text), delimiter=dialect))
+        reader = csv.reader(io.StringIO(text), delimiter=dialect)
+        try:
+            table = list(reader)
+        except csv.Error as err:
+            raise InvalidParameterError(
+                f"Dòng {reader.line_num} của tệp CSV không đọc được ({err}): mỗi ô dài tối đa "
+                f"{csv.field_size_limit():,} ký tự; hãy rút gọn ghi chú (note).",
+                message_en=f"Line {reader.line_num} of the CSV cannot be read ({err}): a cell "
+                f"holds at most {csv.field_size_limit():,} characters; shorten the note.",
+                parameter="file") from None
     else:
         raise InvalidParameterError("Chỉ nhận tệp .csv hoặc .xlsx.",
                                     message_en="Only .csv or .xlsx files are accepted.",

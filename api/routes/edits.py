@@ -1,4 +1,5 @@
-"""``/api/v1/edits``: pending edits, reviewed by approvers of the owning department."""
+"""``/api/v1/edits``: pending edits and pending imports, reviewed by approvers of the owning
+department."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from api.auth import SignedIn
+from api.routes.imports import rejected_extra
 from gis_core.db import translate_db_errors
 from gis_core.errors import PermissionDeniedError, PreconditionFailedError
 from layers import audit, editing
 from layers.access import Principal, may_approve, may_read_personal, personal_names
+from layers.imports.problems import ImportRejected
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1/edits", tags=["edits"])
@@ -26,7 +29,10 @@ class Review(BaseModel):
 
 
 def _out(edit: dict[str, Any]) -> dict[str, Any]:
-    return jsonable_encoder(edit)
+    out = jsonable_encoder(edit)
+    if edit["op"] == "import":
+        out["links"] = {"import": f"/api/v1/imports/{edit['import_job']}"}
+    return out
 
 
 @router.get("", summary="Bản sửa chờ duyệt / pending edits")
@@ -93,6 +99,10 @@ def _review(request: Request, edit_id: EditId, principal: Principal, approve: bo
                              "why": err.message_en,
                              "fields": [c["field"] for c in err.extra.get("conflicts", [])]})
         raise
+    except ImportRejected as err:
+        # A pending import that no longer passes against today's data: it stays pending.
+        err.extra = rejected_extra(err)
+        raise
 
 
 @router.post("/{edit_id:int}/approve", summary="Duyệt / approve")
@@ -100,7 +110,8 @@ def approve(edit_id: EditId, request: Request, principal: SignedIn,
             body: Review | None = None) -> dict[str, Any]:
     """Apply the edit to its layer; 412 with the ``conflicts``, field by field, when what it
     changes was changed by someone else since it was submitted (with ``If-Match``: when the
-    feature changed at all)."""
+    feature changed at all). A pending import is checked again and merged (412 when its
+    dataset changed meanwhile, 422 when the file no longer passes the checks)."""
     return _review(request, edit_id, principal, True, body.reason if body else None)
 
 

@@ -1,4 +1,5 @@
-"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files."""
+"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files, applied
+at once or held for approval by the rule of edits, and their reports."""
 
 from __future__ import annotations
 
@@ -9,20 +10,22 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
-from layers import audit
-from layers.access import may_import
+from layers import audit, pending_imports
+from layers.access import import_mode, may_read_import
 from layers.imports.load import ImportOptions, run_import
-from layers.imports.problems import ImportRejected
+from layers.imports.problems import ImportRejected, ImportReport
 from layers.imports.rows import parse_mapping
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
+ImportJob = Annotated[int, PathParam(ge=1, le=2**62)]
 
 
 def _links(job: int) -> dict[str, str]:
@@ -42,8 +45,15 @@ def _mapping(text: str | None) -> dict[str, str] | None:
             parameter="mapping") from None
 
 
+def rejected_extra(err: ImportRejected) -> dict[str, Any]:
+    """What a 422 for a rejected file carries: the job, the first rows' errors, the links."""
+    return {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
+            "warnings": err.report.warnings, "links": _links(err.report.job)}
+
+
 @router.post("/layers/{layer_id}/imports", status_code=201,
-             summary="Nhập tệp vào lớp / Import a file into a layer")
+             summary="Nhập tệp vào lớp / Import a file into a layer",
+             responses={202: {"description": "Chờ duyệt / held for approval"}})
 async def create_import(
     layer_id: str, request: Request, file: Annotated[UploadFile, File()],
     crs: Annotated[str | None, Form()] = None, dataset: Annotated[str | None, Form()] = None,
@@ -53,20 +63,26 @@ async def create_import(
 ) -> JSONResponse:
     """Validate and import an uploaded file, all or nothing; the answer carries the job and report.
 
-    A rejected file answers 422 with every bad row (also downloadable as CSV and JSON) and leaves
-    the layer untouched.
+    Imports follow the rule of edits: the operator's apply at once (201); those of the owning
+    department's editors and of API clients with ``write:<layer>`` are checked and held for an
+    approver (202, ``Location`` of the pending edit), who applies them after checking the file
+    again against the data of that moment. A rejected file answers 422 with every bad row (also
+    downloadable as CSV and JSON) and leaves the layer untouched.
     """
     layer = require_layer(layer_id)
     principal = require_signed_in(request)
     engine = request.app.state.engine
-    if not may_import(principal, layer):
+    mode = import_mode(principal, layer)
+    if mode is None:
         await run_in_threadpool(audit.record_now, engine, "import.denied", actor=principal,
                                 outcome="denied", target=layer.id)
         raise PermissionDeniedError(
-            f"Tài khoản '{principal.label}' không được nhập dữ liệu vào lớp '{layer.id}' (chỉ bộ "
-            "phận vận hành và biên tập viên của sở quản lý lớp).",
-            message_en=f"Account '{principal.label}' may not import into '{layer.id}' (only "
-            "operators and the owning department's editors may).")
+            f"Tài khoản '{principal.label}' không được nhập dữ liệu vào lớp '{layer.id}'. Nhập tệp "
+            "cần bộ phận vận hành, biên tập viên của sở quản lý lớp, hoặc khóa API có quyền "
+            f"write:{layer.id} (khi đó lần nhập chờ người duyệt của sở).",
+            message_en=f"Account '{principal.label}' may not import into '{layer.id}'. Imports "
+            "need an operator, an editor of the owning department, or an API key with "
+            f"write:{layer.id} (whose imports then await an approver of that department).")
     settings = request.app.state.settings
     name = unicodedata.normalize("NFC", Path(file.filename or "upload").name)
     options = ImportOptions(crs=crs, mapping=_mapping(mapping), dataset=dataset, key=key,
@@ -78,12 +94,20 @@ async def create_import(
             while chunk := await file.read(2**20):
                 out.write(chunk)
         try:
-            report = await run_in_threadpool(run_import, engine, layer.id, path, options,
-                                             file_name=name)
+            if mode == "pending" and not dry_run:
+                edit_id, report = await run_in_threadpool(
+                    pending_imports.submit, engine, principal, layer, path, options, name)
+            else:
+                report = await run_in_threadpool(run_import, engine, layer.id, path, options,
+                                                 file_name=name)
         except ImportRejected as err:
-            err.extra = {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
-                         "warnings": err.report.warnings, "links": _links(err.report.job)}
+            err.extra = rejected_extra(err)
             raise
+    if mode == "pending" and not dry_run:
+        location = f"/api/v1/edits/{edit_id}"
+        body = {"job": report.job, "status": "pending", "edit_id": edit_id,
+                "report": report.as_dict(), "links": {**_links(report.job), "edit": location}}
+        return JSONResponse(body, status_code=202, headers={"Location": location})
     await run_in_threadpool(
         audit.record_now, engine, "import", actor=principal, target=layer.id,
         details={"job": report.job, "status": report.status, "file": name,
@@ -94,38 +118,48 @@ async def create_import(
     return JSONResponse(body, status_code=200 if report.status == "dry_run" else 201)
 
 
-def _job(request: Request, job: int) -> dict[str, Any]:
-    require_signed_in(request)
-    with raw_cursor(request.app.state.engine) as cur:
-        cur.execute("SELECT report FROM import_jobs WHERE id = %s", (job,))
+def _job(request: Request, job: int, via: str) -> dict[str, Any]:
+    """The job's report for the importer, the owning department's editors and leaders and the
+    operator; personal and internal values masked; every read audited."""
+    principal = require_signed_in(request)
+    engine = request.app.state.engine
+    with raw_cursor(engine) as cur:
+        cur.execute("SELECT layer, actor, report FROM import_jobs WHERE id = %s", (job,))
         row = cur.fetchone()
-    if row is None or row[0] is None:
+    if row is None or row[2] is None:
         raise NotFoundError(f"Không có lần nhập số {job}.", message_en=f"No import job {job}.")
-    return row[0] | {"job": job}
+    layer = require_layer(row[0])
+    target = f"{layer.id}/import:{job}"
+    if not may_read_import(principal, layer, row[1]):
+        audit.record_now(engine, "import.report.read", actor=principal, outcome="denied",
+                         target=target, details={"via": via})
+        raise PermissionDeniedError(
+            f"Báo cáo lần nhập {job} chỉ dành cho người nhập, biên tập viên và lãnh đạo của sở "
+            "quản lý lớp, và bộ phận vận hành.",
+            message_en=f"The report of import {job} is for the importer, the owning department's "
+            "editors and leaders, and the operators.")
+    audit.record_now(engine, "import.report.read", actor=principal, target=target,
+                     details={"via": via})
+    return ImportReport.from_dict(row[2]).masked(layer).as_dict() | {"job": job}
 
 
 @router.get("/imports/{job}", summary="Một lần nhập / One import job")
-def get_import(job: int, request: Request) -> dict[str, Any]:
+def get_import(job: ImportJob, request: Request) -> dict[str, Any]:
     """The job's report: what was recognised, the counts, repairs, warnings and errors."""
-    return _job(request, job) | {"links": _links(job)}
+    return _job(request, job, "job") | {"links": _links(job)}
 
 
 @router.get("/imports/{job}/report.json", summary="Báo cáo lỗi (JSON) / Rejection report (JSON)")
-def report_json(job: int, request: Request) -> Response:
+def report_json(job: ImportJob, request: Request) -> Response:
     """The full report as a JSON download."""
-    body = json.dumps(_job(request, job), ensure_ascii=False, indent=1)
+    body = json.dumps(_job(request, job, "json"), ensure_ascii=False, indent=1)
     return Response(body, media_type="application/json", headers={
         "Content-Disposition": f'attachment; filename="import-{job}.json"'})
 
 
 @router.get("/imports/{job}/report.csv", summary="Báo cáo lỗi (CSV) / Rejection report (CSV)")
-def report_csv(job: int, request: Request) -> Response:
+def report_csv(job: ImportJob, request: Request) -> Response:
     """Every rejected row with the field and the reason, as CSV."""
-    from layers.imports.problems import ImportReport, RowIssue
-
-    data = _job(request, job)
-    report = ImportReport(**{k: v for k, v in data.items()
-                             if k in ImportReport.__dataclass_fields__ and k != "errors"})
-    report.errors = [RowIssue(**e) for e in data.get("errors", [])]
+    report = ImportReport.from_dict(_job(request, job, "csv"))
     return Response(report.errors_csv(), media_type="text/csv; charset=utf-8", headers={
         "Content-Disposition": f'attachment; filename="import-{job}-errors.csv"'})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,11 +11,18 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import current_principal
-from api.visibility import visible_fields
+from api.visibility import audit_personal_read, visible_fields
 from gis_core.db import raw_cursor
-from gis_core.errors import InvalidParameterError
+from gis_core.errors import InvalidParameterError, PermissionDeniedError
+from layers import audit
 from layers.access import require_features
-from layers.quality import available_rules, failing_records, layer_quality, province_quality
+from layers.quality import (
+    available_rules,
+    failing_records,
+    layer_quality,
+    province_quality,
+    rule_field,
+)
 from layers.registry import LAYERS, require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
@@ -22,6 +30,7 @@ _MAX_LIMIT = 1000
 # A report is reused while no layer's data version has moved and it is younger than this
 # (liveness changes with the clock alone, slowly).
 CACHE_SECONDS = 300.0
+_COMMUNE = re.compile(r"[0-9A-Za-z_-]{1,20}")
 
 
 def _cached(request: Request, key: tuple[str, ...], compute: Callable[[Any], dict[str, Any]]
@@ -87,9 +96,11 @@ async def layer_quality_report(layer_id: str, request: Request) -> dict[str, Any
 @router.get("/quality/{layer_id}/failures",
             summary="Các bản ghi không đạt một quy tắc / Records failing a rule")
 async def failures(layer_id: str, request: Request) -> dict[str, Any]:
-    """Records failing ``rule`` (ids and public fields only), optionally in one ``commune``."""
+    """Records failing ``rule``, optionally in one ``commune``: ids and the fields the caller may
+    read (the access policy); a read that shows personal fields is audited."""
     layer = require_layer(layer_id)
-    require_features(await run_in_threadpool(current_principal, request), layer)
+    principal = await run_in_threadpool(current_principal, request)
+    require_features(principal, layer)
     rule = request.query_params.get("rule")
     rules = available_rules(layer)
     if rule not in rules:
@@ -98,14 +109,37 @@ async def failures(layer_id: str, request: Request) -> dict[str, Any]:
             f"{', '.join(rules)}.",
             message_en=f"Parameter 'rule' is invalid: '{rule}'. The rules of layer '{layer.id}': "
             f"{', '.join(rules)}.", parameter="rule")
+    visible = visible_fields(request, layer)
+    judged = rule_field(layer, rule)
+    if judged is not None and judged not in {f.name for f in visible}:
+        # Listing who fails a rule on a field is a filter on that field: the same 403 as items.
+        err = PermissionDeniedError(
+            f"Quy tắc '{rule}' xét trường '{judged}' mà tài khoản '{principal.label}' không được "
+            "xem.", message_en=f"Rule '{rule}' judges field '{judged}', which account "
+            f"'{principal.label}' may not read.", parameter="rule")
+        await run_in_threadpool(
+            audit.record_now, request.app.state.engine, "read.denied", actor=principal,
+            outcome="denied", target=layer.id, details={"query": str(request.url.query),
+                                                         "why": err.message_en})
+        raise err
     limit = _integer(request, "limit", 100, 1, _MAX_LIMIT)
     offset = _integer(request, "offset", 0, 0, 2**31 - 1)
     commune = request.query_params.get("commune")
+    if commune is not None and not _COMMUNE.fullmatch(commune):
+        raise InvalidParameterError(
+            "Tham số 'commune' không hợp lệ: cần mã xã gồm chữ số, ví dụ 03388.",
+            message_en="Parameter 'commune' is invalid: give a commune code of digits, e.g. 03388.",
+            parameter="commune")
 
     def work() -> dict[str, Any] | None:
         with raw_cursor(request.app.state.engine) as cursor:
-            return failing_records(cursor, layer, rule, commune=commune, limit=limit, offset=offset,
-                                   visible=visible_fields(request, layer))
+            found = failing_records(cursor, layer, rule, commune=commune, limit=limit,
+                                    offset=offset, visible=visible)
+        if found is not None and not rule.startswith("coverage:"):
+            records = found["records"]
+            audit_personal_read(request, layer, [f.name for f in visible], len(records),
+                                "quality", ids=[r["id"] for r in records])
+        return found
 
     result = await run_in_threadpool(work)
     assert result is not None  # the rule was checked above

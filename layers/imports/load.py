@@ -26,7 +26,15 @@ from sqlalchemy.engine import Connection, Engine
 from gis_core.crs import VN2000_TM3_ZONES, to_wgs84
 from gis_core.db import translate_db_errors
 from layers.imports import readers
-from layers.imports.problems import FileRejected, ImportRejected, ImportReport, RowIssue
+from layers.imports.problems import (
+    CONTENT_KEY,
+    GEOMETRY,
+    FileRejected,
+    ImportRejected,
+    ImportReport,
+    RowIssue,
+    masked,
+)
 from layers.imports.rows import clean_text, coerce_rows, map_columns
 from layers.registry import require_layer
 from layers.spec import LayerSpec
@@ -73,21 +81,54 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass
+class Checked:
+    """A file read and checked against the layer: its rows, ready to merge under their keys."""
+
+    report: ImportReport
+    values: list[list[Any]]
+    geoms: np.ndarray
+    keys: list[str]
+
+
+def new_report(layer: LayerSpec, path: Path, options: ImportOptions, file_name: str | None = None
+               ) -> ImportReport:
+    """An empty report for importing ``path`` (named ``file_name``) into ``layer``."""
+    name = file_name or path.name
+    return ImportReport(layer=layer.id, dataset=options.dataset or Path(name).stem,
+                        file_name=name, file_sha256=sha256_of(path),
+                        file_size=path.stat().st_size, actor=options.actor)
+
+
 def run_import(engine: Engine, layer_id: str, path: Path, options: ImportOptions, *,
                file_name: str | None = None, progress: Progress | None = None) -> ImportReport:
     """Import ``path`` into ``layer_id``; raises ``ImportRejected`` (with the report) on bad rows."""
     layer = require_layer(layer_id)
-    name = file_name or path.name
-    report = ImportReport(layer=layer.id, dataset=options.dataset or Path(name).stem,
-                          file_name=name, file_sha256=sha256_of(path),
-                          file_size=path.stat().st_size, actor=options.actor)
+    report = new_report(layer, path, options, file_name)
     tell = progress or (lambda *_: None)
+    try:
+        with translate_db_errors(), engine.connect() as conn:
+            checked = check_file(conn, layer, path, options, report, tell)
+    except ImportRejected:
+        record_job(engine, report)
+        raise
+    _store(engine, layer, checked, options, tell)
+    return report
+
+
+def check_file(conn: Connection, layer: LayerSpec, path: Path, options: ImportOptions,
+               report: ImportReport, tell: Progress | None = None) -> Checked:
+    """Read ``path`` and check every row against the layer and the current data (the province,
+    commune codes); raises ``FileRejected``, or ``ImportRejected`` with the report (not recorded).
+    """
+    tell = tell or (lambda *_: None)
     with readers.opened(path, source_layer=options.source_layer,
                         max_features=options.max_features, geometry_type=layer.geometry) as source:
         tell("đọc / read", len(source.rows), len(source.rows))
         report.features = len(source.rows)
         report.encoding = source.encoding
         srid = _source_srid(source, options, report)
+        report.warnings += [f"{vi} | {en}" for vi, en in source.crs_warnings if not options.crs]
         try:
             mapping, report.ignored_columns = map_columns(layer, source.columns, options.mapping)
         except (KeyError, ValueError) as err:
@@ -104,16 +145,16 @@ def run_import(engine: Engine, layer_id: str, path: Path, options: ImportOptions
                 f"No column feeds the required fields: {', '.join(missing)}. Rename the columns or "
                 "use a mapping file (--mapping).")
         first = 2 if source.coordinates else 1
-        values, issues = coerce_rows(layer, source.columns, source.rows, mapping, first)
-        with translate_db_errors(), engine.connect() as conn:
+        derived = frozenset(f.name for f in layer.fields if f.references == COMMUNE_CODE)
+        values, issues = coerce_rows(layer, source.columns, source.rows, mapping, first, derived)
+        with translate_db_errors():
             province = _province(conn)
-            geoms, geom_issues, repaired = _geometries(layer, source.geometry, srid, first,
-                                                       province)
-            geom_issues += _references(conn, layer, mapping, values, geoms, first)
+            geoms, geom_issues, repaired = _geometries(layer, source, srid, first, province)
+            geom_issues += _references(conn, layer, mapping, values, geoms, first, geom_issues)
         report.repaired = repaired
         keys, key_issues = _keys(source, options.key or mapping.get(layer.key_field or ""),
                                  values, geoms, first)
-        issues += geom_issues + key_issues
+        issues += geom_issues + [masked(i, layer, mapping) for i in key_issues]
     tell("kiểm tra / check", len(values), len(values))
     hint = None
     outside = [i for i in geom_issues if i.value == OUTSIDE]
@@ -123,10 +164,8 @@ def run_import(engine: Engine, layer_id: str, path: Path, options: ImportOptions
     if issues:
         report.errors = sorted(issues, key=lambda i: (i.row, i.field))
         report.status = "rejected"
-        _record(engine, report)
         raise ImportRejected(report, hint)
-    _store(engine, layer, report, values, geoms, keys, options, tell)
-    return report
+    return Checked(report, values, geoms, keys)
 
 
 def _source_srid(source: readers.Source, options: ImportOptions, report: ImportReport) -> int:
@@ -172,10 +211,11 @@ def _to_wgs84(geoms: np.ndarray, srid: int) -> np.ndarray:
     return shapely.transform(geoms, move)
 
 
-def _geometries(layer: LayerSpec, raw: np.ndarray | None, srid: int, first: int, province: Any
+def _geometries(layer: LayerSpec, source: readers.Source, srid: int, first: int, province: Any
                 ) -> tuple[np.ndarray, list[RowIssue], list[RowIssue]]:
     """Geometries in WGS 84, of the layer's type and inside the province; invalid ones repaired
     when that is safe."""
+    raw = source.geometry
     geoms = np.array(raw if raw is not None else [], dtype=object)
     issues: list[RowIssue] = []
     repaired: list[RowIssue] = []
@@ -184,8 +224,9 @@ def _geometries(layer: LayerSpec, raw: np.ndarray | None, srid: int, first: int,
     if present.any():
         out[present] = _to_wgs84(geoms[present], srid)
     for n in np.flatnonzero(~present):
-        issues.append(RowIssue(int(n) + first, "geometry", "", "thiếu hình học hoặc tọa độ",
-                               "missing geometry or coordinates"))
+        why = source.unreadable.get(int(n), ("thiếu hình học hoặc tọa độ",
+                                             "missing geometry or coordinates"))
+        issues.append(RowIssue(int(n) + first, GEOMETRY, "", *why))
     for n in np.flatnonzero(present):
         geom = out[n]
         fixed, why = _conform(layer.geometry, geom)
@@ -239,30 +280,35 @@ def _conform(target: str, geom: Any) -> tuple[Any, tuple[str, str] | tuple[()]]:
 
 
 def _references(conn: Connection, layer: LayerSpec, mapping: dict[str, str],
-                values: list[list[Any]], geoms: np.ndarray, first: int) -> list[RowIssue]:
-    """Check codes that point to another layer; a missing commune code is taken from the map."""
+                values: list[list[Any]], geoms: np.ndarray, first: int,
+                geom_issues: list[RowIssue]) -> list[RowIssue]:
+    """Check codes that point to another layer; a missing commune code (no column, or an empty
+    cell) is taken from the commune the feature falls in."""
     issues: list[RowIssue] = []
+    placed = {i.row for i in geom_issues}
     for at, spec in enumerate(layer.fields):
         if not spec.references:
             continue
         table, column = spec.references.split(".")
-        fill = spec.name not in mapping and spec.references == COMMUNE_CODE
+        fill = spec.references == COMMUNE_CODE
         shape = sql.SQL(", ST_AsBinary(geom)") if fill else sql.SQL("")
         found = conn.exec_driver_sql(sql.SQL("SELECT {}{} FROM {}").format(
             sql.Identifier(column), shape, sql.Identifier(table)
         ).as_string(conn.connection.dbapi_connection)).all()
-        if fill:
-            shapes = shapely.from_wkb([bytes(wkb) for _, wkb in found])
-            tree = shapely.STRtree(shapes)
-            for n, geom in enumerate(geoms):
-                if geom is None:
-                    continue
-                hits = tree.query(shapely.point_on_surface(geom), predicate="intersects")
-                values[n][at] = found[hits[0]][0] if len(hits) else None
-            continue
         codes = {row[0] for row in found}
+        tree = None
         for n, row in enumerate(values):
-            if row[at] is not None and row[at] not in codes:
+            if row[at] is None and fill and geoms[n] is not None:
+                if tree is None:
+                    shapes = shapely.from_wkb([bytes(wkb) for _, wkb in found])
+                    tree = shapely.STRtree(shapes)
+                hits = tree.query(shapely.point_on_surface(geoms[n]), predicate="intersects")
+                row[at] = found[hits[0]][0] if len(hits) else None
+                if row[at] is None and spec.required and n + first not in placed:
+                    issues.append(RowIssue(
+                        n + first, spec.name, "", "vị trí không thuộc xã nào; hãy ghi mã xã",
+                        "the position lies in no commune; give the commune code"))
+            elif row[at] is not None and row[at] not in codes:
                 issues.append(RowIssue(n + first, spec.name, str(row[at]),
                                        f"không có mã này trong lớp '{table}'",
                                        f"no such code in layer '{table}'"))
@@ -296,7 +342,7 @@ def _keys(source: readers.Source, key_column: str | None, values: list[list[Any]
             wkb = shapely.to_wkb(geoms[n]) if geoms[n] is not None else b""
             key = hashlib.sha1(content.encode() + wkb, usedforsecurity=False).hexdigest()
         if key and key in seen:
-            issues.append(RowIssue(n + first, key_column or "(nội dung / content)", key,
+            issues.append(RowIssue(n + first, key_column or CONTENT_KEY, key,
                                    f"trùng với dòng {seen[key]}", f"duplicates row {seen[key]}"))
         seen.setdefault(key, n + first)
         keys.append(key)
@@ -326,23 +372,24 @@ def _crs_hint(raw: np.ndarray | None, srid: int, province: Any) -> tuple[str, st
             "swapped longitude/latitude.")
 
 
-def _record(engine: Engine, report: ImportReport) -> None:
+def record_job(engine: Engine, report: ImportReport) -> None:
     """Keep the job and its report (a rejected or dry-run import writes nothing else)."""
     conn = engine.raw_connection()
     try:
         with translate_db_errors(), conn.cursor() as cur:
-            report.job = _insert_job(cur, report)
+            report.job = insert_job(cur, report)
         conn.commit()
     finally:
         conn.close()
 
 
-def _insert_job(cur: Any, report: ImportReport) -> int:
+def insert_job(cur: Any, report: ImportReport) -> int:
+    """Insert the job row of ``report``; its id."""
     cur.execute(
         "INSERT INTO import_jobs (layer, dataset, file_name, file_sha256, file_size, source_crs, "
         "actor, status, added, changed, removed, unchanged, report, finished_at) VALUES (%s, %s, "
-        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, CASE WHEN %s <> 'running' THEN now() END) "
-        "RETURNING id",
+        "%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, "
+        "CASE WHEN %s NOT IN ('running', 'pending') THEN now() END) RETURNING id",
         (report.layer, report.dataset, report.file_name, report.file_sha256, report.file_size,
          report.source_crs, report.actor, report.status, report.added, report.changed,
          report.removed, report.unchanged, json.dumps(report.as_dict(), default=str),
@@ -365,65 +412,96 @@ def _array_item(text: str) -> str:
     return f'"{escaped}"'
 
 
-def _store(engine: Engine, layer: LayerSpec, report: ImportReport, values: list[list[Any]],
-           geoms: np.ndarray, keys: list[str], options: ImportOptions, tell: Progress) -> None:
-    """Stage the rows with COPY and merge them into the layer by source key, in one transaction."""
+def finish_job(cur: Any, report: ImportReport) -> None:
+    """Write the job's outcome: status, counts and report."""
+    cur.execute(
+        "UPDATE import_jobs SET status = %s, added = %s, changed = %s, removed = %s, "
+        "unchanged = %s, report = %s, finished_at = CASE WHEN %s <> 'pending' THEN now() END "
+        "WHERE id = %s",
+        (report.status, report.added, report.changed, report.removed, report.unchanged,
+         json.dumps(report.as_dict(), default=str), report.status, report.job))
+
+
+def dataset_version(cur: Any, layer: LayerSpec, dataset: str) -> str:
+    """A hash of every row an import of ``dataset`` replaces: any write to them changes it."""
+    cur.execute(sql.SQL(
+        "SELECT md5(coalesce(string_agg(md5(row_to_json(t)::text), '' ORDER BY t.id), '')) "
+        "FROM {} t WHERE t.source_dataset = %s").format(sql.Identifier(layer.id)), (dataset,))
+    return cur.fetchone()[0]
+
+
+def lock_layer(cur: Any, layer: LayerSpec) -> None:
+    """Hold the layer against other imports and edits until the transaction ends."""
+    cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(
+        sql.Identifier(layer.id)))
+
+
+def merge(cur: Any, layer: LayerSpec, checked: Checked, actor: str,
+          tell: Progress | None = None) -> None:
+    """Stage the checked rows with COPY and merge them into the layer by source key, in the
+    cursor's transaction, under the report's job; the report gets the counts."""
+    report, keys = checked.report, checked.keys
     table = sql.Identifier(layer.id)
     names = [f.name for f in layer.fields]
     fields = sql.SQL(", ").join(map(sql.Identifier, names))
     staged = sql.SQL(", ").join(sql.SQL("s.{}").format(sql.Identifier(n)) for n in names)
     current = sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(n)) for n in names)
-    ewkb = shapely.to_wkb(shapely.set_srid(geoms, 4326), hex=True, include_srid=True)
+    ewkb = shapely.to_wkb(shapely.set_srid(checked.geoms, 4326), hex=True, include_srid=True)
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    for key, wkb, row in zip(keys, ewkb, values, strict=True):
+    for key, wkb, row in zip(keys, ewkb, checked.values, strict=True):
         writer.writerow([key, wkb, *(_copy_value(v) for v in row)])
     buffer.seek(0)
-    params = {"ds": report.dataset}
+    params = {"ds": report.dataset, "job": report.job}
+    cur.execute("SELECT set_config('ioc.actor', %s, true), set_config('ioc.source', %s, true)",
+                (actor, f"import:{report.job}"))
+    lock_layer(cur, layer)
+    cur.execute(sql.SQL(
+        "CREATE TEMP TABLE ioc_stage ON COMMIT DROP AS SELECT source_key, geom, {} FROM {} "
+        "WITH NO DATA").format(fields, table))
+    cur.copy_expert(sql.SQL("COPY ioc_stage (source_key, geom, {}) FROM STDIN WITH (FORMAT csv)"
+                            ).format(fields).as_string(cur), buffer)
+    if tell:
+        tell("ghi / write", len(keys), len(keys))
+    cur.execute("CREATE INDEX ON ioc_stage (source_key)")
+    cur.execute("ANALYZE ioc_stage")
+    cur.execute(sql.SQL(
+        "UPDATE {t} t SET (geom, {f}) = (SELECT s.geom, {s}), import_job = %(job)s "
+        "FROM ioc_stage s WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key "
+        "AND (ST_AsEWKB(t.geom), {c}) IS DISTINCT FROM (ST_AsEWKB(s.geom), {s})"
+    ).format(t=table, f=fields, s=staged, c=current), params)
+    report.changed = cur.rowcount
+    cur.execute(sql.SQL(
+        "DELETE FROM {t} t WHERE t.source_dataset = %(ds)s AND NOT EXISTS "
+        "(SELECT 1 FROM ioc_stage s WHERE s.source_key = t.source_key)").format(t=table), params)
+    report.removed = cur.rowcount
+    cur.execute(sql.SQL(
+        "INSERT INTO {t} (geom, {f}, source_dataset, source_key, import_job) "
+        "SELECT s.geom, {s}, %(ds)s, s.source_key, %(job)s FROM ioc_stage s WHERE NOT EXISTS "
+        "(SELECT 1 FROM {t} t WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key)"
+    ).format(t=table, f=fields, s=staged), params)
+    report.added = cur.rowcount
+    report.unchanged = len(keys) - report.added - report.changed
+    cur.execute("DROP TABLE ioc_stage")
+    report.status = "imported" if report.added + report.changed + report.removed else "unchanged"
+
+
+def _store(engine: Engine, layer: LayerSpec, checked: Checked, options: ImportOptions,
+           tell: Progress) -> None:
+    """Merge the rows in one transaction under a new job (a dry run rolls back and keeps only
+    the job with what would have changed)."""
+    report = checked.report
     conn = engine.raw_connection()
     try:
         with translate_db_errors(), conn.cursor() as cur:
-            report.job = params["job"] = _insert_job(cur, report)
-            cur.execute("SELECT set_config('ioc.actor', %s, true), set_config('ioc.source', %s, true)",
-                        (options.actor, f"import:{report.job}"))
-            cur.execute(sql.SQL("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE").format(table))
-            cur.execute(sql.SQL(
-                "CREATE TEMP TABLE ioc_stage ON COMMIT DROP AS SELECT source_key, geom, {} FROM {} "
-                "WITH NO DATA").format(fields, table))
-            cur.copy_expert(sql.SQL("COPY ioc_stage (source_key, geom, {}) FROM STDIN WITH (FORMAT csv)"
-                                    ).format(fields).as_string(cur), buffer)
-            tell("ghi / write", len(keys), len(keys))
-            cur.execute("CREATE INDEX ON ioc_stage (source_key)")
-            cur.execute("ANALYZE ioc_stage")
-            cur.execute(sql.SQL(
-                "UPDATE {t} t SET (geom, {f}) = (SELECT s.geom, {s}), import_job = %(job)s "
-                "FROM ioc_stage s WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key "
-                "AND (ST_AsEWKB(t.geom), {c}) IS DISTINCT FROM (ST_AsEWKB(s.geom), {s})"
-            ).format(t=table, f=fields, s=staged, c=current), params)
-            report.changed = cur.rowcount
-            cur.execute(sql.SQL(
-                "DELETE FROM {t} t WHERE t.source_dataset = %(ds)s AND NOT EXISTS "
-                "(SELECT 1 FROM ioc_stage s WHERE s.source_key = t.source_key)").format(t=table),
-                params)
-            report.removed = cur.rowcount
-            cur.execute(sql.SQL(
-                "INSERT INTO {t} (geom, {f}, source_dataset, source_key, import_job) "
-                "SELECT s.geom, {s}, %(ds)s, s.source_key, %(job)s FROM ioc_stage s WHERE NOT EXISTS "
-                "(SELECT 1 FROM {t} t WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key)"
-            ).format(t=table, f=fields, s=staged), params)
-            report.added = cur.rowcount
-            report.unchanged = len(keys) - report.added - report.changed
+            report.job = insert_job(cur, report)
+            merge(cur, layer, checked, options.actor, tell)
             if options.dry_run:
                 report.status = "dry_run"
                 conn.rollback()
-                report.job = _insert_job(cur, report)
+                report.job = insert_job(cur, report)
             else:
-                report.status = "imported" if report.added + report.changed + report.removed else "unchanged"
-                cur.execute(
-                    "UPDATE import_jobs SET status = %s, added = %s, changed = %s, removed = %s, "
-                    "unchanged = %s, report = %s, finished_at = now() WHERE id = %s",
-                    (report.status, report.added, report.changed, report.removed, report.unchanged,
-                     json.dumps(report.as_dict(), default=str), report.job))
+                finish_job(cur, report)
         conn.commit()
     finally:
         conn.rollback()

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from gis_core.errors import ValidationError
+from layers.spec import LayerSpec
+
+MASK = "***"
+GEOMETRY = "geometry"
+CONTENT_KEY = "(nội dung / content)"
 
 
 @dataclass(frozen=True)
@@ -19,6 +24,23 @@ class RowIssue:
     value: str
     reason: str
     reason_en: str
+
+
+def masked(issue: RowIssue, layer: LayerSpec, mapping: dict[str, str]) -> RowIssue:
+    """The issue as a report may show it: values of personal and internal fields masked.
+
+    ``field`` names a layer field, the geometry, the row digest, or the source column(s) of the
+    key; a key is shown only when every one of its columns feeds a public field.
+    """
+    if issue.value in ("", MASK) or issue.field in (GEOMETRY, CONTENT_KEY):
+        return issue
+    public = {f.name for f in layer.fields if f.sensitivity == "public"}
+    if issue.field in {f.name for f in layer.fields}:
+        shown = issue.field in public
+    else:
+        fed = {column: name for name, column in mapping.items()}
+        shown = all(fed.get(column.strip()) in public for column in issue.field.split(","))
+    return issue if shown else replace(issue, value=MASK)
 
 
 class FileRejected(ValidationError):
@@ -55,10 +77,27 @@ class ImportReport:
     repaired: list[RowIssue] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     errors: list[RowIssue] = field(default_factory=list)
+    # A pending import's review: who approved or declined it, and why.
+    reviewer: str | None = None
+    review_reason: str | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""
         return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportReport:
+        """A report read back from ``as_dict`` (as stored with its job)."""
+        report = cls(**{k: v for k, v in data.items()
+                        if k in cls.__dataclass_fields__ and k not in ("errors", "repaired")})
+        report.errors = [RowIssue(**e) for e in data.get("errors", [])]
+        report.repaired = [RowIssue(**e) for e in data.get("repaired", [])]
+        return report
+
+    def masked(self, layer: LayerSpec) -> ImportReport:
+        """The report with every personal and internal value masked (see ``masked``)."""
+        return replace(self, errors=[masked(i, layer, self.mapping) for i in self.errors],
+                       repaired=[masked(i, layer, self.mapping) for i in self.repaired])
 
     def errors_csv(self) -> str:
         """The rejected rows as CSV (UTF-8 with BOM so spreadsheet programs read the diacritics)."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 import tempfile
 import unicodedata
 import zipfile
@@ -17,6 +18,7 @@ from typing import Any
 
 import numpy as np
 import pyogrio
+import pyogrio.raw
 import shapely
 
 from gis_core.crs import recognise_crs
@@ -26,8 +28,12 @@ from layers.imports.problems import FileRejected
 VECTOR = {".shp", ".gpkg", ".geojson", ".json", ".kml", ".gpx"}
 TABLES = {".csv", ".xlsx"}
 SUPPORTED = VECTOR | TABLES | {".zip"}
+# Zip bombs: limits read from the central directory before anything is written. Below
+# RATIO_FLOOR of unpacked data any ratio is harmless (a DBF of blank padding compresses far).
 MAX_UNZIPPED = 2 * 2**30
+MAX_MEMBERS = 1000
 MAX_RATIO = 200
+RATIO_FLOOR = 16 * 2**20
 
 
 @dataclass
@@ -43,6 +49,10 @@ class Source:
     encoding: str | None = None
     coordinates: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    # Why a row's geometry could not be read (row index → Vietnamese, English), e.g. an open ring.
+    unreadable: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # What the CRS recognition noticed (a TOWGS84 unlike the national parameters): vi, en.
+    crs_warnings: list[tuple[str, str]] = field(default_factory=list)
 
 
 @contextmanager
@@ -68,25 +78,44 @@ def opened(path: Path, *, source_layer: str | None = None, max_features: int,
         yield source
 
 
+def _check_archive(members: list[zipfile.ZipInfo], folder: Path) -> None:
+    """Refuse a zip bomb or an unsafe path from the central directory alone, before writing."""
+    total = sum(m.file_size for m in members)
+    packed = sum(m.compress_size for m in members)
+    bomb = (len(members) > MAX_MEMBERS or total > MAX_UNZIPPED
+            or (total > RATIO_FLOOR and total > MAX_RATIO * max(packed, 1))
+            or any(m.file_size > RATIO_FLOOR and m.file_size > MAX_RATIO * max(m.compress_size, 1)
+                   for m in members))
+    if bomb:
+        raise FileRejected(
+            f"Tệp .zip bung ra quá lớn so với kích thước nén (nghi ngờ 'zip bomb': {len(members):,} "
+            f"tệp, {total / 2**20:,.0f} MB khi giải nén từ {packed / 2**20:,.1f} MB); từ chối. Giới "
+            f"hạn: {MAX_MEMBERS:,} tệp, {MAX_UNZIPPED // 2**30} GB, nén không quá {MAX_RATIO} lần. "
+            "Hãy gửi riêng tệp dữ liệu (.shp kèm .shx/.dbf/.prj, .gpkg…).",
+            f"The .zip expands far beyond its compressed size (a suspected zip bomb: "
+            f"{len(members):,} files, {total / 2**20:,.0f} MB unpacked from {packed / 2**20:,.1f} MB); "
+            f"refused. Limits: {MAX_MEMBERS:,} files, {MAX_UNZIPPED // 2**30} GB, at most "
+            f"{MAX_RATIO}:1 compression. Send the dataset's own files (.shp with .shx/.dbf/.prj, "
+            ".gpkg…).")
+    root = folder.resolve()
+    for member in members:
+        if root not in (folder / member.filename).resolve().parents:
+            raise FileRejected(f"Tệp .zip chứa đường dẫn không an toàn: {member.filename}.",
+                               f"The .zip holds an unsafe path: {member.filename}.")
+
+
 def _unzip(path: Path, folder: Path, source_layer: str | None) -> Path:
     try:
         archive = zipfile.ZipFile(path)
         members = [m for m in archive.infolist() if not m.is_dir()]
-        total = sum(m.file_size for m in members)
-        if total > MAX_UNZIPPED or any(
-                m.file_size > 10 * 2**20 and m.file_size > MAX_RATIO * max(m.compress_size, 1)
-                for m in members):
-            raise FileRejected(
-                "Tệp .zip bung ra quá lớn so với kích thước nén (nghi ngờ 'zip bomb'); từ chối.",
-                "The .zip expands far beyond its compressed size (a suspected zip bomb); refused.")
+        _check_archive(members, folder)
         for member in members:
             target = (folder / member.filename).resolve()
-            if folder.resolve() not in target.parents:
-                raise FileRejected(f"Tệp .zip chứa đường dẫn không an toàn: {member.filename}.",
-                                   f"The .zip holds an unsafe path: {member.filename}.")
             target.parent.mkdir(parents=True, exist_ok=True)
+            # zipfile stops each member at the size the central directory declares (and then
+            # fails its CRC check if the data runs on), so the checked total bounds the disk used.
             with archive.open(member) as src, open(target, "wb") as dst:
-                dst.write(src.read())
+                shutil.copyfileobj(src, dst, 2**20)
     except zipfile.BadZipFile as err:
         raise FileRejected(f"Tệp .zip bị hỏng hoặc không phải .zip ({err}).",
                            f"The .zip is corrupt or not a zip file ({err}).") from err
@@ -154,24 +183,51 @@ def _vector(path: Path, source_layer: str | None, max_features: int, geometry_ty
     info = pyogrio.read_info(path, layer=layer, encoding=read_encoding)
     if info["features"] > max_features:
         raise _too_many(info["features"], max_features)
-    frame = pyogrio.read_dataframe(path, layer=layer, encoding=read_encoding)
-    srid, crs_note = None, None
+    # Unreadable geometries (an unclosed ring) become None here and a per-row reason below.
+    frame = pyogrio.read_dataframe(path, layer=layer, encoding=read_encoding, on_invalid="ignore")
+    geometry = np.asarray(frame.geometry.values, dtype=object)
+    srid, crs_note, crs_warnings = None, None, []
     prj = _sidecar(path, ".prj") if suffix == ".shp" else None
     definition = prj.read_text(errors="replace") if prj else info.get("crs")
     if suffix in (".kml", ".gpx", ".geojson", ".json") and not prj:
         srid, crs_note = 4326, "WGS 84 (theo chuẩn định dạng / by the format's definition)"
     elif definition:
         try:
-            srid, crs_note = recognise_crs(definition)
+            found = recognise_crs(definition)
+            srid, crs_note, crs_warnings = found.srid, found.note, list(found.warnings)
         except Exception as err:  # noqa: BLE001 - pyproj and our own recognition both raise
             notes.append(f"crs-unrecognised:{err}")
     columns = [c for c in frame.columns if c != "geometry"]
     rows = frame[columns].astype(object).where(frame[columns].notna(), None).values.tolist()
     if read_encoding == "latin1":
         text_encoding = _fix_text(rows)
-    return Source(name=path.name, columns=columns, rows=rows,
-                  geometry=np.asarray(frame.geometry.values, dtype=object), srid=srid,
-                  crs_note=crs_note, encoding=text_encoding, notes=notes)
+    unreadable = {}
+    if any(g is None for g in geometry):
+        _, _, wkb, _ = pyogrio.raw.read(path, layer=layer, columns=[], encoding=read_encoding)
+        for n in np.flatnonzero([g is None for g in geometry]):
+            if wkb[n] is not None:
+                unreadable[int(n)] = _geometry_reason(lambda n=n: shapely.from_wkb(wkb[n]))
+    return Source(name=path.name, columns=columns, rows=rows, geometry=geometry, srid=srid,
+                  crs_note=crs_note, encoding=text_encoding, notes=notes, unreadable=unreadable,
+                  crs_warnings=crs_warnings)
+
+
+def _geometry_reason(parse: Any) -> tuple[str, str]:
+    """Why ``parse()`` fails, in words that say what to fix."""
+    try:
+        parse()
+    except Exception as err:  # noqa: BLE001 - GEOS and shapely raise several kinds
+        message = str(err)
+    else:
+        message = ""
+    if "closed linestring" in message:
+        return ("vòng của đa giác không khép kín: điểm cuối của mỗi vòng phải trùng điểm đầu",
+                "a polygon ring is not closed: each ring's last point must repeat its first")
+    if "LinearRing" in message:
+        return ("vòng của đa giác quá ít điểm: cần ít nhất 4 điểm, điểm cuối trùng điểm đầu",
+                "a polygon ring has too few points: at least 4, the last repeating the first")
+    message = message.split(": ", 1)[-1][:200]
+    return (f"hình học không đọc được ({message})", f"unreadable geometry ({message})")
 
 
 def _sidecar(path: Path, ext: str) -> Path | None:
@@ -220,7 +276,18 @@ def _csv_rows(raw: bytes) -> list[list[Any]]:
         dialect = csv.Sniffer().sniff(text[:20000], delimiters=",;\t")
     except csv.Error:
         dialect = csv.excel
-    return [row for row in csv.reader(io.StringIO(text), dialect) if any(c.strip() for c in row)]
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        return [row for row in reader if any(c.strip() for c in row)]
+    except csv.Error as err:
+        limit = csv.field_size_limit()
+        raise FileRejected(
+            f"Dòng {reader.line_num} của tệp CSV không đọc được ({err}). Một ô CSV dài tối đa "
+            f"{limit:,} ký tự; hình học lớn hãy gửi dạng GeoPackage, Shapefile hoặc GeoJSON, văn "
+            "bản dài hãy rút gọn.",
+            f"Line {reader.line_num} of the CSV cannot be read ({err}). A CSV cell holds at most "
+            f"{limit:,} characters; send large geometries as GeoPackage, Shapefile or GeoJSON and "
+            "shorten long text.") from None
 
 
 def _xlsx_rows(path: Path, sheet: str | None) -> list[list[Any]]:
@@ -285,8 +352,9 @@ def _table(name: str, rows: list[list[Any]], max_features: int) -> Source:
             f"Table '{name}' has no coordinate columns: needs lon/lat, x/y (VN-2000) or wkt.")
     width = len(header)
     data = [list(r[:width]) + [None] * (width - len(r)) for r in data]
+    geometry, unreadable = _table_geometry(header, data, coordinates)
     return Source(name=name, columns=header, rows=data, coordinates=coordinates,
-                  geometry=_table_geometry(header, data, coordinates))
+                  geometry=geometry, unreadable=unreadable)
 
 
 def parse_number(value: Any) -> float:
@@ -299,10 +367,13 @@ def parse_number(value: Any) -> float:
     return float(text)
 
 
-def _table_geometry(header: list[str], data: list[list[Any]], coords: dict[str, str]) -> np.ndarray:
-    """Geometries from coordinate columns; a cell that cannot be read gives None (reported later)."""
+def _table_geometry(header: list[str], data: list[list[Any]], coords: dict[str, str]
+                    ) -> tuple[np.ndarray, dict[int, tuple[str, str]]]:
+    """Geometries from coordinate columns; a cell that cannot be read gives None (reported later,
+    with the reason when a WKT value is there but unreadable)."""
     index = {h: i for i, h in enumerate(header)}
     out = np.empty(len(data), dtype=object)
+    unreadable: dict[int, tuple[str, str]] = {}
     for n, row in enumerate(data):
         try:
             if "wkt" in coords:
@@ -316,4 +387,7 @@ def _table_geometry(header: list[str], data: list[list[Any]], coords: dict[str, 
                 out[n] = shapely.Point(min(a, b), max(a, b))
         except Exception:  # noqa: BLE001 - any unreadable cell becomes a per-row error
             out[n] = None
-    return out
+            wkt = row[index[coords["wkt"]]] if "wkt" in coords else None
+            if wkt not in (None, ""):
+                unreadable[n] = _geometry_reason(lambda wkt=wkt: shapely.from_wkt(str(wkt)))
+    return out, unreadable

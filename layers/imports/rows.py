@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import yaml
 
-from layers.imports.problems import RowIssue
+from layers.imports.problems import RowIssue, masked
 from layers.imports.readers import header_key, parse_number
 from layers.spec import FieldSpec, LayerSpec
 
@@ -172,10 +173,16 @@ def _datetime(value: Any) -> datetime:
 
 
 def coerce_rows(layer: LayerSpec, columns: list[str], rows: list[list[Any]],
-                mapping: dict[str, str], first_row: int) -> tuple[list[list[Any]], list[RowIssue]]:
-    """Every row as the layer's field values (declared order); issues for cells that fail."""
+                mapping: dict[str, str], first_row: int, derived: frozenset[str] = frozenset()
+                ) -> tuple[list[list[Any]], list[RowIssue]]:
+    """Every row as the layer's field values (declared order); issues for cells that fail.
+
+    Fields in ``derived`` (the commune code, taken from the map) may be empty here; the caller
+    fills them. Values in issues are masked as ``problems.masked`` says.
+    """
     index = {c: i for i, c in enumerate(columns)}
-    plan = [(spec, index.get(mapping.get(spec.name, ""), -1)) for spec in layer.fields]
+    plan = [(replace(spec, required=False) if spec.name in derived else spec,
+             index.get(mapping.get(spec.name, ""), -1)) for spec in layer.fields]
     out: list[list[Any]] = []
     issues: list[RowIssue] = []
     for n, row in enumerate(rows):
@@ -186,8 +193,8 @@ def coerce_rows(layer: LayerSpec, columns: list[str], rows: list[list[Any]],
                 values.append(coerce(spec, raw))
             except ValueError as err:
                 vi, en = err.args if len(err.args) == 2 else (str(err), str(err))
-                shown = _show(raw) if spec.sensitivity == "public" else "***"
-                issues.append(RowIssue(n + first_row, spec.name, shown, vi, en))
+                issues.append(masked(RowIssue(n + first_row, spec.name, _show(raw), vi, en),
+                                     layer, mapping))
                 values.append(None)
         out.append(values)
     return out, issues

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 
 import pytest
 from sqlalchemy import create_engine
@@ -42,36 +43,42 @@ def editor(staff):
     return staff("department_editor", "so_xay_dung")
 
 
-def test_only_the_owning_department_or_the_operator_may_import(client, place, staff):
+def test_only_the_owning_department_the_operator_or_a_writing_client_may_import(
+        client, place, staff, reader):
     code, lon, lat = place
     rows = [["Pơ mu", 3, "Tốt", lon, lat]]
     assert upload(client, rows).status_code == 401
-    for role, department in (("viewer", None), ("department_editor", "so_y_te")):
+    for role, department in (("viewer", None), ("department_editor", "so_y_te"),
+                             ("leader", "so_xay_dung"), ("field_staff", None)):
         refused = upload(client, rows, headers=staff(role, department))
         assert refused.status_code == 403 and "so_xay_dung" not in refused.json()["detail_en"]
+        assert "write:trees" in refused.json()["detail_en"]
+    assert upload(client, rows, headers=reader).status_code == 403
     assert client.get("/api/v1/imports/1").status_code == 401
 
 
-def test_upload_answers_with_the_job_and_its_report(client, place, editor, database_url):
+def test_the_operators_upload_applies_at_once_with_the_job_and_its_report(
+        client, place, staff, database_url):
     code, lon, lat = place
+    operator = staff("operator")
     response = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]],
-                      headers=editor)
+                      headers=operator)
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "imported" and body["report"]["added"] == 2
     assert body["report"]["mapping"]["species"] == "Loài cây"
-    job = client.get(body["links"]["job"], headers=editor).json()
+    job = client.get(body["links"]["job"], headers=operator).json()
     assert job["file_name"] == "cây xanh.csv" and job["added"] == 2
-    assert job["actor"] == "t-department-editor-so-xay-dung"
+    assert job["actor"] == "t-operator-all"
     engine = create_engine(to_sqlalchemy_url(database_url))
     with engine.connect() as conn:
         logged = conn.exec_driver_sql(
             "SELECT actor, details->>'job' FROM audit_log WHERE action = 'import' "
             "ORDER BY seq DESC LIMIT 1").one()
     engine.dispose()
-    assert logged == ("t-department-editor-so-xay-dung", str(body["job"]))
+    assert logged == ("t-operator-all", str(body["job"]))
     again = upload(client, [["Pơ mu", "12,5", "Tốt", lon, lat], ["Sa mộc", 8, "Kém", lon, lat]],
-                   headers=editor)
+                   headers=operator)
     assert again.json()["status"] == "unchanged"
     items = client.get("/ogc/collections/trees/items",
                        params={"filter": "species = 'Pơ mu'", "limit": 100}).json()
@@ -119,3 +126,23 @@ def test_features_as_of_and_history_over_http(client, place):
     assert history["changes"][0]["op"] == "insert"
     bad = client.get("/api/v1/layers/trees/features", params={"as_of": "hôm qua"})
     assert bad.status_code == 400 and bad.json()["parameter"] == "as_of"
+
+
+def test_hostile_uploads_are_422_saying_what_to_change(client, place, staff):
+    """Each of these was a 500: a polygon ring left open, a CSV cell past the csv limit."""
+    code, lon, lat = place
+    operator = staff("operator")
+    ring = [[lon, lat], [lon + 1e-3, lat], [lon + 1e-3, lat + 1e-3], [lon, lat + 1e-3]]
+    zone = {"type": "Feature", "geometry": {"type": "Polygon", "coordinates": [ring]},
+            "properties": {"plan_name": "Khu mở", "plan_level": "master", "land_use": "residential",
+                           "decision_number": "1/QĐ-UBND"}}
+    before = client.get("/api/v1/layers/planning_zones").json()["features"]
+    response = client.post("/api/v1/layers/planning_zones/imports", headers=operator, files={
+        "file": ("vung.geojson", json.dumps({"type": "FeatureCollection", "features": [zone]}))})
+    assert response.status_code == 422, response.text
+    assert "ring is not closed" in response.json()["errors"][0]["reason_en"]
+    long_cell = f"Loài cây,kinh_do,vi_do\n{'x' * 140_000},{lon},{lat}\n"
+    response = client.post("/api/v1/layers/trees/imports", headers=operator,
+                           files={"file": ("dai.csv", long_cell.encode(), "text/csv")})
+    assert response.status_code == 422 and "Line 2" in response.json()["detail_en"]
+    assert client.get("/api/v1/layers/planning_zones").json()["features"] == before

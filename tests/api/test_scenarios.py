@@ -191,6 +191,20 @@ def test_bad_upload_writes_nothing(client, staff):
     assert client.get("/api/v1/reported-values").json()["values"] == before
 
 
+def test_a_csv_cell_over_the_csv_limit_is_a_400_naming_the_line(client, staff):
+    before = client.get("/api/v1/reported-values").json()["values"]
+    csv = ("indicator,period,unit_code,value,note\ncriminal_cases,2027,province,4,ok\n"
+           f"criminal_cases,2028,province,5,{'x' * 140_000}\n")
+    response = client.post("/api/v1/reported-values/upload", headers=staff("leader", "so_xay_dung"),
+                           files={"file": ("long.csv", csv.encode(), "text/csv")})
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body = response.json()
+    assert "Line 3" in body["detail_en"] and "shorten" in body["detail_en"]
+    assert body["parameter"] == "file" and "Dòng 3" in body["detail"]
+    assert client.get("/api/v1/reported-values").json()["values"] == before
+
+
 def test_incident_timeline_and_impact(client, staff):
     lead = staff("leader", "so_xay_dung")
     created = client.post("/api/v1/incidents", headers=lead, json={
