@@ -18,6 +18,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from gis_core.db import translate_db_errors
+from gis_core.text import without_nul
 from layers.access import Principal
 
 GENESIS = "0" * 64
@@ -39,6 +40,10 @@ def _plain(details: dict[str, Any] | None) -> Any:
     return json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
 
 
+def _text(value: str | None) -> str | None:
+    return None if value is None else value.replace("\x00", "")
+
+
 def record(conn: Connection, action: str, *, actor: Principal | str | None = None,
            target: str | None = None, outcome: str = "ok", details: dict[str, Any] | None = None,
            client_ip: str | None = None, reason: str | None = None) -> int:
@@ -47,7 +52,11 @@ def record(conn: Connection, action: str, *, actor: Principal | str | None = Non
         client_ip = client_ip or actor.client_ip
         reason = reason or actor.reason
         actor = actor.username
-    details = _plain(details)
+    # Whatever a client sent (names, reasons, queries) is kept without NUL, which PostgreSQL
+    # refuses: an entry must never fail to be written because of the text it records.
+    details = without_nul(_plain(details))
+    actor, target, client_ip, reason = (_text(actor), _text(target), _text(client_ip),
+                                        _text(reason))
     with translate_db_errors():
         conn.execute(text(_LOCK))
         last = conn.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).first()
