@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import logging
+import sys
+import tempfile
 import uuid
+from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,6 +15,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from gis_core.errors import IocError
+from gis_core.text import without_paths
 
 LOG = logging.getLogger("ioc.api")
 PROBLEM = "application/problem+json"
@@ -24,6 +29,20 @@ _HTTP_TITLES = {
     415: ("Định dạng không được hỗ trợ", "Unsupported media type"),
     422: ("Dữ liệu không hợp lệ", "Unprocessable content"),
 }
+
+# Where the server keeps files; no message a client reads names a path under them.
+SERVER_ROOTS: set[str] = {tempfile.gettempdir(), str(Path(__file__).resolve().parents[1]),
+                          sys.prefix, str(Path.home())}
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_paths(value, SERVER_ROOTS)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def problem(
@@ -47,7 +66,7 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra or {})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(_scrubbed(body), status_code=status, media_type=PROBLEM)
 
 
 def ioc_error_response(request: Request, exc: IocError) -> JSONResponse:
@@ -76,6 +95,9 @@ def _internal(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
+    settings = getattr(app.state, "settings", None)
+    if settings is not None:
+        SERVER_ROOTS.add(str(Path(settings.var_dir).resolve()))
 
     @app.exception_handler(IocError)
     async def _ioc(request: Request, exc: IocError) -> JSONResponse:

@@ -1,12 +1,15 @@
-"""Text from outside (headers, names, query values): control characters found and removed.
+"""Text crossing the server's edge: control characters found and removed on the way in,
+server paths cut from messages on the way out.
 
-PostgreSQL text cannot hold NUL, and no header, name or reason needs any control character.
+PostgreSQL text cannot hold NUL, no header, name or reason needs any control character, and no
+client needs to know where the server keeps its files.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
@@ -31,3 +34,10 @@ def without_nul(value: object) -> object:
         return [without_nul(v) for v in value]
     return value
 
+
+def without_paths(text: str, roots: Iterable[str]) -> str:
+    """``text`` with every path under one of ``roots`` cut to its last part (a file's own name)."""
+    for root in sorted({r.rstrip("/") for r in roots if r.strip("/")}, key=len, reverse=True):
+        text = re.sub(re.escape(root) + r"(?:/[^\s'\"/:;,()\[\]<>]*)*",
+                      lambda m: m.group(0).rsplit("/", 1)[-1], text)
+    return text
