@@ -9,11 +9,14 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import psycopg2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_core.db import domain_error
 from gis_core.errors import IocError
 from gis_core.text import without_paths
 
@@ -119,6 +122,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "Dữ liệu không hợp lệ", f"Dữ liệu gửi lên không hợp lệ: {errors}",
                        detail_en=f"The request is invalid: {errors}", code="validation-failed",
                        instance=request.url.path)
+
+    async def _driver(request: Request, exc: Exception) -> JSONResponse:
+        translated = domain_error(exc)
+        if translated is not None:
+            return ioc_error_response(request, translated)
+        return _internal(request, exc)
+
+    # Driver errors met outside ``translate_db_errors`` (NUL in a text, a timeout) are still the
+    # client's 4xx or a 503, never a 500.
+    for kind in (ValueError, StatementError, psycopg2.Error):
+        app.add_exception_handler(kind, _driver)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -33,6 +33,7 @@ from layers.departments import DEPARTMENTS
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _SCOPE = re.compile(r"^(write|personal):[a-z][a-z0-9_]*$")
 API_KEY_PREFIX = "ioc_"
+_API_KEY = re.compile(r"^ioc_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
 
 
 @dataclass(frozen=True)
@@ -324,7 +325,7 @@ def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
     """The API client a key belongs to; 401 when unknown or the client is not active."""
     bad = AuthenticationError("Khóa API không hợp lệ.", message_en="The API key is invalid.")
     parts = key.split("_")
-    if not key.startswith(API_KEY_PREFIX) or len(parts) < 3:
+    if not _API_KEY.match(key):
         raise bad
     row = conn.execute(text(
         "SELECT username, role, department, commune_code, scopes, status, password_hash "

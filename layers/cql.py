@@ -7,9 +7,11 @@ named; every literal travels as a bound parameter.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from psycopg2 import sql
@@ -30,19 +32,36 @@ _SPATIAL = {
 _S_PREFIX = re.compile(r"\bS_(INTERSECTS|DISJOINT|CONTAINS|WITHIN|TOUCHES|CROSSES|OVERLAPS|EQUALS)\s*\(",
                        re.IGNORECASE)
 _TEMPORAL = {"AFTER": ">", "BEFORE": "<", "TEQUALS": "="}
+# Bounds on a filter: its text, its parts (operators, properties, values) and their nesting.
+# 2,000 ANDed comparisons parse in about half a second and nest past Python's recursion limit.
+MAX_FILTER_CHARS = 20_000
+MAX_FILTER_PARTS = 1_000
+MAX_FILTER_DEPTH = 100
+_BIGINT = 2**63 - 1
+# Field types that compare with one another: a comparison across families is refused here rather
+# than left for PostgreSQL to fail on ("operator does not exist: integer = text").
+_FAMILY = {"integer": "number", "number": "number", "text": "text", "text[]": "text",
+           "date": "time", "datetime": "time", "boolean": "boolean"}
+_TEXT_FUNCTIONS = ("lower", "casei", "upper")
+_TIME_FUNCTIONS = ("date", "timestamp")
 
 
-def _bad(message_vi: str, message_en: str) -> InvalidParameterError:
+def _bad(message_vi: str, message_en: str, parameter: str = "filter") -> InvalidParameterError:
     return InvalidParameterError(
-        f"Tham số 'filter' không hợp lệ: {message_vi}",
-        message_en=f"Parameter 'filter' is invalid: {message_en}",
-        parameter="filter",
+        f"Tham số '{parameter}' không hợp lệ: {message_vi}",
+        message_en=f"Parameter '{parameter}' is invalid: {message_en}",
+        parameter=parameter,
     )
 
 
 def parse_filter(text: str, lang: str | None) -> ast.Node:
     """Parse a filter in ``lang`` (default cql2-text) to a pygeofilter AST; 400 when malformed."""
     lang = (lang or "cql2-text").lower()
+    if len(text) > MAX_FILTER_CHARS:
+        raise _bad(f"dài {len(text):,} ký tự, tối đa {MAX_FILTER_CHARS:,}; hãy thu gọn bộ lọc "
+                   "(dùng IN (…), BETWEEN hoặc bbox).",
+                   f"it is {len(text):,} characters long, at most {MAX_FILTER_CHARS:,}; shorten "
+                   "it (use IN (…), BETWEEN or bbox).")
     if lang not in FILTER_LANGS:
         raise InvalidParameterError(
             f"Tham số 'filter-lang' không hợp lệ: '{lang}'. Hỗ trợ: {', '.join(FILTER_LANGS)}.",
@@ -52,20 +71,64 @@ def parse_filter(text: str, lang: str | None) -> ast.Node:
         )
     if lang.endswith("json"):
         try:
-            return parse_cql2_json(json.loads(text))
+            return bounded(parse_cql2_json(json.loads(text)))
+        except RecursionError:
+            raise _too_deep() from None
+        except InvalidParameterError:
+            raise
         except Exception as err:  # noqa: BLE001 - any parser failure is the client's input
             raise _bad("không phải CQL2 JSON hợp lệ.", "not valid CQL2 JSON.") from err
     # pygeofilter's CQL2-text grammar lacks IS NULL, BETWEEN and booleans, its ECQL grammar
     # lacks the S_ names: try the first, then the second with the S_ prefix removed.
     try:
-        return parse_cql2_text(text)
+        return bounded(parse_cql2_text(text))
+    except RecursionError:
+        raise _too_deep() from None
+    except InvalidParameterError:
+        raise
     except Exception:  # noqa: BLE001
         pass
     try:
-        return parse_ecql(_S_PREFIX.sub(lambda m: f"{m.group(1).upper()}(", text))
+        return bounded(parse_ecql(_S_PREFIX.sub(lambda m: f"{m.group(1).upper()}(", text)))
+    except RecursionError:
+        raise _too_deep() from None
+    except InvalidParameterError:
+        raise
     except Exception as err:  # noqa: BLE001
-        raise _bad(f"không phân tích được biểu thức '{text}'.",
-                   f"cannot parse the expression '{text}'.") from err
+        shown = text if len(text) <= 200 else f"{text[:200]}…"
+        raise _bad(f"không phân tích được biểu thức '{shown}'.",
+                   f"cannot parse the expression '{shown}'.") from err
+
+
+def _too_deep() -> InvalidParameterError:
+    return _bad(f"lồng quá sâu hoặc quá nhiều điều kiện (tối đa {MAX_FILTER_DEPTH} tầng, "
+                f"{MAX_FILTER_PARTS} thành phần); dùng IN (…) thay cho nhiều phép so sánh nối "
+                "bằng OR, BETWEEN thay cho cặp so sánh, hoặc chia thành nhiều truy vấn.",
+                f"it nests too deeply or has too many parts (at most {MAX_FILTER_DEPTH} levels, "
+                f"{MAX_FILTER_PARTS} parts); use IN (…) instead of many ORed comparisons, BETWEEN "
+                "instead of pairs of comparisons, or split it into several queries.")
+
+
+def bounded(node: ast.Node) -> ast.Node:
+    """``node`` itself, when the filter it roots stays within the part and depth limits (else 400)."""
+    parts, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        parts += 1
+        if depth > MAX_FILTER_DEPTH or parts > MAX_FILTER_PARTS:
+            raise _too_deep()
+        if isinstance(current, list | tuple):
+            stack.extend((c, depth + 1) for c in current)
+        elif isinstance(current, ast.Node):
+            stack.extend((c, depth + 1) for c in vars(current).values())
+    return node
+
+
+def _out_of_range(value: Any, parameter: str, integer: bool = False) -> InvalidParameterError:
+    limit = f"±{_BIGINT:,}" if integer else "±1.8e308"
+    return _bad(f"số '{value}' nằm ngoài miền giá trị (trong khoảng {limit}); hãy dùng một số "
+                "nhỏ hơn.", f"the number '{value}' is out of range (within {limit}); use a "
+                "smaller number.", parameter)
 
 
 class SqlFilter:
@@ -86,24 +149,33 @@ class SqlFilter:
             return sql.SQL("({})").format(
                 op.join([self.translate(node.lhs), self.translate(node.rhs)]))
         if isinstance(node, ast.Comparison):
+            self.needs_property(node.lhs, node.rhs)
             kind = self.kind(node.lhs) or self.kind(node.rhs)
             return sql.SQL("{} " + node.op.value + " {}").format(
                 self.scalar(node.lhs, kind), self.scalar(node.rhs, kind))
         if isinstance(node, ast.Between):
+            self.needs_property(node.lhs)
             kind = self.kind(node.lhs)
             return sql.SQL("{} {}BETWEEN {} AND {}").format(
                 self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""),
                 self.scalar(node.low, kind), self.scalar(node.high, kind))
         if isinstance(node, ast.Like):
             pattern = node.pattern
+            if not isinstance(pattern, str):
+                raise _bad("mẫu của LIKE phải là một chuỗi (ví dụ name LIKE 'Bản%'), không phải "
+                           "một trường hay biểu thức.",
+                           "the pattern of LIKE must be a text value (e.g. name LIKE 'Bản%'), not "
+                           "a property or an expression.")
             if node.wildcard != "%":
                 pattern = pattern.replace(node.wildcard, "%")
             if node.singlechar != "_":
                 pattern = pattern.replace(node.singlechar, "_")
+            self.needs_property(node.lhs)
             keyword = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
             return sql.SQL("{} " + keyword + " {}").format(
-                self.scalar(node.lhs), self.literal(pattern))
+                self.scalar(node.lhs, "text"), self.literal(pattern))
         if isinstance(node, ast.In):
+            self.needs_property(node.lhs)
             kind = self.kind(node.lhs)
             return sql.SQL("{} {}IN ({})").format(
                 self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""),
@@ -119,9 +191,10 @@ class SqlFilter:
             return sql.SQL("ST_Intersects({}, {})").format(
                 self.spatial(node.lhs), self.geometry(box(node.minx, node.miny, node.maxx, node.maxy)))
         if isinstance(node, ast.TemporalPredicate) and node.op.value in _TEMPORAL:
-            kind = self.kind(node.lhs)
+            self.needs_property(node.lhs)
+            kind = self.kind(node.lhs) or "datetime"
             return sql.SQL("{} " + _TEMPORAL[node.op.value] + " {}").format(
-                self.scalar(node.lhs), self.scalar(node.rhs, kind))
+                self.scalar(node.lhs, "datetime"), self.scalar(node.rhs, kind))
         if isinstance(node, bool):
             return sql.SQL("TRUE" if node else "FALSE")
         raise _bad(f"phép toán '{type(node).__name__}' chưa được hỗ trợ.",
@@ -143,38 +216,76 @@ class SqlFilter:
         return sql.Placeholder(key)
 
     def kind(self, node: Any) -> str | None:
-        """The declared type of an attribute operand, else None."""
-        if isinstance(node, ast.Function) and len(node.arguments) == 1:
-            return self.kind(node.arguments[0])
+        """The type of a property or function operand (a literal adapts: None)."""
+        if isinstance(node, ast.Function):
+            name = node.name.lower()
+            if name in _TEXT_FUNCTIONS:
+                return "text"
+            if name in _TIME_FUNCTIONS:
+                return "datetime"
+            return self.kind(node.arguments[0]) if len(node.arguments) == 1 else None
         return self.fields.get(node.name) if isinstance(node, ast.Attribute) else None
 
-    def coerce(self, value: Any, kind: str | None) -> Any:
-        """Fit a literal to the type of the field it is compared with; 400 if it cannot fit."""
+    def needs_property(self, *operands: Any) -> None:
+        """400 unless one of ``operands`` names a property: comparing two values filters nothing."""
+        def names(node: Any) -> bool:
+            return isinstance(node, ast.Attribute) or (
+                isinstance(node, ast.Function) and any(names(a) for a in node.arguments))
+
+        if not any(names(o) for o in operands):
+            raise _bad("mỗi phép so sánh cần một trường ở một vế (ví dụ students > 300).",
+                       "each comparison needs a property on one side (e.g. students > 300).")
+
+    def _fits(self, name: str, have: str | None, want: str | None) -> None:
+        if have and want and _FAMILY.get(have) != _FAMILY.get(want):
+            raise _bad(f"'{name}' (kiểu {have}) không so sánh được với giá trị kiểu {want}; hãy so "
+                       "sánh với giá trị cùng kiểu.",
+                       f"'{name}' ({have}) cannot be compared with a {want} value; compare it "
+                       "with a value of its own type.")
+
+    def coerce(self, value: Any, kind: str | None, parameter: str = "filter") -> Any:
+        """Fit a literal to the type of the field it is compared with; 400 (naming ``parameter``)
+        if it cannot fit."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _out_of_range(value, parameter)
         try:
             if kind == "text" or kind == "text[]":
                 return value if isinstance(value, str) else str(value)
-            if kind == "integer" and not isinstance(value, bool):
-                return int(value) if float(value) == int(float(value)) else float(value)
-            if kind == "number" and not isinstance(value, bool):
-                return float(value)
-            if kind in ("date", "datetime") and isinstance(value, str):
-                return datetime.fromisoformat(value.replace("Z", "+00:00"))
+            if kind in ("integer", "number") and not isinstance(value, bool):
+                number = float(value)
+                if not math.isfinite(number):
+                    raise _out_of_range(value, parameter)
+                if kind == "number" or not number.is_integer():
+                    return number
+                if abs(number) > _BIGINT:
+                    raise _out_of_range(value, parameter, integer=True)
+                return int(Decimal(str(value).strip()))
+            if kind in ("date", "datetime"):
+                if isinstance(value, str):
+                    return datetime.fromisoformat(value.replace("Z", "+00:00"))
+                if not isinstance(value, date):
+                    raise ValueError(value)
             if kind == "boolean" and not isinstance(value, bool):
                 raise ValueError(value)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, ArithmeticError) as err:
             raise _bad(f"giá trị '{value}' không hợp với kiểu '{kind}' của trường.",
-                       f"the value '{value}' does not fit the field's type '{kind}'.") from err
+                       f"the value '{value}' does not fit the field's type '{kind}'.",
+                       parameter) from err
         return value
 
     def scalar(self, node: Any, kind: str | None = None) -> sql.Composable:
         """An attribute, a literal (coerced to ``kind``) or a supported function call."""
         if isinstance(node, ast.Attribute):
-            return self.attribute(node.name)
+            column = self.attribute(node.name)
+            self._fits(node.name, self.fields[node.name], kind)
+            return column
         if isinstance(node, ast.Function):
             name = node.name.lower()
-            if name in ("lower", "casei", "upper") and len(node.arguments) == 1:
-                return sql.SQL("lower({})").format(self.scalar(node.arguments[0]))
-            if name in ("date", "timestamp") and len(node.arguments) == 1:
+            if name in _TEXT_FUNCTIONS and len(node.arguments) == 1:
+                self._fits(f"{node.name}()", "text", kind)
+                return sql.SQL("lower({})").format(self.scalar(node.arguments[0], "text"))
+            if name in _TIME_FUNCTIONS and len(node.arguments) == 1:
+                self._fits(f"{node.name}()", "datetime", kind)
                 return self.literal(self.coerce(str(node.arguments[0]), "datetime"))
             raise _bad(f"hàm '{node.name}' chưa được hỗ trợ.",
                        f"the function '{node.name}' is not supported.")

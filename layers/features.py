@@ -15,7 +15,7 @@ from pygeofilter import ast
 
 from gis_core.crs import OutputCrs, parse_crs
 from gis_core.errors import InvalidParameterError
-from layers.cql import SqlFilter
+from layers.cql import SqlFilter, bounded
 from layers.spec import FieldSpec, LayerSpec
 
 CRS84 = parse_crs("OGC:CRS84")
@@ -142,9 +142,10 @@ def _conditions(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str])
             conditions.append(sql.SQL("{} <= {}").format(column, translator.literal(query.time.end)))
     for name, value in query.equals:
         conditions.append(sql.SQL("{} = {}").format(
-            translator.attribute(name), translator.literal(translator.coerce(value, queryables[name]))))
+            translator.attribute(name), translator.literal(
+            translator.coerce(value, queryables[name], parameter=name))))
     if query.filter is not None:
-        conditions.append(translator.translate(query.filter))
+        conditions.append(translator.translate(bounded(query.filter)))
     return conditions, translator.params
 
 
