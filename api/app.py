@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -9,8 +10,9 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
-from api import ogc_processes
+from api import audit_anchor, ogc_processes
 from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
@@ -56,7 +58,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
+            if settings.audit_anchor_minutes > 0 else None
+        if publishing is None:
+            await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
+        if publishing is not None:
+            publishing.cancel()
+        try:
+            await run_in_threadpool(audit_anchor.publish, engine, settings)
+        except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
+            LOG.exception("could not publish the audit anchor on stopping")
         dispose_engines()
 
     app = FastAPI(

@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, description="How long a lockout lasts.")
     account_idle_days: int = Field(default=90, description="Unused accounts expire after this.")
     max_photo_mb: int = Field(default=15, description="Largest field photo accepted.")
+    audit_anchor_minutes: float = Field(
+        default=5, description="How often the audit chain's head is published to "
+        "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
 
     def resolved_database_url(self) -> str | None:
         """The configured database URL, or None when the embedded cluster should be used."""

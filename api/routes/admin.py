@@ -7,6 +7,7 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from api import audit_anchor
 from api.auth import Operator
 from api.routes.account import public_account
 from layers import accounts, audit
@@ -121,8 +122,8 @@ def audit_log(request: Request, _: Operator,
 
 @router.get("/audit/verify", summary="Kiểm tra chuỗi băm / verify the hash chain")
 def audit_verify(request: Request, _: Operator) -> dict[str, Any]:
-    """Walk the chain: entries checked, head hash, and any removed or altered entries."""
-    with request.app.state.engine.connect() as conn:
-        result = audit.verify(conn)
+    """Walk the chain and check it against the published anchors: entries checked, head hash,
+    the newest anchored entry, and any removed, altered or rewritten entries."""
+    result = audit_anchor.verify(request.app.state.engine, request.app.state.settings)
     return {"ok": result.ok, "checked": result.checked, "head": result.head,
-            "problems": result.problems}
+            "anchored": result.anchored, "problems": result.problems}
