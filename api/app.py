@@ -17,6 +17,7 @@ from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.rate_limit import RateLimit
 from api.routes import (
     account,
     admin,
@@ -93,7 +94,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
-    app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
+    # Outermost last: the caller is known, then counted, then its body is bounded.
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(RateLimit, engine=engine, settings=settings)
     app.add_middleware(CallerContext, authenticator=app.state.authenticator)
     return app
 

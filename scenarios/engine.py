@@ -28,6 +28,7 @@ from scenarios.period import previous, year_of
 from scenarios.selection import Area
 
 GroupBy = Literal["commune", "sector", "period", "none"]
+MAX_DRILLDOWN = 5000  # features behind the red flags in one result, whatever the flags
 PROVINCE = "province"
 _NO_DATA = {"vi": "Không có số liệu cho kỳ này.", "en": "No data for this period."}
 _SUPPRESSED = {"vi": f"Ẩn: vùng có ít hơn {MIN_CELL} hộ; số liệu về rất ít hộ chỉ dành cho cán bộ "
@@ -257,8 +258,10 @@ def public_props(layer: LayerSpec) -> sql.Composable:
         for fs in layer.public_fields)
 
 
-def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]]) -> list[dict]:
-    """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag.
+def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]]
+               ) -> tuple[list[dict], bool]:
+    """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag
+    and ``MAX_DRILLDOWN`` in all; and whether that ceiling cut the list.
 
     One pass per layer: each row is tested against the area once and tagged with every flagged
     indicator whose condition it meets; GeoJSON is built only for the rows kept.
@@ -292,13 +295,19 @@ def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]])
             "FROM (SELECT f.id, d.ind, row_number() OVER (PARTITION BY d.ind{part} ORDER BY f.id) "
             "AS rn FROM {table} f CROSS JOIN LATERAL (VALUES {tags}) AS d(ind, codes, hit) "
             "WHERE {area} AND d.hit AND (d.codes IS NULL OR f.commune_code = ANY(d.codes))) k "
-            "JOIN {table} f ON f.id = k.id WHERE k.rn <= %(drill_limit)s ORDER BY k.ind, f.id"
+            "JOIN {table} f ON f.id = k.id WHERE k.rn <= %(drill_limit)s ORDER BY k.ind, f.id "
+            "LIMIT %(room)s"
         ).format(layer=sql.Literal(layer.id), props=public_props(layer), part=part,
                  table=sql.Identifier(layer.id), tags=tags,
                  area=req.area.contains("f", layer.id in LINE_LAYERS))
-        cursor.execute(query, {**req.area.params, "drill_limit": req.drilldown_limit})
-        features.extend(r[0] for r in cursor.fetchall())
-    return features
+        room = MAX_DRILLDOWN - len(features)
+        cursor.execute(query, {**req.area.params, "drill_limit": req.drilldown_limit,
+                               "room": room + 1})
+        rows = cursor.fetchall()
+        features.extend(r[0] for r in rows[:room])
+        if len(rows) > room:
+            return features, True
+    return features, False
 
 
 def nearest(cursor: Any, lon: float, lat: float, layer_id: str, limit: int = 3) -> list[dict]:
@@ -339,13 +348,13 @@ def evaluate(cursor: Any, req: Request) -> dict[str, Any]:
                 warnings.append(_warning(ind, group, res))
             if res["status"] == "not_met":
                 flags.append((ind, group))
-    drill = _drilldown(cursor, req, flags) if req.drilldown_limit > 0 and flags else []
+    drill, cut = _drilldown(cursor, req, flags) if req.drilldown_limit > 0 and flags else ([], False)
     result: dict[str, Any] = {
         "period": req.period, "group_by": req.group_by, "at_risk_margin": req.at_risk_margin,
         "selection": {"kind": req.area.kind, "description": req.area.description,
                       "communes": [{"code": c, "name": n} for c, n in req.area.communes]},
         "groups": out_groups, "warnings": warnings,
-        "drilldown": {"type": "FeatureCollection", "features": drill},
+        "drilldown": {"type": "FeatureCollection", "features": drill, "truncated": cut},
     }
     if withheld:
         result["disclosure"] = small_cell_note(

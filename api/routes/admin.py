@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field
 from api import audit_anchor
 from api.auth import Operator
 from api.routes.account import public_account
+from gis_core.bounds import unique_list
 from layers import accounts, audit
 from layers.access import Principal
 
@@ -29,7 +30,8 @@ class NewAccount(BaseModel):
     department: str | None = Field(default=None, max_length=64)
     commune_code: str | None = Field(default=None, max_length=16)
     display_name: str | None = Field(default=None, max_length=200)
-    scopes: list[str] = Field(default_factory=list, max_length=100)
+    scopes: unique_list(Annotated[str, Field(max_length=100)], 100) = Field(  # type: ignore[valid-type]
+        default_factory=list)
 
 
 class Grant(BaseModel):
@@ -38,7 +40,7 @@ class Grant(BaseModel):
     role: RoleName
     department: str | None = Field(default=None, max_length=64)
     commune_code: str | None = Field(default=None, max_length=16)
-    scopes: list[str] | None = Field(default=None, max_length=100)
+    scopes: unique_list(Annotated[str, Field(max_length=100)], 100) | None = None  # type: ignore[valid-type]
 
 
 class Why(BaseModel):

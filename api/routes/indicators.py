@@ -74,7 +74,8 @@ def list_reported(request: Request, indicator: str | None = None, period: str | 
 
 
 @router.post("/reported-values", status_code=201, summary="Nhập số liệu báo cáo / Enter values")
-def post_reported(request: Request, rows: list[reported.ReportedValue] = Body(...)  # noqa: B008
+def post_reported(request: Request,
+                  rows: list[reported.ReportedValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                   ) -> dict[str, Any]:
     """Enter reported values (all or none), recording who entered them."""
     who = actor(request, INDICATOR_EDITORS)
@@ -114,7 +115,8 @@ def list_targets(request: Request, indicator: str | None = Query(None)) -> dict[
 
 
 @router.post("/targets", status_code=201, summary="Đặt mục tiêu / Set targets")
-def post_targets(request: Request, rows: list[reported.TargetValue] = Body(...)  # noqa: B008
+def post_targets(request: Request,
+                 rows: list[reported.TargetValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                  ) -> dict[str, Any]:
     """Set targets per indicator, period and unit, each with its legal basis (all or none)."""
     who = actor(request, INDICATOR_EDITORS)
