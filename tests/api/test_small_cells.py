@@ -7,21 +7,21 @@ small cells everywhere, as a 1 m radius does anywhere.
 
 from __future__ import annotations
 
+import httpx
 import psycopg2
 import pytest
-from fastapi.testclient import TestClient
 
 from layers.access import MIN_CELL
-from tests.conftest import loaded_database
+from tests.conftest import loaded_database, serving
 
 PASSWORD = "Lai-Chau-2026-cells"
 KEYS = ("households", "people", "poor_households", "near_poor_households", "temporary_houses")
 
 
 @pytest.fixture(scope="module")
-def sparse(tmp_path_factory, settings):
-    """(anonymous client, leader headers, database URL) on a province with very few households."""
-    from api.app import create_app
+def sparse(tmp_path_factory):
+    """(anonymous client, leader headers, database URL) on a province with very few households,
+    served by a worker process of its own."""
     from gis_core.db import engine_for
     from layers import accounts
 
@@ -29,9 +29,8 @@ def sparse(tmp_path_factory, settings):
         with engine_for(url).begin() as conn:
             accounts.create_account(conn, username="lanh-dao", role="leader", password=PASSWORD,
                                     department="so_xay_dung")
-        app = create_app(settings.model_copy(update={
-            "database_url": url, "var_dir": tmp_path_factory.mktemp("cells")}))
-        with TestClient(app) as client:
+        with serving(url, tmp_path_factory.mktemp("cells"), anonymous_runs_per_minute=10_000) \
+                as base, httpx.Client(base_url=base, timeout=120) as client:
             token = client.post("/api/v1/auth/token", json={"username": "lanh-dao",
                                                             "password": PASSWORD})
             yield client, {"Authorization": f"Bearer {token.json()['access_token']}"}, url

@@ -3,10 +3,12 @@
 import json
 import time
 
+import httpx
 import psycopg2
 import pytest
 
 from tests.auth.conftest import bearer
+from tests.conftest import serving
 
 
 def _verify(database_url):
@@ -177,9 +179,6 @@ def test_a_forged_anchor_is_refused(anchored, scratch_db):
 
 
 def test_cli_and_api_verify_against_the_anchors(anchored, scratch_db, monkeypatch, capsys):
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
     from api.cli import main
     from layers import accounts
 
@@ -197,31 +196,26 @@ def test_cli_and_api_verify_against_the_anchors(anchored, scratch_db, monkeypatc
         main(["audit", "--verify"])
     assert exit_.value.code == 2
     assert "rewritten" in capsys.readouterr().out
-    with TestClient(create_app(settings.model_copy(update={"audit_anchor_minutes": 0}))) as api:
-        token = api.post("/api/v1/auth/token", json={"username": "van-hanh",
-                                                      "password": "Lai-Chau-2026-op"})
-        verdict = api.get("/api/v1/admin/audit/verify",
-                          headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    with serving(scratch_db, settings.var_dir) as url:
+        token = httpx.post(f"{url}/api/v1/auth/token", json={"username": "van-hanh",
+                                                              "password": "Lai-Chau-2026-op"})
+        verdict = httpx.get(f"{url}/api/v1/admin/audit/verify",
+                            headers={"Authorization": f"Bearer {token.json()['access_token']}"})
     assert verdict.status_code == 200
     assert verdict.json()["ok"] is False
     assert any("rewritten" in p for p in verdict.json()["problems"])
 
 
 def test_the_server_publishes_the_head_periodically(scratch_db, tmp_path):
-    from fastapi.testclient import TestClient
-
     from api import audit_anchor
-    from api.app import create_app
     from gis_core.db import engine_for
-    from gis_core.settings import Settings
     from layers import audit
 
-    settings = Settings(database_url=scratch_db, var_dir=tmp_path, audit_anchor_minutes=0.005)
     engine = engine_for(scratch_db)
     path = tmp_path / audit_anchor.ANCHOR_FOLDER / f"{scratch_db.rsplit('/', 1)[1]}.jsonl"
 
     def anchored_up_to(seq: int) -> list[int]:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             anchors, _ = audit.read_anchors(path)
             if anchors and anchors[-1].seq == seq:
@@ -229,7 +223,7 @@ def test_the_server_publishes_the_head_periodically(scratch_db, tmp_path):
             time.sleep(0.2)
         return [a.seq for a in anchors]
 
-    with TestClient(create_app(settings)):
+    with serving(scratch_db, tmp_path, audit_anchor_minutes=0.005):
         assert anchored_up_to(5) == [5]  # published on start
         seq = audit.record_now(engine, "test.entry", actor="later")
         assert anchored_up_to(seq) == [5, seq]  # and again while serving, the head having moved
