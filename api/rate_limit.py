@@ -1,12 +1,12 @@
 """Rate limits on costly work, counted in PostgreSQL so every worker shares them and a restart
 forgets nothing.
 
-Two classes of requests are counted per client address and minute: *compute* — scenario runs,
-process executions, choropleths, warnings, quality reports and exports — when the caller is
-anonymous (signed-in callers are accountable and not limited), and *sign-in* attempts from
-anyone (each costs a password hash). Over the limit a request gets 429 with ``Retry-After``.
-The counts live in ``rate_limits`` (one upsert per counted request; rows older than a few
-minutes are deleted as new minutes start). PostgreSQL rather than Redis: it is always there,
+Two classes of requests are counted per client address and minute (``IOC_RATE_WINDOW_SECONDS``):
+*compute* — scenario runs, process executions, choropleths, warnings, quality reports and
+exports — when the caller is anonymous (signed-in callers are accountable and not limited), and
+*sign-in* attempts from anyone (each costs a password hash). Over the limit a request gets 429
+with ``Retry-After``. The counts live in ``rate_limits`` (one upsert per counted request; rows a
+few windows old are deleted as new windows start). PostgreSQL rather than Redis: it is always there,
 is already the arbiter of every other shared state, and keeps its counts across restarts.
 """
 
@@ -53,11 +53,15 @@ RATE_CLASSES = (
     RateClass("sign-in", frozenset({"POST"}), re.compile(r"^/api/v1/auth/token/?$"), False),
 )
 
+# ``minute`` holds the start of the counting window (a minute unless IOC_RATE_WINDOW_SECONDS
+# says otherwise); the answer gives the requests counted in it and the seconds it has left.
 _COUNT = text(
-    "INSERT INTO rate_limits (bucket, minute, hits) VALUES (:bucket, date_trunc('minute', now()), 1) "
+    "WITH w AS (SELECT date_bin(make_interval(secs => :window), now(), "
+    "TIMESTAMPTZ '2001-01-01') AS start) "
+    "INSERT INTO rate_limits (bucket, minute, hits) SELECT :bucket, w.start, 1 FROM w "
     "ON CONFLICT (bucket, minute) DO UPDATE SET hits = rate_limits.hits + 1 "
-    "RETURNING hits, ceil(extract(epoch FROM minute + interval '1 minute' - now()))::int")
-_FORGET = text("DELETE FROM rate_limits WHERE minute < now() - interval '5 minutes'")
+    "RETURNING hits, ceil(extract(epoch FROM minute + make_interval(secs => :window) - now()))::int")
+_FORGET = text("DELETE FROM rate_limits WHERE minute < now() - make_interval(secs => 5 * :window)")
 
 
 def rate_class(method: str, path: str) -> RateClass | None:
@@ -65,12 +69,13 @@ def rate_class(method: str, path: str) -> RateClass | None:
     return next((c for c in RATE_CLASSES if method in c.methods and c.path.match(path)), None)
 
 
-def count(engine: Engine, bucket: str) -> tuple[int, int]:
-    """Count one request in ``bucket``: the requests it made this minute, and the seconds left."""
+def count(engine: Engine, bucket: str, window: int = 60) -> tuple[int, int]:
+    """Count one request in ``bucket``: the requests it made in this window of ``window``
+    seconds, and the seconds the window has left."""
     with engine.begin() as conn:
-        hits, left = conn.execute(_COUNT, {"bucket": bucket}).one()
+        hits, left = conn.execute(_COUNT, {"bucket": bucket, "window": window}).one()
         if hits == 1:
-            conn.execute(_FORGET)
+            conn.execute(_FORGET, {"window": window})
     return hits, max(int(left), 1)
 
 
@@ -91,7 +96,8 @@ class RateLimit:
             if not (kind.anonymous_only and signed_in):
                 client = scope.get("client")
                 address = client[0] if client else "unknown"
-                hits, left = await run_in_threadpool(count, self.engine, f"{kind.name}:{address}")
+                hits, left = await run_in_threadpool(count, self.engine, f"{kind.name}:{address}",
+                                                     self.settings.rate_window_seconds)
                 limit = kind.limit(self.settings)
                 if hits > limit:
                     await self._refuse(scope, receive, send, kind, limit, left, address)
@@ -106,9 +112,12 @@ class RateLimit:
              "computing requests (scenarios, exports, reports)")
         after_vi = "" if kind.name == "sign-in" else " hoặc đăng nhập"
         after_en = "" if kind.name == "sign-in" else ", or sign in"
+        window = self.settings.rate_window_seconds
+        per_vi, per_en = ("mỗi phút", "a minute") if window == 60 else \
+            (f"trong {window} giây", f"in {window} seconds")
         err = TooManyRequestsError(
-            f"Quá {limit} {what_vi} mỗi phút từ địa chỉ này; thử lại sau {left} giây{after_vi}.",
-            message_en=f"More than {limit} {what_en} a minute from this address; try again in "
+            f"Quá {limit} {what_vi} {per_vi} từ địa chỉ này; thử lại sau {left} giây{after_vi}.",
+            message_en=f"More than {limit} {what_en} {per_en} from this address; try again in "
             f"{left} seconds{after_en}.")
         response = problem(err.status, err.title, err.message, code=err.code,
                            detail_en=err.message_en, instance=scope["path"])

@@ -64,6 +64,8 @@ class Settings(BaseSettings):
         "may start per minute.")
     sign_ins_per_minute: int = Field(default=20, description="Sign-in attempts per client "
                                      "address and minute.")
+    rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
+                                     "count in (60: the limits are per minute).")
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")

@@ -6,8 +6,8 @@ from sqlalchemy import Column, DateTime, Integer, Table, Text
 
 from layers.tables import metadata
 
-# One row per bucket (e.g. 'compute:203.0.113.7') and minute: the requests it made in that
-# minute. Rows older than a few minutes are deleted as new minutes start.
+# One row per bucket (e.g. 'compute:203.0.113.7') and minute (the start of the counting window):
+# the requests it made in that window. Rows a few windows old are deleted as new windows start.
 RATE_LIMITS = Table(
     "rate_limits", metadata,
     Column("bucket", Text, primary_key=True),

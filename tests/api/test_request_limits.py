@@ -8,7 +8,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import psycopg2
 import pytest
-from fastapi.testclient import TestClient
 
 PROBLEM = "application/problem+json"
 INDICATOR = "poor_household_rate"
@@ -73,51 +72,59 @@ def test_a_scenario_result_has_a_ceiling(client, staff):
     assert drill["truncated"] is True and len(drill["features"]) == MAX_DRILLDOWN
 
 
-def _at_the_start_of_a_minute(database_url) -> None:
-    """Counts are kept per minute: leave room for the burst before the minute turns."""
+WINDOW = 3600  # the limits count per hour here, so no window turns during the test
+
+
+def _fresh_window(database_url) -> None:
+    """Start from no count, with the window's room ahead."""
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT extract(second FROM now())")
-        second = float(cur.fetchone()[0])
-    if second > 40:
-        time.sleep(61 - second)
+        cur.execute("DELETE FROM rate_limits")
+        cur.execute("SELECT extract(epoch FROM now())")
+        left = WINDOW - float(cur.fetchone()[0]) % WINDOW
+    if left < 300:
+        time.sleep(left + 1)
 
 
 def test_anonymous_work_is_rate_limited_across_workers_and_restarts(settings, database_url,
                                                                    tmp_path, staff):
-    """Two workers (apps of their own) share one count in PostgreSQL; a restarted worker still
+    """Two worker processes share one count in PostgreSQL; after both stop, a new worker still
     knows it. Signed-in callers and other addresses are not held back."""
     import shutil
 
-    from api.app import create_app
+    import httpx
+
+    from tests.conftest import serving
 
     shutil.copy(settings.var_dir / "secret.key", tmp_path / "secret.key")  # the same tokens
-    limited = settings.model_copy(update={"anonymous_runs_per_minute": 5, "sign_ins_per_minute": 3,
-                                          "var_dir": tmp_path})
-    address = ("198.51.100.7", 40000)
+    limits = {"anonymous_runs_per_minute": 5, "sign_ins_per_minute": 3,
+              "rate_window_seconds": WINDOW}
     body = {"selection": {"type": "communes", "codes": ["03388"]}, "group_by": "none"}
-    _at_the_start_of_a_minute(database_url)
-    workers = [TestClient(create_app(limited), client=address) for _ in range(2)]
-    with ThreadPoolExecutor(8) as pool:
-        statuses = list(pool.map(
-            lambda i: workers[i % 2].post("/api/v1/scenarios/sector_transport/run",
-                                          json=body).status_code, range(8)))
+    with serving(database_url, tmp_path, **limits) as first, \
+            serving(database_url, tmp_path, **limits) as second:
+        _fresh_window(database_url)
+        with ThreadPoolExecutor(8) as pool:
+            statuses = list(pool.map(
+                lambda i: httpx.post(f"{(first, second)[i % 2]}/api/v1/scenarios/sector_transport/"
+                                     "run", json=body, timeout=120).status_code, range(8)))
     assert sorted(statuses) == [200] * 5 + [429] * 3
 
-    restarted = TestClient(create_app(limited), client=address)
-    refused = restarted.post("/ogc/processes/sector_transport/execution", json={"inputs": body})
-    assert refused.status_code == 429 and refused.headers["content-type"] == PROBLEM
-    assert 1 <= int(refused.headers["Retry-After"]) <= 60
-    assert "sign in" in refused.json()["detail_en"] and refused.json()["detail"]
-    export = restarted.get("/api/v1/layers/schools/export?format=csv")
-    assert export.status_code == 429
-    signed_in = restarted.post("/api/v1/scenarios/sector_transport/run", json=body,
-                               headers=staff("leader", "so_xay_dung"))
-    assert signed_in.status_code == 200
-    elsewhere = TestClient(restarted.app, client=("198.51.100.8", 40000))
-    other = elsewhere.post("/api/v1/scenarios/sector_transport/run", json=body)
-    assert other.status_code == 200, other.text
-
-    tries = [elsewhere.post("/api/v1/auth/token", json={"username": f"khong-co-{i}",
-                                                        "password": "sai-mat-khau-123"})
-             for i in range(4)]
+    with serving(database_url, tmp_path, **limits) as restarted:
+        refused = httpx.post(f"{restarted}/ogc/processes/sector_transport/execution",
+                             json={"inputs": body}, timeout=120)
+        assert refused.status_code == 429 and refused.headers["content-type"] == PROBLEM
+        assert 1 <= int(refused.headers["Retry-After"]) <= WINDOW
+        assert "sign in" in refused.json()["detail_en"] and refused.json()["detail"]
+        assert httpx.get(f"{restarted}/api/v1/layers/schools/export?format=csv",
+                         timeout=120).status_code == 429
+        signed_in = httpx.post(f"{restarted}/api/v1/scenarios/sector_transport/run", json=body,
+                               headers=staff("leader", "so_xay_dung"), timeout=120)
+        assert signed_in.status_code == 200
+        with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.2"),
+                          timeout=120) as elsewhere:
+            other = elsewhere.post(f"{restarted}/api/v1/scenarios/sector_transport/run", json=body)
+            assert other.status_code == 200, other.text
+            tries = [elsewhere.post(f"{restarted}/api/v1/auth/token", json={
+                "username": f"khong-co-{i}", "password": "sai-mat-khau-123"}) for i in range(4)]
     assert [t.status_code for t in tries] == [401, 401, 401, 429]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("DELETE FROM rate_limits")
