@@ -74,3 +74,10 @@ def test_nul_in_a_json_text_is_a_400_not_a_500(client, staff):
          "note": "ghi chú\x00"}])
     body = _problem(response, 400, None)
     assert "NUL" in body["detail_en"]
+
+
+@pytest.mark.parametrize("outputs", [5, True, 1.5])
+def test_process_outputs_that_are_not_an_object_are_400(client, outputs):
+    response = client.post("/ogc/processes/sector_transport/execution",
+                           json={"inputs": {"group_by": "none"}, "outputs": outputs})
+    _problem(response, 400, "outputs")
