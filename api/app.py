@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -10,12 +11,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
 
-from api import ogc_processes
+from api import audit_anchor, ogc_processes
 from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
+from api.rate_limit import RateLimit
 from api.redirects import PublicRedirects
 from api.routes import (
     account,
@@ -63,7 +66,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
+            if settings.audit_anchor_minutes > 0 else None
+        if publishing is None:
+            await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
+        if publishing is not None:
+            publishing.cancel()
+        try:
+            await run_in_threadpool(audit_anchor.publish, engine, settings)
+        except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
+            LOG.exception("could not publish the audit anchor on stopping")
         dispose_engines()
 
     app = FastAPI(
@@ -88,7 +101,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
-    app.add_middleware(BodyLimit, limit=settings.max_upload_mb * 2**20)
+    # Outermost last: the caller is known, then counted, then its body is bounded.
+    app.add_middleware(BodyLimit, settings=settings)
+    app.add_middleware(RateLimit, engine=engine, settings=settings)
     app.add_middleware(CallerContext, authenticator=app.state.authenticator)
     if settings.cors_origin_list():
         # Before the caller is resolved: a browser's preflight carries no credentials.

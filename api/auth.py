@@ -20,6 +20,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
 from gis_core.settings import Settings
+from gis_core.text import printable
 from gis_core.tokens import load_secret
 from layers import audit
 from layers.access import ANONYMOUS, CURRENT, Principal
@@ -27,14 +28,17 @@ from layers.accounts import API_KEY_PREFIX, AuthRules, resolve_api_key, resolve_
 
 
 def reason_of(raw: str | None) -> str | None:
-    """The ``X-Reason`` header as text (UTF-8, percent-encoding allowed), at most 500 characters."""
+    """The ``X-Reason`` header as text (UTF-8, percent-encoding allowed), at most 500 characters.
+
+    Control characters (a ``%00`` included) are stripped: the reason is kept, the bytes are not.
+    """
     if not raw:
         return None
     try:
         text = raw.encode("latin-1").decode("utf-8")
     except (UnicodeEncodeError, UnicodeDecodeError):
         text = raw
-    return unquote(text)[:500]
+    return printable(unquote(text, errors="replace"))[:500] or None
 
 
 @dataclass

@@ -8,6 +8,7 @@ import json
 import sys
 from datetime import timedelta
 
+from api import audit_anchor
 from gis_core.db import engine_for
 from gis_core.errors import IocError
 from gis_core.settings import Settings
@@ -44,7 +45,11 @@ def add_arguments(users: argparse.ArgumentParser, audit_parser: argparse.Argumen
                        help="phạm vi API client: write:<lớp>, personal:<lớp>")
     users.add_argument("--reason", help="lý do (ghi vào nhật ký)")
     users.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
-    audit_parser.add_argument("--verify", action="store_true", help="kiểm tra chuỗi băm")
+    audit_parser.add_argument("--verify", action="store_true",
+                              help="kiểm tra chuỗi băm và các mốc đã công bố / check the chain "
+                              "and the published anchors")
+    audit_parser.add_argument("--anchor", action="store_true",
+                              help="công bố mốc (băm cuối) ngay / publish the head now")
     audit_parser.add_argument("--actor")
     audit_parser.add_argument("--action")
     audit_parser.add_argument("--limit", type=int, default=50)
@@ -96,15 +101,23 @@ def run_users(args: argparse.Namespace, settings: Settings, url: str) -> None:
 
 def run_audit(args: argparse.Namespace, settings: Settings, url: str) -> None:
     """``ioc audit``: the newest entries, or ``--verify`` the chain (exit 2 when broken)."""
-    with engine_for(url).connect() as conn:
-        if args.verify:
-            result = audit.verify(conn)
-            if result.ok:
-                _say(f"Chuỗi nhật ký toàn vẹn: {result.checked} mục; băm cuối {result.head}")
-                return
-            for problem in result.problems:
-                _say(f"LỖI / BROKEN: {problem}")
-            raise SystemExit(2)
+    engine = engine_for(url)
+    if args.anchor:
+        anchor = audit_anchor.publish(engine, settings)
+        _say(f"Mốc / anchor: {anchor.seq} {anchor.hash} {anchor.at}" if anchor else
+             "Băm cuối đã được công bố / the head is already anchored")
+    if args.verify:
+        result = audit_anchor.verify(engine, settings)
+        if result.ok:
+            _say(f"Chuỗi nhật ký toàn vẹn: {result.checked} mục; băm cuối {result.head}; khớp "
+                 f"các mốc đã công bố đến mục {result.anchored}")
+            return
+        for problem in result.problems:
+            _say(f"LỖI / BROKEN: {problem}")
+        raise SystemExit(2)
+    if args.anchor:
+        return
+    with engine.connect() as conn:
         for entry in reversed(audit.entries(conn, actor=args.actor, action=args.action,
                                             limit=args.limit)):
             _say(f"{entry.seq:>6} {entry.at:%Y-%m-%d %H:%M:%S} {entry.actor or '-':20} "

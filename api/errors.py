@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
+import sys
+import tempfile
 import uuid
+from pathlib import Path
+from typing import Any
 
+import psycopg2
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import StatementError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from gis_core.db import domain_error
 from gis_core.errors import IocError
+from gis_core.text import without_paths
 
 LOG = logging.getLogger("ioc.api")
 PROBLEM = "application/problem+json"
@@ -24,6 +32,20 @@ _HTTP_TITLES = {
     415: ("Định dạng không được hỗ trợ", "Unsupported media type"),
     422: ("Dữ liệu không hợp lệ", "Unprocessable content"),
 }
+
+# Where the server keeps files; no message a client reads names a path under them.
+SERVER_ROOTS: set[str] = {tempfile.gettempdir(), str(Path(__file__).resolve().parents[1]),
+                          sys.prefix, str(Path.home())}
+
+
+def _scrubbed(value: Any) -> Any:
+    if isinstance(value, str):
+        return without_paths(value, SERVER_ROOTS)
+    if isinstance(value, dict):
+        return {k: _scrubbed(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_scrubbed(v) for v in value]
+    return value
 
 
 def problem(
@@ -47,7 +69,7 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra or {})
-    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+    return JSONResponse(_scrubbed(body), status_code=status, media_type=PROBLEM)
 
 
 def ioc_error_response(request: Request, exc: IocError) -> JSONResponse:
@@ -76,6 +98,9 @@ def _internal(request: Request, exc: Exception) -> JSONResponse:
 
 def install_error_handlers(app: FastAPI) -> None:
     """Register the handlers that turn every error into problem+json."""
+    settings = getattr(app.state, "settings", None)
+    if settings is not None:
+        SERVER_ROOTS.add(str(Path(settings.var_dir).resolve()))
 
     @app.exception_handler(IocError)
     async def _ioc(request: Request, exc: IocError) -> JSONResponse:
@@ -97,6 +122,17 @@ def install_error_handlers(app: FastAPI) -> None:
         return problem(422, "Dữ liệu không hợp lệ", f"Dữ liệu gửi lên không hợp lệ: {errors}",
                        detail_en=f"The request is invalid: {errors}", code="validation-failed",
                        instance=request.url.path)
+
+    async def _driver(request: Request, exc: Exception) -> JSONResponse:
+        translated = domain_error(exc)
+        if translated is not None:
+            return ioc_error_response(request, translated)
+        return _internal(request, exc)
+
+    # Driver errors met outside ``translate_db_errors`` (NUL in a text, a timeout) are still the
+    # client's 4xx or a 503, never a 500.
+    for kind in (ValueError, StatementError, psycopg2.Error):
+        app.add_exception_handler(kind, _driver)
 
     @app.exception_handler(Exception)
     async def _unhandled(request: Request, exc: Exception) -> JSONResponse:

@@ -29,6 +29,7 @@ from api.auth import current_principal
 from api.errors import ioc_error_response
 from api.ogc_writes import handle_write
 from api.visibility import refuse_hidden_parameters
+from gis_core.bounds import duplicates
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
 from gis_core.db import raw_cursor
 from gis_core.errors import (
@@ -133,6 +134,10 @@ def _names(params: Any, name: str, allowed: dict[str, str]) -> list[str] | None:
     if unknown or not names:
         raise _invalid(name, raw, f"Các trường có thể dùng: {', '.join(sorted(allowed))}.",
                        f"Available properties: {', '.join(sorted(allowed))}.")
+    repeated = duplicates([n.lstrip("+-") for n in names])
+    if repeated:
+        raise _invalid(name, raw, f"Mỗi trường chỉ một lần; lặp lại: {', '.join(repeated)}.",
+                       f"Name each property once; repeated: {', '.join(repeated)}.")
     return names
 
 

@@ -108,6 +108,10 @@ def execute(process_id: str, request: Request,
         raise InvalidParameterError("'inputs' phải là một đối tượng JSON.",
                                     message_en="'inputs' must be a JSON object.", parameter="inputs")
     outputs = body.get("outputs") or {}
+    if not isinstance(outputs, dict):
+        raise InvalidParameterError("'outputs' phải là một đối tượng JSON, ví dụ {\"geojson\": {}}.",
+                                    message_en="'outputs' must be a JSON object, e.g. "
+                                    "{\"geojson\": {}}.", parameter="outputs")
     unknown = [o for o in outputs if o not in ("result", "geojson")]
     if unknown:
         raise InvalidParameterError(

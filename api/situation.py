@@ -15,7 +15,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from layers.access import is_personal_layer
+from layers.access import MIN_CELL, is_personal_layer
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES
@@ -41,7 +41,7 @@ TEXT = {
         "choropleth": "Chỉ tiêu theo xã", "indicator": "Chỉ tiêu", "period": "Kỳ",
         "period_hint": "2025, 2025-Q2…",
         "met": "Đạt", "at_risk": "Có nguy cơ", "not_met": "Chưa đạt",
-        "no_target": "chưa có mục tiêu", "days": "ngày",
+        "no_target": "chưa có mục tiêu", "suppressed": f"ẩn (dưới {MIN_CELL} hộ)", "days": "ngày",
         "account": "Tài khoản", "username": "tên đăng nhập", "password": "mật khẩu",
         "sign_in": "Đăng nhập", "sign_out": "Đăng xuất",
         "not_met_list": "Chỉ tiêu chưa đạt", "stale": "Dữ liệu quá hạn cập nhật",
@@ -61,7 +61,7 @@ TEXT = {
         "choropleth": "Indicator by commune", "indicator": "Indicator", "period": "Period",
         "period_hint": "2025, 2025-Q2…",
         "met": "Met", "at_risk": "At risk", "not_met": "Not met",
-        "no_target": "no target", "days": "days",
+        "no_target": "no target", "suppressed": f"withheld (under {MIN_CELL} households)", "days": "days",
         "account": "Account", "username": "user name", "password": "password",
         "sign_in": "Sign in", "sign_out": "Sign out",
         "not_met_list": "Indicators not met", "stale": "Stale datasets",

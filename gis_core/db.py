@@ -9,7 +9,7 @@ from typing import Any
 import psycopg2.errors
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import OperationalError, StatementError
 
 from gis_core.errors import (
     DatabaseUnavailableError,
@@ -60,34 +60,45 @@ def dispose_engines() -> None:
     _ENGINES.clear()
 
 
-@contextmanager
-def translate_db_errors() -> Iterator[None]:
-    """Turn driver errors into domain errors; the driver's text never reaches a client.
+def domain_error(err: BaseException) -> IocError | None:
+    """The domain error a driver error stands for, or None when it is not one we can name.
 
     Works for SQLAlchemy's wrapped errors and for psycopg2's own (raw cursors on hot paths).
     """
+    orig = err.orig if isinstance(err, StatementError) else err
+    if isinstance(orig, ValueError) and "NUL (0x00)" in str(orig):
+        # psycopg2 refuses NUL in text before sending it: the value came from the client.
+        return InvalidParameterError(
+            "Văn bản gửi lên không được chứa ký tự NUL (\\0, %00); hãy bỏ ký tự đó rồi gửi lại.",
+            message_en="Text sent must not contain NUL characters (\\0, %00); remove them and "
+            "send it again.")
+    if isinstance(orig, psycopg2.errors.QueryCanceled):
+        return QueryTimeoutError(
+            "Truy vấn quá thời gian cho phép; hãy thu hẹp phạm vi (bbox, filter, limit).",
+            message_en="The query took too long; narrow it (bbox, filter, limit).")
+    if isinstance(orig, psycopg2.DataError):
+        return InvalidParameterError(
+            "Giá trị không hợp lệ cho kiểu dữ liệu của trường.",
+            message_en="A value does not fit the field's data type.")
+    if isinstance(orig, psycopg2.OperationalError) or isinstance(err, OperationalError):
+        return DatabaseUnavailableError(
+            "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
+            message_en="The database cannot be reached; check DATABASE_URL and the server.")
+    return None
+
+
+@contextmanager
+def translate_db_errors() -> Iterator[None]:
+    """Turn driver errors into domain errors; the driver's text never reaches a client."""
     try:
         yield
     except IocError:
         raise
-    except (DBAPIError, psycopg2.Error) as err:
-        orig = err.orig if isinstance(err, DBAPIError) else err
-        if isinstance(orig, psycopg2.errors.QueryCanceled):
-            raise QueryTimeoutError(
-                "Truy vấn quá thời gian cho phép; hãy thu hẹp phạm vi (bbox, filter, limit).",
-                message_en="The query took too long; narrow it (bbox, filter, limit).",
-            ) from err
-        if isinstance(orig, psycopg2.DataError):
-            raise InvalidParameterError(
-                "Giá trị không hợp lệ cho kiểu dữ liệu của trường.",
-                message_en="A value does not fit the field's data type.",
-            ) from err
-        if isinstance(orig, psycopg2.OperationalError) or isinstance(err, OperationalError):
-            raise DatabaseUnavailableError(
-                "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
-                message_en="The database cannot be reached; check DATABASE_URL and the server.",
-            ) from err
-        raise
+    except (StatementError, psycopg2.Error, ValueError) as err:
+        translated = domain_error(err)
+        if translated is None:
+            raise
+        raise translated from err
 
 
 @contextmanager

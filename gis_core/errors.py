@@ -142,3 +142,12 @@ class UnsupportedMediaTypeError(IocError):
     code = "unsupported-media-type"
     title = "Định dạng không được hỗ trợ"
     safe = True
+
+
+class TooManyRequestsError(IocError):
+    """The caller made more requests of a costly kind than allowed in a minute."""
+
+    status = 429
+    code = "too-many-requests"
+    title = "Quá nhiều yêu cầu"
+    safe = True

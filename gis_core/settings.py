@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     max_limit: int = 10_000
     default_limit: int = 10
     max_upload_mb: int = Field(default=512, description="Largest accepted upload (imports).")
+    max_body_kb: int = Field(default=1024, description="Largest request body other than file "
+                             "uploads and features (JSON, forms).")
     max_import_features: int = Field(default=500_000, description="Most features in one import.")
     tile_cache_mb: int = Field(default=64, description="Memory for cached vector tiles; 0 disables.")
     tile_cache_redis: str | None = Field(
@@ -60,6 +62,16 @@ class Settings(BaseSettings):
     lockout_minutes: int = Field(default=15, description="How long a lockout lasts.")
     account_idle_days: int = Field(default=90, description="Unused accounts expire after this.")
     max_photo_mb: int = Field(default=15, description="Largest field photo accepted.")
+    anonymous_runs_per_minute: int = Field(
+        default=30, description="Scenario runs, exports and reports an anonymous client address "
+        "may start per minute.")
+    sign_ins_per_minute: int = Field(default=20, description="Sign-in attempts per client "
+                                     "address and minute.")
+    rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
+                                     "count in (60: the limits are per minute).")
+    audit_anchor_minutes: float = Field(
+        default=5, description="How often the audit chain's head is published to "
+        "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
     cors_origins: str | None = Field(
         default=None, description="Web origins allowed to call the API from a browser, "
         "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")

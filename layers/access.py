@@ -17,7 +17,9 @@ Every output (OGC API items and pages, tiles, exports, scenario drill-downs) ask
   an import's report is read by the importer, the owning department's editors and leaders
   and the operator;
 - an edit is approved by the operator, or by a leader or editor of the owning department who
-  did not submit it.
+  did not submit it;
+- callers who may not see a people layer's features get no figure about fewer than
+  ``MIN_CELL`` of its records (small-cell suppression, as statistical offices publish tables).
 """
 
 from __future__ import annotations
@@ -105,6 +107,16 @@ def may_see_features(principal: Principal, layer: LayerSpec) -> bool:
     """Whether the caller may see single features; anonymous callers see personal layers only
     as counts per commune, never points."""
     return not (principal.is_anonymous and is_personal_layer(layer))
+
+
+# Figures about fewer records (households) than this are withheld from callers who may not see
+# the features themselves: a count over a 1 m radius would describe one house.
+MIN_CELL = 5
+
+
+def withholds_small_cells(principal: Principal, layer: LayerSpec) -> bool:
+    """Whether figures about fewer than ``MIN_CELL`` of the layer's records are withheld."""
+    return is_personal_layer(layer) and not may_see_features(principal, layer)
 
 
 def require_features(principal: Principal, layer: LayerSpec) -> None:

@@ -1,5 +1,5 @@
 """Tables of accounts, sessions, the audit log, pending edits and field photos (migrations 0006,
-0008; pending imports 0010)."""
+0008; pending imports 0009)."""
 
 from __future__ import annotations
 
@@ -105,7 +105,7 @@ PENDING_EDITS = Table(
     Column("applied_feature_id", BigInteger),
     Column("client_uuid", UUID(as_uuid=False), unique=True),
     Column("warnings", JSONB, nullable=False, server_default=text("'[]'::jsonb")),
-    # A pending import (op 'import', migration 0010): its job and the uploaded file (large object).
+    # A pending import (op 'import', migration 0009): its job and the uploaded file (large object).
     Column("import_job", BigInteger, ForeignKey(IMPORT_JOBS.c.id)),
     Column("staged_file", OID),
     CheckConstraint("op IN ('create', 'replace', 'update', 'delete', 'import')",

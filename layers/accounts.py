@@ -33,6 +33,7 @@ from layers.departments import DEPARTMENTS
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 _SCOPE = re.compile(r"^(write|personal):[a-z][a-z0-9_]*$")
 API_KEY_PREFIX = "ioc_"
+_API_KEY = re.compile(r"^ioc_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
 
 
 @dataclass(frozen=True)
@@ -212,7 +213,18 @@ def expire_idle(conn: Connection, idle: timedelta, *, by: Principal | None = Non
     return list(rows)
 
 
-_WRONG = ("Sai tên đăng nhập hoặc mật khẩu.", "Wrong user name or password.")
+def _wrong(rules: AuthRules) -> tuple[str, str]:
+    """The one answer to every refused sign-in that did not prove the password.
+
+    An unknown name, a wrong password and an account locked after repeated failures get the same
+    words (naming the lockout rule, so a person who is locked out can tell why), and each attempt
+    costs one password verification, so neither the answer nor its time tells which it was.
+    """
+    minutes = int(rules.lockout.total_seconds() // 60)
+    return (f"Sai tên đăng nhập hoặc mật khẩu. Sau {rules.max_failed_logins} lần sai liên tiếp, "
+            f"tài khoản tạm khóa {minutes} phút.",
+            f"Wrong user name or password. After {rules.max_failed_logins} wrong passwords in a "
+            f"row an account is locked for {minutes} minutes.")
 
 
 @dataclass(frozen=True)
@@ -226,36 +238,40 @@ class Login:
 
 def login(engine: Engine, username: str, password: str, *, secret: bytes, rules: AuthRules,
           client_ip: str | None = None) -> Login:
-    """Check a password and open a session; 401 (audited) on any failure, lockout after N."""
+    """Check a password and open a session; 401 (audited) on any failure, lockout after N.
+
+    The password is verified on every attempt, before the account's state is looked at. A
+    temporary lockout is never revealed, not even to the right password: during the lockout a
+    right guess must not be told apart from a wrong one, or the lockout would not slow guessing.
+    A right password on an account an operator locked, revoked or that expired is told so.
+    """
     refused: AuthenticationError | None = None
+    wellformed = _USERNAME.match(username) is not None
     with engine.begin() as conn:
         row = conn.execute(text(
             "SELECT id, password_hash, status, role, failed_logins, locked_until, "
             "coalesce(last_login_at, created_at) AS last_used FROM accounts WHERE username = :u "
-            "FOR UPDATE"), {"u": username}).mappings().first()
+            "FOR UPDATE"), {"u": username}).mappings().first() if wellformed else None
         now = datetime.now(UTC)
+        person = row is not None and row["role"] != "api_client"
+        right = verify_password(row["password_hash"] if person else None, password)
 
         def fail(outcome: str, vi: str, en: str, **details: Any) -> AuthenticationError:
             audit.record(conn, "login", actor=username, outcome=outcome, client_ip=client_ip,
                          details=details)
             return AuthenticationError(vi, message_en=en)
 
-        if row is None or row["role"] == "api_client":
-            verify_password(None, password)
-            refused = fail("unknown-user", *_WRONG)
+        if not person:
+            refused = fail("unknown-user", *_wrong(rules))
         elif row["locked_until"] is not None and row["locked_until"] > now:
-            refused = fail("locked-out",
-                           "Tài khoản tạm khóa do nhập sai mật khẩu nhiều lần; thử lại sau "
-                           f"{row['locked_until'].astimezone(UTC):%H:%M} UTC.",
-                           "The account is locked after repeated wrong passwords; try again after "
-                           f"{row['locked_until'].astimezone(UTC):%H:%M} UTC.")
-        elif not verify_password(row["password_hash"], password):
+            refused = fail("locked-out", *_wrong(rules), password_right=right)
+        elif not right:
             failures = row["failed_logins"] + 1
             locked = failures >= rules.max_failed_logins
             conn.execute(text("UPDATE accounts SET failed_logins = :f, locked_until = :l WHERE id = :id"),
                          {"f": 0 if locked else failures,
                           "l": now + rules.lockout if locked else None, "id": row["id"]})
-            refused = fail("wrong-password", *_WRONG, failures=failures, locked_out=locked)
+            refused = fail("wrong-password", *_wrong(rules), failures=failures, locked_out=locked)
         elif row["status"] != "active":
             refused = fail(row["status"], f"Tài khoản đang ở trạng thái '{row['status']}'; liên hệ "
                            "bộ phận vận hành.",
@@ -324,7 +340,7 @@ def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
     """The API client a key belongs to; 401 when unknown or the client is not active."""
     bad = AuthenticationError("Khóa API không hợp lệ.", message_en="The API key is invalid.")
     parts = key.split("_")
-    if not key.startswith(API_KEY_PREFIX) or len(parts) < 3:
+    if not _API_KEY.match(key):
         raise bad
     row = conn.execute(text(
         "SELECT username, role, department, commune_code, scopes, status, password_hash "

@@ -4,22 +4,37 @@ of personal data.
 Each entry's hash covers its own content and its predecessor's hash, and ``seq`` has no gaps, so
 an entry altered or removed (after disabling the table's append-only trigger) breaks the chain
 at that point and ``verify`` names it.
+
+A chain alone does not stop someone with database access from rewriting it consistently
+(remove an entry, renumber and re-hash the rest). So the head is **anchored**: ``publish_anchor``
+appends ``{seq, hash, at, mac}`` to a file outside the database, the ``mac`` an HMAC-SHA256 with
+a key kept beside it (``var/audit.key``, never in the database), and logs it. ``verify`` checks
+the chain against every anchor: an anchored entry that is gone or has another hash means the
+chain was rewritten, whatever its own hashes say. Entries newer than the last anchor are
+protected from the next one on (the server publishes one every few minutes).
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
+import hmac
 import json
+import logging
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
 from gis_core.db import translate_db_errors
+from gis_core.text import without_nul
 from layers.access import Principal
 
+LOG = logging.getLogger("ioc.audit")
 GENESIS = "0" * 64
 # Appends are serialised so each entry sees its predecessor.
 _LOCK = "SELECT pg_advisory_xact_lock(hashtext('ioc_audit_log'))"
@@ -39,6 +54,10 @@ def _plain(details: dict[str, Any] | None) -> Any:
     return json.loads(json.dumps(details or {}, ensure_ascii=False, default=str))
 
 
+def _text(value: str | None) -> str | None:
+    return None if value is None else value.replace("\x00", "")
+
+
 def record(conn: Connection, action: str, *, actor: Principal | str | None = None,
            target: str | None = None, outcome: str = "ok", details: dict[str, Any] | None = None,
            client_ip: str | None = None, reason: str | None = None) -> int:
@@ -47,7 +66,11 @@ def record(conn: Connection, action: str, *, actor: Principal | str | None = Non
         client_ip = client_ip or actor.client_ip
         reason = reason or actor.reason
         actor = actor.username
-    details = _plain(details)
+    # Whatever a client sent (names, reasons, queries) is kept without NUL, which PostgreSQL
+    # refuses: an entry must never fail to be written because of the text it records.
+    details = without_nul(_plain(details))
+    actor, target, client_ip, reason = (_text(actor), _text(target), _text(client_ip),
+                                        _text(reason))
     with translate_db_errors():
         conn.execute(text(_LOCK))
         last = conn.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).first()
@@ -112,6 +135,7 @@ class Verification:
     checked: int
     head: str
     problems: list[str]
+    anchored: int = 0  # the newest anchored entry checked (0: no anchor)
 
     @property
     def ok(self) -> bool:
@@ -119,8 +143,81 @@ class Verification:
         return not self.problems
 
 
-def verify(conn: Connection) -> Verification:
-    """Walk the whole chain; report gaps (removed entries) and hash mismatches (altered ones)."""
+@dataclass(frozen=True)
+class Anchor:
+    """A published head of the chain: entry ``seq`` had hash ``hash`` at ``at``, keyed by ``mac``."""
+
+    seq: int
+    hash: str
+    at: str
+    mac: str
+
+    @staticmethod
+    def mac_of(key: bytes, seq: int, head: str, at: str) -> str:
+        """The HMAC-SHA256 of an anchor's fields."""
+        return hmac.new(key, f"{seq}:{head}:{at}".encode(), hashlib.sha256).hexdigest()
+
+    def genuine(self, key: bytes) -> bool:
+        """Whether the anchor was made with ``key``."""
+        return hmac.compare_digest(self.mac, self.mac_of(key, self.seq, self.hash, self.at))
+
+
+def read_anchors(path: Path) -> tuple[list[Anchor], list[str]]:
+    """The anchors published in ``path`` (none when it does not exist), and unreadable lines."""
+    if not path.exists():
+        return [], []
+    anchors, problems = [], []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            anchors.append(Anchor(int(data["seq"]), str(data["hash"]), str(data["at"]),
+                                  str(data["mac"])))
+        except (ValueError, KeyError, TypeError):
+            problems.append(f"anchor line {number} of {path.name} is unreadable")
+    return anchors, problems
+
+
+def publish_anchor(conn: Connection, key: bytes, path: Path) -> Anchor | None:
+    """Append the chain's current head to ``path`` (and the log) unless it is already there.
+
+    Workers publishing at once take turns on a lock of the file; the head is read under it.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+    with os.fdopen(fd, "r+", encoding="utf-8") as out:
+        fcntl.flock(out, fcntl.LOCK_EX)
+        head = conn.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).first()
+        if head is None:
+            return None
+        lines = out.read().splitlines()
+        try:
+            last = json.loads(lines[-1]) if lines else None
+        except ValueError:
+            last = None
+        if isinstance(last, dict) and last.get("seq") == head[0] and last.get("hash") == head[1]:
+            return None
+        at = datetime.now(UTC).isoformat(timespec="seconds")
+        anchor = Anchor(head[0], head[1], at, Anchor.mac_of(key, head[0], head[1], at))
+        out.write(json.dumps(vars(anchor)) + "\n")
+        out.flush()
+        os.fsync(out.fileno())
+    LOG.info("audit anchor seq=%s hash=%s at=%s mac=%s", anchor.seq, anchor.hash, anchor.at,
+             anchor.mac)
+    return anchor
+
+
+def verify(conn: Connection, anchors: list[Anchor] | None = None, key: bytes | None = None
+           ) -> Verification:
+    """Walk the whole chain; report gaps (removed entries) and hash mismatches (altered ones).
+
+    With ``anchors`` (and the ``key`` they were made with), also report every anchored entry
+    that is missing or whose hash differs from the one published: a rewritten chain.
+    """
+    anchors = anchors or []
+    anchored = {a.seq for a in anchors}
+    seen: dict[int, str] = {}
     problems: list[str] = []
     prev, expected_seq, checked = GENESIS, 1, 0
     result = conn.execution_options(stream_results=True).execute(
@@ -136,5 +233,18 @@ def verify(conn: Connection) -> Verification:
                          entry.target, entry.outcome, entry.client_ip, entry.reason, entry.details)
         if digest != entry.hash:
             problems.append(f"entry {entry.seq}: content altered")
+        if entry.seq in anchored:
+            seen[entry.seq] = entry.hash
         prev, expected_seq = entry.hash, entry.seq + 1
-    return Verification(checked=checked, head=prev, problems=problems)
+    for anchor in anchors:
+        if key is not None and not anchor.genuine(key):
+            problems.append(f"anchor of entry {anchor.seq} ({anchor.at}) is not genuine")
+        elif anchor.seq not in seen:
+            problems.append(f"entry {anchor.seq}, anchored at {anchor.at}, is missing: the chain "
+                            f"ends at {expected_seq - 1}" if anchor.seq >= expected_seq else
+                            f"entry {anchor.seq}, anchored at {anchor.at}, is missing")
+        elif seen[anchor.seq] != anchor.hash:
+            problems.append(f"entry {anchor.seq} differs from its anchor of {anchor.at}: the chain "
+                            "was rewritten")
+    return Verification(checked=checked, head=prev, problems=problems,
+                        anchored=max(anchored, default=0))

@@ -7,9 +7,11 @@ named; every literal travels as a bound parameter.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from psycopg2 import sql
@@ -32,6 +34,18 @@ _S_PREFIX = re.compile(r"\bS_(INTERSECTS|DISJOINT|CONTAINS|WITHIN|TOUCHES|CROSSE
 _TEMPORAL = {"AFTER": ">", "BEFORE": "<", "TEQUALS": "="}
 _FLIPPED = {"=": "=", "<>": "<>", "<": ">", "<=": ">=", ">": "<", ">=": "<="}
 _ONE_DAY = timedelta(days=1)
+# Bounds on a filter: its text, its parts (operators, properties, values) and their nesting.
+# 2,000 ANDed comparisons parse in about half a second and nest past Python's recursion limit.
+MAX_FILTER_CHARS = 20_000
+MAX_FILTER_PARTS = 1_000
+MAX_FILTER_DEPTH = 100
+_BIGINT = 2**63 - 1
+# Field types that compare with one another: a comparison across families is refused here rather
+# than left for PostgreSQL to fail on ("operator does not exist: integer = text").
+_FAMILY = {"integer": "number", "number": "number", "text": "text", "text[]": "text",
+           "date": "time", "datetime": "time", "boolean": "boolean"}
+_TEXT_FUNCTIONS = ("lower", "casei", "upper")
+_TIME_FUNCTIONS = ("date", "timestamp")
 
 
 def parse_instant(text: str) -> date | datetime:
@@ -62,17 +76,22 @@ def _whole_day(value: Any) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-def _bad(message_vi: str, message_en: str) -> InvalidParameterError:
+def _bad(message_vi: str, message_en: str, parameter: str = "filter") -> InvalidParameterError:
     return InvalidParameterError(
-        f"Tham số 'filter' không hợp lệ: {message_vi}",
-        message_en=f"Parameter 'filter' is invalid: {message_en}",
-        parameter="filter",
+        f"Tham số '{parameter}' không hợp lệ: {message_vi}",
+        message_en=f"Parameter '{parameter}' is invalid: {message_en}",
+        parameter=parameter,
     )
 
 
 def parse_filter(text: str, lang: str | None) -> ast.Node:
     """Parse a filter in ``lang`` (default cql2-text) to a pygeofilter AST; 400 when malformed."""
     lang = (lang or "cql2-text").lower()
+    if len(text) > MAX_FILTER_CHARS:
+        raise _bad(f"dài {len(text):,} ký tự, tối đa {MAX_FILTER_CHARS:,}; hãy thu gọn bộ lọc "
+                   "(dùng IN (…), BETWEEN hoặc bbox).",
+                   f"it is {len(text):,} characters long, at most {MAX_FILTER_CHARS:,}; shorten "
+                   "it (use IN (…), BETWEEN or bbox).")
     if lang not in FILTER_LANGS:
         raise InvalidParameterError(
             f"Tham số 'filter-lang' không hợp lệ: '{lang}'. Hỗ trợ: {', '.join(FILTER_LANGS)}.",
@@ -82,20 +101,64 @@ def parse_filter(text: str, lang: str | None) -> ast.Node:
         )
     if lang.endswith("json"):
         try:
-            return parse_cql2_json(json.loads(text))
+            return bounded(parse_cql2_json(json.loads(text)))
+        except RecursionError:
+            raise _too_deep() from None
+        except InvalidParameterError:
+            raise
         except Exception as err:  # noqa: BLE001 - any parser failure is the client's input
             raise _bad("không phải CQL2 JSON hợp lệ.", "not valid CQL2 JSON.") from err
     # pygeofilter's CQL2-text grammar lacks IS NULL, BETWEEN and booleans, its ECQL grammar
     # lacks the S_ names: try the first, then the second with the S_ prefix removed.
     try:
-        return parse_cql2_text(text)
+        return bounded(parse_cql2_text(text))
+    except RecursionError:
+        raise _too_deep() from None
+    except InvalidParameterError:
+        raise
     except Exception:  # noqa: BLE001
         pass
     try:
-        return parse_ecql(_S_PREFIX.sub(lambda m: f"{m.group(1).upper()}(", text))
+        return bounded(parse_ecql(_S_PREFIX.sub(lambda m: f"{m.group(1).upper()}(", text)))
+    except RecursionError:
+        raise _too_deep() from None
+    except InvalidParameterError:
+        raise
     except Exception as err:  # noqa: BLE001
-        raise _bad(f"không phân tích được biểu thức '{text}'.",
-                   f"cannot parse the expression '{text}'.") from err
+        shown = text if len(text) <= 200 else f"{text[:200]}…"
+        raise _bad(f"không phân tích được biểu thức '{shown}'.",
+                   f"cannot parse the expression '{shown}'.") from err
+
+
+def _too_deep() -> InvalidParameterError:
+    return _bad(f"lồng quá sâu hoặc quá nhiều điều kiện (tối đa {MAX_FILTER_DEPTH} tầng, "
+                f"{MAX_FILTER_PARTS} thành phần); dùng IN (…) thay cho nhiều phép so sánh nối "
+                "bằng OR, BETWEEN thay cho cặp so sánh, hoặc chia thành nhiều truy vấn.",
+                f"it nests too deeply or has too many parts (at most {MAX_FILTER_DEPTH} levels, "
+                f"{MAX_FILTER_PARTS} parts); use IN (…) instead of many ORed comparisons, BETWEEN "
+                "instead of pairs of comparisons, or split it into several queries.")
+
+
+def bounded(node: ast.Node) -> ast.Node:
+    """``node`` itself, when the filter it roots stays within the part and depth limits (else 400)."""
+    parts, stack = 0, [(node, 1)]
+    while stack:
+        current, depth = stack.pop()
+        parts += 1
+        if depth > MAX_FILTER_DEPTH or parts > MAX_FILTER_PARTS:
+            raise _too_deep()
+        if isinstance(current, list | tuple):
+            stack.extend((c, depth + 1) for c in current)
+        elif isinstance(current, ast.Node):
+            stack.extend((c, depth + 1) for c in vars(current).values())
+    return node
+
+
+def _out_of_range(value: Any, parameter: str, integer: bool = False) -> InvalidParameterError:
+    limit = f"±{_BIGINT:,}" if integer else "±1.8e308"
+    return _bad(f"số '{value}' nằm ngoài miền giá trị (trong khoảng {limit}); hãy dùng một số "
+                "nhỏ hơn.", f"the number '{value}' is out of range (within {limit}); use a "
+                "smaller number.", parameter)
 
 
 class SqlFilter:
@@ -116,8 +179,10 @@ class SqlFilter:
             return sql.SQL("({})").format(
                 op.join([self.translate(node.lhs), self.translate(node.rhs)]))
         if isinstance(node, ast.Comparison):
+            self.needs_property(node.lhs, node.rhs)
             return self.comparison(node.lhs, node.op.value, node.rhs)
         if isinstance(node, ast.Between):
+            self.needs_property(node.lhs)
             kind = self.kind(node.lhs)
             if kind in ("date", "datetime"):
                 between = sql.SQL("({} AND {})").format(
@@ -129,14 +194,21 @@ class SqlFilter:
                 self.scalar(node.low, kind), self.scalar(node.high, kind))
         if isinstance(node, ast.Like):
             pattern = node.pattern
+            if not isinstance(pattern, str):
+                raise _bad("mẫu của LIKE phải là một chuỗi (ví dụ name LIKE 'Bản%'), không phải "
+                           "một trường hay biểu thức.",
+                           "the pattern of LIKE must be a text value (e.g. name LIKE 'Bản%'), not "
+                           "a property or an expression.")
             if node.wildcard != "%":
                 pattern = pattern.replace(node.wildcard, "%")
             if node.singlechar != "_":
                 pattern = pattern.replace(node.singlechar, "_")
+            self.needs_property(node.lhs)
             keyword = ("NOT " if node.not_ else "") + ("ILIKE" if node.nocase else "LIKE")
             return sql.SQL("{} " + keyword + " {}").format(
-                self.scalar(node.lhs), self.literal(pattern))
+                self.scalar(node.lhs, "text"), self.literal(pattern))
         if isinstance(node, ast.In):
+            self.needs_property(node.lhs)
             kind = self.kind(node.lhs)
             return sql.SQL("{} {}IN ({})").format(
                 self.scalar(node.lhs), sql.SQL("NOT " if node.not_ else ""),
@@ -152,6 +224,7 @@ class SqlFilter:
             return sql.SQL("ST_Intersects({}, {})").format(
                 self.spatial(node.lhs), self.geometry(box(node.minx, node.miny, node.maxx, node.maxy)))
         if isinstance(node, ast.TemporalPredicate) and node.op.value in _TEMPORAL:
+            self.needs_property(node.lhs)
             return self.comparison(node.lhs, _TEMPORAL[node.op.value], node.rhs)
         if isinstance(node, bool):
             return sql.SQL("TRUE" if node else "FALSE")
@@ -170,8 +243,8 @@ class SqlFilter:
             return self.compare(self.attribute(lhs.name), op, self.temporal_literal(rhs), kind)
         return sql.SQL("{} " + op + " {}").format(self.scalar(lhs, kind), self.scalar(rhs, kind))
 
-    def compare(self, column: sql.Composable, op: str, value: Any, kind: str | None
-                ) -> sql.Composable:
+    def compare(self, column: sql.Composable, op: str, value: Any, kind: str | None,
+                parameter: str = "filter") -> sql.Composable:
         """``column op value`` with the literal fitted to the field's ``kind``.
 
         Time is compared by meaning, not by the session's time zone: a date field against an
@@ -179,7 +252,7 @@ class SqlFilter:
         with that whole day (``= 2025-07-01`` is any instant of the day).
         """
         if kind in ("date", "datetime"):
-            value = self.temporal(value)
+            value = self.temporal(value, parameter)
             if kind == "date":
                 value = utc_day(value) if isinstance(value, datetime) else value
             elif _whole_day(value):
@@ -192,9 +265,10 @@ class SqlFilter:
                          ">=": (">=", start)}[op]
                 return sql.SQL("{} " + bound[0] + " {}").format(column, self.literal(bound[1]))
             return sql.SQL("{} " + op + " {}").format(column, self.literal(value))
-        return sql.SQL("{} " + op + " {}").format(column, self.literal(self.coerce(value, kind)))
+        return sql.SQL("{} " + op + " {}").format(
+            column, self.literal(self.coerce(value, kind, parameter)))
 
-    def temporal(self, value: Any) -> date | datetime:
+    def temporal(self, value: Any, parameter: str = "filter") -> date | datetime:
         """A date or an aware date-time from a literal; 400 when it is neither."""
         try:
             if isinstance(value, str):
@@ -206,7 +280,7 @@ class SqlFilter:
         except ValueError:
             pass
         raise _bad(f"giá trị '{value}' không phải ngày hoặc thời điểm RFC 3339.",
-                   f"the value '{value}' is not an RFC 3339 date or date-time.")
+                   f"the value '{value}' is not an RFC 3339 date or date-time.", parameter)
 
     def temporal_literal(self, node: ast.Function) -> date | datetime:
         """The value of ``DATE('…')`` or ``TIMESTAMP('…')``."""
@@ -228,41 +302,76 @@ class SqlFilter:
         return sql.Placeholder(key)
 
     def kind(self, node: Any) -> str | None:
-        """The declared type of an attribute operand, else None."""
-        if isinstance(node, ast.Function) and len(node.arguments) == 1:
-            return self.kind(node.arguments[0])
+        """The type of a property or function operand (a literal adapts: None)."""
+        if isinstance(node, ast.Function):
+            name = node.name.lower()
+            if name in _TEXT_FUNCTIONS:
+                return "text"
+            if name in _TIME_FUNCTIONS:
+                return "datetime"
+            return self.kind(node.arguments[0]) if len(node.arguments) == 1 else None
         return self.fields.get(node.name) if isinstance(node, ast.Attribute) else None
 
-    def coerce(self, value: Any, kind: str | None) -> Any:
-        """Fit a literal to the type of the field it is compared with; 400 if it cannot fit."""
+    def needs_property(self, *operands: Any) -> None:
+        """400 unless one of ``operands`` names a property: comparing two values filters nothing."""
+        def names(node: Any) -> bool:
+            return isinstance(node, ast.Attribute) or (
+                isinstance(node, ast.Function) and any(names(a) for a in node.arguments))
+
+        if not any(names(o) for o in operands):
+            raise _bad("mỗi phép so sánh cần một trường ở một vế (ví dụ students > 300).",
+                       "each comparison needs a property on one side (e.g. students > 300).")
+
+    def _fits(self, name: str, have: str | None, want: str | None) -> None:
+        if have and want and _FAMILY.get(have) != _FAMILY.get(want):
+            raise _bad(f"'{name}' (kiểu {have}) không so sánh được với giá trị kiểu {want}; hãy so "
+                       "sánh với giá trị cùng kiểu.",
+                       f"'{name}' ({have}) cannot be compared with a {want} value; compare it "
+                       "with a value of its own type.")
+
+    def coerce(self, value: Any, kind: str | None, parameter: str = "filter") -> Any:
+        """Fit a literal to the type of the field it is compared with; 400 (naming ``parameter``)
+        if it cannot fit."""
+        if isinstance(value, float) and not math.isfinite(value):
+            raise _out_of_range(value, parameter)
         try:
             if kind == "text" or kind == "text[]":
                 return value if isinstance(value, str) else str(value)
-            if kind == "integer" and not isinstance(value, bool):
-                return int(value) if float(value) == int(float(value)) else float(value)
-            if kind == "number" and not isinstance(value, bool):
-                return float(value)
+            if kind in ("integer", "number") and not isinstance(value, bool):
+                number = float(value)
+                if not math.isfinite(number):
+                    raise _out_of_range(value, parameter)
+                if kind == "number" or not number.is_integer():
+                    return number
+                if abs(number) > _BIGINT:
+                    raise _out_of_range(value, parameter, integer=True)
+                return int(Decimal(str(value).strip()))
             if kind in ("date", "datetime"):
-                value = self.temporal(value)
+                value = self.temporal(value, parameter)
                 if kind == "date":
                     return utc_day(value) if isinstance(value, datetime) else value
                 return day_start(value) if _whole_day(value) else value
             if kind == "boolean" and not isinstance(value, bool):
                 raise ValueError(value)
-        except (TypeError, ValueError) as err:
+        except (TypeError, ValueError, ArithmeticError) as err:
             raise _bad(f"giá trị '{value}' không hợp với kiểu '{kind}' của trường.",
-                       f"the value '{value}' does not fit the field's type '{kind}'.") from err
+                       f"the value '{value}' does not fit the field's type '{kind}'.",
+                       parameter) from err
         return value
 
     def scalar(self, node: Any, kind: str | None = None) -> sql.Composable:
         """An attribute, a literal (coerced to ``kind``) or a supported function call."""
         if isinstance(node, ast.Attribute):
-            return self.attribute(node.name)
+            column = self.attribute(node.name)
+            self._fits(node.name, self.fields[node.name], kind)
+            return column
         if isinstance(node, ast.Function):
             name = node.name.lower()
-            if name in ("lower", "casei", "upper") and len(node.arguments) == 1:
-                return sql.SQL("lower({})").format(self.scalar(node.arguments[0]))
-            if name in ("date", "timestamp") and len(node.arguments) == 1:
+            if name in _TEXT_FUNCTIONS and len(node.arguments) == 1:
+                self._fits(f"{node.name}()", "text", kind)
+                return sql.SQL("lower({})").format(self.scalar(node.arguments[0], "text"))
+            if name in _TIME_FUNCTIONS and len(node.arguments) == 1:
+                self._fits(f"{node.name}()", "datetime", kind)
                 return self.literal(self.coerce(self.temporal_literal(node), kind or "datetime"))
             raise _bad(f"hàm '{node.name}' chưa được hỗ trợ.",
                        f"the function '{node.name}' is not supported.")

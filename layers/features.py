@@ -15,7 +15,7 @@ from pygeofilter import ast
 
 from gis_core.crs import OutputCrs, parse_crs
 from gis_core.errors import InvalidParameterError
-from layers.cql import SqlFilter, day_end, day_start, parse_instant, utc_day
+from layers.cql import SqlFilter, bounded, day_end, day_start, parse_instant, utc_day
 from layers.spec import FieldSpec, LayerSpec
 
 CRS84 = parse_crs("OGC:CRS84")
@@ -155,9 +155,10 @@ def _conditions(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str])
                 conditions.append(sql.SQL("{} " + op + " {}").format(
                     column, translator.literal(utc_day(bound) if kind == "date" else bound)))
     for name, value in query.equals:
-        conditions.append(translator.compare(sql.Identifier(name), "=", value, queryables[name]))
+        conditions.append(translator.compare(translator.attribute(name), "=", value, queryables[name],
+                                             parameter=name))
     if query.filter is not None:
-        conditions.append(translator.translate(query.filter))
+        conditions.append(translator.translate(bounded(query.filter)))
     return conditions, translator.params
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from layers import (
     account_tables,  # noqa: F401 - declares its tables
+    rate_tables,  # noqa: F401 - declares the rate limit counts
     scenario_tables,  # noqa: F401 - declares the scenario tables
     tile_tables,  # noqa: F401 - declares the tile invalidation table
 )

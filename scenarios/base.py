@@ -14,6 +14,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from gis_core.bounds import unique_list
 from gis_core.errors import InvalidParameterError, ValidationError
 from scenarios.engine import GroupBy, Request, evaluate, to_geojson
 from scenarios.indicators import INDICATORS, Indicator, require_indicator
@@ -43,8 +44,8 @@ class RunParams(BaseModel):
                                "(default: this year within the plan)", examples=["2025"])
     at_risk_margin: float = Field(0.1, ge=0, le=1, description="Biên 'có nguy cơ' / at-risk "
                                   "margin, as a share of the target")
-    indicators: list[str] | None = Field(None, description="Chỉ một số chỉ tiêu / only these "
-                                         "indicators (ids)")
+    indicators: unique_list(str, len(INDICATORS), 1) | None = Field(  # type: ignore[valid-type]
+        None, description="Chỉ một số chỉ tiêu / only these indicators (ids, each once)")
     drilldown_limit: int = Field(20, ge=0, le=1000, description="Số đối tượng tối đa sau mỗi "
                                  "cảnh báo / features behind each red flag")
 

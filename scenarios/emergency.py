@@ -16,9 +16,10 @@ from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gis_core.errors import InvalidParameterError
+from layers.access import CURRENT, MIN_CELL, withholds_small_cells
 from layers.registry import require_layer
 from scenarios.base import Outcome, Scenario
-from scenarios.engine import public_props
+from scenarios.engine import public_props, small_cell_note
 from scenarios.selection import MAX_RADIUS_M, PolygonSelection, check_lonlat, outside_error, polygon_wkt
 
 IncidentKind = Literal["flood", "flash_flood", "landslide", "fire", "forest_fire", "epidemic",
@@ -29,6 +30,7 @@ KIND_TITLES: dict[str, str] = {
     "earthquake": "Động đất", "rescue": "Cứu nạn, cứu hộ", "other": "Sự cố khác",
 }
 SAFE_POINTS = "f.building_type = 'permanent'"
+KEYS = ("households", "people", "poor_households", "near_poor_households", "temporary_houses")
 
 
 class EmergencyParams(BaseModel):
@@ -77,6 +79,26 @@ def incident_area(p: EmergencyParams) -> tuple[sql.Composable, dict[str, Any]]:
     return shape, params
 
 
+def withhold_small_cells(per_commune: list[dict[str, Any]], totals: dict[str, int | None]
+                         ) -> dict[str, int | None]:
+    """Blank the figures of communes with fewer than ``MIN_CELL`` households reached, in place,
+    and return the totals, blank too when they are that small.
+
+    When a single commune is blanked beside shown totals, the next smallest is blanked as well,
+    so the totals less the communes shown do not give the blanked one back.
+    """
+    small = [c for c in per_commune if 0 < c["households"] < MIN_CELL]
+    total = totals["households"] or 0
+    shown_total = not 0 < total < MIN_CELL
+    if len(small) == 1 and shown_total:
+        rest = sorted((c for c in per_commune if c not in small and c["households"] > 0),
+                      key=lambda c: c["households"])
+        small += rest[:1]
+    for commune in small:
+        commune.update(dict.fromkeys(KEYS), suppressed=True)
+    return totals if shown_total else dict.fromkeys(KEYS)
+
+
 def run(cursor: Any, p: EmergencyParams) -> Outcome:
     """Evaluate an incident's reach."""
     shape, params = incident_area(p)
@@ -95,10 +117,12 @@ def run(cursor: Any, p: EmergencyParams) -> Outcome:
         "count(*) FILTER (WHERE f.house_type = 'temporary') "
         "FROM housing f, a WHERE {} GROUP BY f.commune_code ORDER BY 1").format(inside), params)
     names = dict(communes)
-    keys = ("households", "people", "poor_households", "near_poor_households", "temporary_houses")
-    per_commune = [{"code": r[0], "name": names.get(r[0]), **dict(zip(keys, map(int, r[1:]), strict=True))}
+    per_commune = [{"code": r[0], "name": names.get(r[0]), **dict(zip(KEYS, map(int, r[1:]), strict=True))}
                    for r in cursor.fetchall()]
-    totals = {k: sum(c[k] for c in per_commune) for k in keys}
+    totals: dict[str, int | None] = {k: sum(c[k] for c in per_commune) for k in KEYS}
+    withheld = withholds_small_cells(CURRENT.get(), require_layer("housing"))
+    if withheld:
+        totals = withhold_small_cells(per_commune, totals)
 
     def features(layer_id: str, where: sql.Composable, order: sql.Composable, limit: int | None
                  ) -> list[dict[str, Any]]:
@@ -125,7 +149,7 @@ def run(cursor: Any, p: EmergencyParams) -> Outcome:
         "scenario": "emergency", "kind": p.kind, "kind_title": KIND_TITLES[p.kind],
         "time": p.time.isoformat() if p.time else None, "radius_m": p.radius_m,
         "affected": {**totals, "communes": per_commune or [{"code": c, "name": n, **dict.fromkeys(
-            keys, 0)} for c, n in communes],
+            KEYS, 0)} for c, n in communes],
             "schools": len(schools), "students": sum(int(s["properties"].get("students") or 0)
                                                      for s in schools),
             "health_facilities": len(health)},
@@ -133,6 +157,9 @@ def run(cursor: Any, p: EmergencyParams) -> Outcome:
         "inside": {"schools": schools, "health_facilities": health},
         "outside": {"nearest_health_facilities": nearest_health, "safe_points": safe_points},
     }
+    if withheld:
+        result["disclosure"] = small_cell_note(
+            sum(bool(c.get("suppressed")) for c in per_commune) + (totals["households"] is None))
 
     def geojson() -> dict[str, Any]:
         cursor.execute(base + sql.SQL(

@@ -13,13 +13,14 @@ from typing import Any, Literal
 
 from psycopg2 import sql
 
-from layers.access import CURRENT, may_see_features
+from layers.access import CURRENT, MIN_CELL, may_see_features, withholds_small_cells
 from layers.registry import require_layer
 from layers.spec import LayerSpec
 from scenarios.indicators import (
     LINE_LAYERS,
     MEASURE_LAYER,
     MEASURES,
+    RECORD_COUNTS,
     SECTORS,
     Indicator,
 )
@@ -27,8 +28,13 @@ from scenarios.period import previous, year_of
 from scenarios.selection import Area
 
 GroupBy = Literal["commune", "sector", "period", "none"]
+MAX_DRILLDOWN = 5000  # features behind the red flags in one result, whatever the flags
 PROVINCE = "province"
 _NO_DATA = {"vi": "Không có số liệu cho kỳ này.", "en": "No data for this period."}
+_SUPPRESSED = {"vi": f"Ẩn: vùng có ít hơn {MIN_CELL} hộ; số liệu về rất ít hộ chỉ dành cho cán bộ "
+                     "đã đăng nhập.",
+               "en": f"Withheld: fewer than {MIN_CELL} households here; figures about so few "
+                     "households are for signed-in staff only."}
 _NO_HISTORY = {"vi": "Chỉ tiêu tính từ dữ liệu hiện có của các lớp; không có số liệu các kỳ trước.",
                "en": "Computed from the layers as they are now; earlier periods have no data."}
 
@@ -55,6 +61,33 @@ class _Group:
     codes: list[str | None] | None  # communes whose measures add up to this group (None: all)
     period: str
     indicators: tuple[Indicator, ...]
+
+
+def withheld_layers() -> frozenset[str]:
+    """People layers on which the current caller gets no figure about fewer than ``MIN_CELL``
+    records (also a cache key: answers differ by it)."""
+    caller = CURRENT.get()
+    return frozenset(layer for layer in RECORD_COUNTS
+                     if withholds_small_cells(caller, require_layer(layer)))
+
+
+def small_cell_note(suppressed: int) -> dict[str, Any]:
+    """What a result tells a caller to whom small cells are withheld."""
+    return {"min_households": MIN_CELL, "suppressed": suppressed,
+            "vi": f"Số liệu về ít hơn {MIN_CELL} hộ được ẩn (như thống kê nhà nước công bố bảng số "
+                  f"liệu); đăng nhập để xem. Số ô bị ẩn: {suppressed}.",
+            "en": f"Figures about fewer than {MIN_CELL} households are withheld (as statistical "
+                  f"offices publish tables); sign in to see them. Cells withheld: {suppressed}."}
+
+
+def _small(ind: Indicator, group: _Group, measures: dict, withheld: frozenset[str]) -> bool:
+    """Whether the indicator's figure for the group describes fewer than ``MIN_CELL`` records of
+    a people layer the caller may not see."""
+    for layer in {MEASURE_LAYER[m] for m in ind.measures} & withheld:
+        records = _sum(measures, group.codes, RECORD_COUNTS[layer])
+        if 0 < records < MIN_CELL:
+            return True
+    return False
 
 
 def is_intensive(indicator: Indicator) -> bool:
@@ -152,7 +185,7 @@ def _trend(ind: Indicator, value: float | None, prev: float | None, prev_period:
 
 
 def _evaluate_one(ind: Indicator, group: _Group, measures: dict, reported: dict, targets: dict,
-                  req: Request) -> dict[str, Any]:
+                  req: Request, withheld: frozenset[str] = frozenset()) -> dict[str, Any]:
     result: dict[str, Any] = {
         "id": ind.id, "name": ind.name, "sector": ind.sector, "kind": ind.kind, "unit": ind.unit,
         "direction": ind.direction, "period": group.period, "value": None, "target": None,
@@ -162,6 +195,9 @@ def _evaluate_one(ind: Indicator, group: _Group, measures: dict, reported: dict,
     if ind.kind == "computed":
         if group.period != req.period:
             result["note"] = _NO_HISTORY
+            return result
+        if _small(ind, group, measures, withheld):
+            result["status"], result["note"] = "suppressed", _SUPPRESSED
             return result
         num = _sum(measures, group.codes, ind.numerator or "")
         den = _sum(measures, group.codes, ind.denominator) if ind.denominator else None
@@ -222,8 +258,10 @@ def public_props(layer: LayerSpec) -> sql.Composable:
         for fs in layer.public_fields)
 
 
-def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]]) -> list[dict]:
-    """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag.
+def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]]
+               ) -> tuple[list[dict], bool]:
+    """Features behind the red flags, public fields only, at most ``drilldown_limit`` per flag
+    and ``MAX_DRILLDOWN`` in all; and whether that ceiling cut the list.
 
     One pass per layer: each row is tested against the area once and tagged with every flagged
     indicator whose condition it meets; GeoJSON is built only for the rows kept.
@@ -257,13 +295,19 @@ def _drilldown(cursor: Any, req: Request, flags: list[tuple[Indicator, _Group]])
             "FROM (SELECT f.id, d.ind, row_number() OVER (PARTITION BY d.ind{part} ORDER BY f.id) "
             "AS rn FROM {table} f CROSS JOIN LATERAL (VALUES {tags}) AS d(ind, codes, hit) "
             "WHERE {area} AND d.hit AND (d.codes IS NULL OR f.commune_code = ANY(d.codes))) k "
-            "JOIN {table} f ON f.id = k.id WHERE k.rn <= %(drill_limit)s ORDER BY k.ind, f.id"
+            "JOIN {table} f ON f.id = k.id WHERE k.rn <= %(drill_limit)s ORDER BY k.ind, f.id "
+            "LIMIT %(room)s"
         ).format(layer=sql.Literal(layer.id), props=public_props(layer), part=part,
                  table=sql.Identifier(layer.id), tags=tags,
                  area=req.area.contains("f", layer.id in LINE_LAYERS))
-        cursor.execute(query, {**req.area.params, "drill_limit": req.drilldown_limit})
-        features.extend(r[0] for r in cursor.fetchall())
-    return features
+        room = MAX_DRILLDOWN - len(features)
+        cursor.execute(query, {**req.area.params, "drill_limit": req.drilldown_limit,
+                               "room": room + 1})
+        rows = cursor.fetchall()
+        features.extend(r[0] for r in rows[:room])
+        if len(rows) > room:
+            return features, True
+    return features, False
 
 
 def nearest(cursor: Any, lon: float, lat: float, layer_id: str, limit: int = 3) -> list[dict]:
@@ -284,6 +328,8 @@ def evaluate(cursor: Any, req: Request) -> dict[str, Any]:
     """Evaluate ``req``: groups with their indicator results, warnings and drill-down features."""
     groups = _groups(req)
     needed = {m for i in req.indicators if i.kind == "computed" for m in i.measures}
+    withheld = withheld_layers() & {MEASURE_LAYER[m] for m in needed}
+    needed |= {RECORD_COUNTS[layer] for layer in withheld}
     measures = _measures(cursor, req.area, needed) if needed else {}
     ids = [i.id for i in req.indicators]
     periods = sorted({p for g in groups for p in (g.period, previous(g.period), str(year_of(g.period)))})
@@ -293,7 +339,8 @@ def evaluate(cursor: Any, req: Request) -> dict[str, Any]:
     warnings: list[dict[str, Any]] = []
     flags: list[tuple[Indicator, _Group]] = []
     for group in groups:
-        results = [_evaluate_one(i, group, measures, reported, targets, req) for i in group.indicators]
+        results = [_evaluate_one(i, group, measures, reported, targets, req, withheld)
+                   for i in group.indicators]
         out_groups.append({"key": group.key, "name": group.name, "period": group.period,
                            "indicators": results})
         for ind, res in zip(group.indicators, results, strict=True):
@@ -301,14 +348,17 @@ def evaluate(cursor: Any, req: Request) -> dict[str, Any]:
                 warnings.append(_warning(ind, group, res))
             if res["status"] == "not_met":
                 flags.append((ind, group))
-    drill = _drilldown(cursor, req, flags) if req.drilldown_limit > 0 and flags else []
+    drill, cut = _drilldown(cursor, req, flags) if req.drilldown_limit > 0 and flags else ([], False)
     result: dict[str, Any] = {
         "period": req.period, "group_by": req.group_by, "at_risk_margin": req.at_risk_margin,
         "selection": {"kind": req.area.kind, "description": req.area.description,
                       "communes": [{"code": c, "name": n} for c, n in req.area.communes]},
         "groups": out_groups, "warnings": warnings,
-        "drilldown": {"type": "FeatureCollection", "features": drill},
+        "drilldown": {"type": "FeatureCollection", "features": drill, "truncated": cut},
     }
+    if withheld:
+        result["disclosure"] = small_cell_note(
+            sum(r["status"] == "suppressed" for g in out_groups for r in g["indicators"]))
     if req.area.kind == "point" and req.area.centre:
         lon, lat = req.area.centre
         result["nearest"] = {layer: nearest(cursor, lon, lat, layer)
@@ -355,7 +405,7 @@ def to_geojson(cursor: Any, req: Request, result: dict[str, Any]) -> dict[str, A
     features.extend(result["drilldown"]["features"])
     meta = {k: v for k, v in result.items() if k not in ("groups", "drilldown")}
     # A flat list for map panels: every judged figure, worst first.
-    order = {"not_met": 0, "at_risk": 1, "met": 2, "no_target": 3, "no_data": 4}
+    order = {"not_met": 0, "at_risk": 1, "met": 2, "no_target": 3, "no_data": 4, "suppressed": 5}
     summary = sorted(({"id": r["id"], "name": r["name"], "group": g["name"], "value": r["value"],
                        "unit": r["unit"], "status": r["status"]}
                       for g in result["groups"] for r in g["indicators"]),

@@ -88,6 +88,8 @@ MEASURES: dict[str, dict[str, str]] = {
 }
 LINE_LAYERS = ("roads", "water_network")
 MEASURE_LAYER = {m: layer for layer, ms in MEASURES.items() for m in ms}
+# The measure counting a layer's records, for layers about people: what a small cell counts.
+RECORD_COUNTS = {"housing": "households"}
 
 
 @dataclass(frozen=True)

@@ -35,8 +35,11 @@ def choropleth(cursor: Any, indicator_id: str, period: str | None = None) -> dic
         features.append({"type": "Feature", "id": code, "geometry": geometry, "properties": {
             "code": code, "name": name, "value": r.get("value"), "target": r.get("target"),
             "status": r.get("status", "no_data"), "unit": indicator.unit}})
-    return {"type": "FeatureCollection", "indicator": indicator.id, "name": indicator.name,
-            "period": period, "features": features}
+    collection = {"type": "FeatureCollection", "indicator": indicator.id, "name": indicator.name,
+                  "period": period, "features": features}
+    if "disclosure" in result:
+        collection["disclosure"] = result["disclosure"]
+    return collection
 
 
 def warnings(cursor: Any, period: str | None = None) -> dict[str, Any]:

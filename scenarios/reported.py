@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from gis_core.bounds import duplicates
 from gis_core.errors import InvalidParameterError, ValidationError
 from scenarios.indicators import REFERENCE_ACTUALS, reference, require_indicator
 from scenarios.period import check_period
@@ -29,11 +30,12 @@ class ReportedValue(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    indicator: str = Field(examples=["grdp_growth_pct"])
-    period: str = Field(examples=["2025"], description="2025, 2025-Q3 or 2025-07")
-    unit_code: str = Field(PROVINCE, description="'province' or a commune code", examples=["03388"])
+    indicator: str = Field(max_length=64, examples=["grdp_growth_pct"])
+    period: str = Field(max_length=16, examples=["2025"], description="2025, 2025-Q3 or 2025-07")
+    unit_code: str = Field(PROVINCE, max_length=20, description="'province' or a commune code",
+                           examples=["03388"])
     value: float
-    note: str | None = None
+    note: str | None = Field(None, max_length=2000)
 
 
 class TargetValue(BaseModel):
@@ -41,11 +43,12 @@ class TargetValue(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    indicator: str = Field(examples=["poor_household_rate"])
-    period: str = Field(examples=["2025"])
-    unit_code: str = Field(PROVINCE, description="'province' or a commune code")
+    indicator: str = Field(max_length=64, examples=["poor_household_rate"])
+    period: str = Field(max_length=16, examples=["2025"])
+    unit_code: str = Field(PROVINCE, max_length=20, description="'province' or a commune code")
     value: float
-    legal_basis: str = Field(min_length=3, examples=["Nghị quyết 39/2020/NQ-HĐND, Điều 1"])
+    legal_basis: str = Field(min_length=3, max_length=1000,
+                             examples=["Nghị quyết 39/2020/NQ-HĐND, Điều 1"])
 
 
 def _row_error(index: int, vi: str, en: str) -> ValidationError:
@@ -59,6 +62,15 @@ def _check_rows(cursor: Any, rows: list[Any], *, reported_only: bool) -> None:
     if len(rows) > MAX_ROWS:
         raise InvalidParameterError(f"Tối đa {MAX_ROWS} dòng mỗi lần.",
                                     message_en=f"At most {MAX_ROWS} rows at a time.", parameter="rows")
+    keys = [(r.indicator, r.period.strip(), r.unit_code) for r in rows]
+    repeated = duplicates(keys)
+    if repeated:
+        first = repeated[0]
+        lines = [n for n, key in enumerate(keys, start=1) if key == first]
+        raise _row_error(lines[-1], f"trùng dòng {lines[0]} (cùng chỉ tiêu {first[0]}, kỳ {first[1]}, "
+                         f"đơn vị {first[2]}); mỗi bộ ba chỉ nhập một lần.",
+                         f"repeats row {lines[0]} (same indicator {first[0]}, period {first[1]}, "
+                         f"unit {first[2]}); enter each triple once.")
     cursor.execute("SELECT code FROM communes")
     units = {r[0] for r in cursor.fetchall()} | {PROVINCE}
     for n, row in enumerate(rows, start=1):

@@ -19,10 +19,13 @@ from pydantic import BaseModel, ConfigDict, Field
 from shapely import geometry as sgeom
 from shapely.validation import explain_validity
 
+from gis_core.bounds import unique_list
 from gis_core.crs import parse_crs, to_wgs84
 from gis_core.errors import InvalidParameterError, NotFoundError, ValidationError
 
 MAX_RADIUS_M = 100_000.0
+MAX_COMMUNES = 100  # codes or names in one selection (the province has 38 communes)
+MAX_VERTICES = 20_000  # of a drawn or uploaded polygon
 
 
 class _Model(BaseModel):
@@ -61,8 +64,10 @@ class CommuneSelection(_Model):
     """One or several communes, by official code or by name (with or without diacritics)."""
 
     type: Literal["communes"]
-    codes: list[str] = Field(default_factory=list, examples=[["03388"]])
-    names: list[str] = Field(default_factory=list, examples=[["Đoàn Kết"]])
+    codes: unique_list(Annotated[str, Field(max_length=20)], MAX_COMMUNES) = Field(  # type: ignore[valid-type]
+        default_factory=list, examples=[["03388"]])
+    names: unique_list(Annotated[str, Field(max_length=100)], MAX_COMMUNES) = Field(  # type: ignore[valid-type]
+        default_factory=list, examples=[["Đoàn Kết"]])
 
 
 class ProvinceSelection(_Model):
@@ -177,6 +182,12 @@ def polygon_wkt(selection: PolygonSelection) -> str:
         raise _invalid("selection.geometry", "Hình không đọc được: cần GeoJSON Polygon hoặc "
                        "MultiPolygon với 'coordinates'.", "The geometry cannot be read: a GeoJSON "
                        "Polygon or MultiPolygon with 'coordinates' is required.") from err
+    vertices = shapely.get_num_coordinates(shape)
+    if vertices > MAX_VERTICES:
+        raise _invalid("selection.geometry", f"Đa giác có {vertices:,} đỉnh, tối đa {MAX_VERTICES:,}; "
+                       "hãy đơn giản hóa nó (ví dụ trong QGIS: Vector → Geometry → Simplify).",
+                       f"The polygon has {vertices:,} vertices, at most {MAX_VERTICES:,}; simplify "
+                       "it (for example in QGIS: Vector → Geometry → Simplify).")
     if shape.geom_type not in ("Polygon", "MultiPolygon") or shape.is_empty:
         raise _invalid("selection.geometry", f"Cần một Polygon hoặc MultiPolygon, không phải "
                        f"{shape.geom_type}.", f"A Polygon or MultiPolygon is required, not "

@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from gis_core.bounds import unique_list
 from gis_core.errors import InvalidParameterError, ValidationError
 from scenarios.base import Outcome, RunParams, Scenario, run_indicators
 from scenarios.engine import GroupBy
-from scenarios.indicators import get_indicator, require_indicator
+from scenarios.indicators import INDICATORS, get_indicator, require_indicator
 from scenarios.period import check_optional_period
 from scenarios.selection import ProvinceSelection, Selection
 
@@ -33,17 +34,19 @@ class ThematicDocument(BaseModel):
 
     id: str = Field(description="Mã kịch bản / id: lowercase letters, digits, _",
                     examples=["xoa_nha_tam_2025"])
-    title: dict[str, str] | str = Field(examples=[{"vi": "Xóa nhà tạm 2025", "en": "Temporary "
-                                                   "houses 2025"}])
-    description: str | None = None
-    instruction: str | None = Field(None, description="Văn bản chỉ đạo / the leader's instruction")
-    indicators: list[str] = Field(min_length=1)
+    title: dict[Literal["vi", "en"], Annotated[str, Field(min_length=1, max_length=200)]] | \
+        Annotated[str, Field(min_length=1, max_length=200)] = Field(
+            examples=[{"vi": "Xóa nhà tạm 2025", "en": "Temporary houses 2025"}])
+    description: str | None = Field(None, max_length=2000)
+    instruction: str | None = Field(None, max_length=2000,
+                                    description="Văn bản chỉ đạo / the leader's instruction")
+    indicators: unique_list(str, len(INDICATORS), 1)  # type: ignore[valid-type]
     selection: Selection = Field(default_factory=lambda: ProvinceSelection(type="province"))
     group_by: GroupBy = "commune"
     period: str | None = None
     at_risk_margin: float = Field(0.1, ge=0, le=1)
-    thresholds: dict[str, float] = Field(default_factory=dict,
-                                         description="indicator id → target for this theme")
+    thresholds: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(
+        default_factory=dict, description="indicator id → target for this theme")
 
     @field_validator("id")
     @classmethod
@@ -70,8 +73,11 @@ class ThematicDocument(BaseModel):
         return self
 
     def titles(self) -> dict[str, str]:
-        """Titles in both languages."""
-        return self.title if isinstance(self.title, dict) else {"vi": self.title, "en": self.title}
+        """Titles in both languages (one given stands for both)."""
+        if isinstance(self.title, str):
+            return {"vi": self.title, "en": self.title}
+        vi = self.title.get("vi") or self.title.get("en") or self.id
+        return {"vi": vi, "en": self.title.get("en") or vi}
 
 
 RESERVED: set[str] = set()  # filled by the registry with the built-in ids

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg2
@@ -105,8 +108,10 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # no
     """Settings pointing at the test database and a private runtime folder."""
     from gis_core.settings import Settings
 
+    # The whole suite calls from one address: the rate limits are tested on their own.
     return Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
-                    port=_free_port())
+                    port=_free_port(), anonymous_runs_per_minute=1_000_000,
+                    sign_ins_per_minute=1_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -149,6 +154,49 @@ def live_url(app, settings) -> Iterator[str]:  # noqa: ANN001
 def samples_dir() -> Path:
     """The repository's sample data folder."""
     return ROOT / "data_samples"
+
+
+@contextmanager
+def serving(database_url: str, var_dir: Path, **settings: object) -> Iterator[str]:
+    """The platform served by a uvicorn process of its own on ``database_url``: a worker apart
+    from the tests' in-process app (pygeoapi keeps its configuration per process, so a second
+    app on another database, or with other settings, must live in another process).
+
+    ``settings`` become ``IOC_*`` variables (``anonymous_runs_per_minute=5``). Yields its URL;
+    the process is stopped (its lifespan shutdown runs) on leaving.
+    """
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "IOC_VAR_DIR": str(var_dir),
+           "IOC_PORT": str(port), "IOC_LOG_LEVEL": "WARNING",
+           **{f"IOC_{name.upper()}": str(value) for name, value in settings.items()}}
+    log = var_dir / f"uvicorn-{port}.log"
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "api.app:create_app_from_env", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                httpx.get(f"{url}/api/v1/layers/communes", timeout=5)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"uvicorn did not start: {log.read_text()[-2000:]}") from None
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def _free_port() -> int:

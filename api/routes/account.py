@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
+from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import Authenticator, SignedIn, client_ip
 from gis_core.errors import ValidationError
+from gis_core.text import has_control
 from layers import accounts
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -31,6 +33,13 @@ class Credentials(BaseModel):
     username: str = Field(min_length=1, max_length=200)
     password: str = Field(min_length=1, max_length=1000)
 
+    @field_validator("username")
+    @classmethod
+    def _printable(cls, value: str) -> str:
+        if has_control(value):
+            raise ValueError("control characters")
+        return value
+
 
 def public_account(account: dict[str, Any]) -> dict[str, Any]:
     """An account as shown to clients (timestamps as ISO text)."""
@@ -45,6 +54,15 @@ async def _credentials(request: Request) -> Credentials:
             return Credentials(username=str(form.get("username", "")),
                                password=str(form.get("password", "")))
         return Credentials.model_validate_json(await request.body())
+    except PydanticValidationError as err:
+        if any(e["loc"] == ("username",) and "control" in e["msg"] for e in err.errors()):
+            raise ValidationError(
+                "Tên đăng nhập không được chứa ký tự điều khiển (NUL, xuống dòng…); hãy gõ lại.",
+                message_en="The user name must not contain control characters (NUL, line "
+                "breaks…); type it again.", parameter="username") from None
+        raise ValidationError("Cần 'username' và 'password' (chuỗi không rỗng).",
+                              message_en="'username' and 'password' are required (non-empty "
+                              "text).") from None
     except ValueError as err:
         raise ValidationError("Cần 'username' và 'password'.",
                               message_en="'username' and 'password' are required.") from err

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 
+from api import audit_anchor
 from api.auth import Operator
 from api.routes.account import public_account
+from gis_core.bounds import unique_list
 from layers import accounts, audit
 from layers.access import Principal
 
@@ -28,7 +30,8 @@ class NewAccount(BaseModel):
     department: str | None = Field(default=None, max_length=64)
     commune_code: str | None = Field(default=None, max_length=16)
     display_name: str | None = Field(default=None, max_length=200)
-    scopes: list[str] = Field(default_factory=list, max_length=100)
+    scopes: unique_list(Annotated[str, Field(max_length=100)], 100) = Field(  # type: ignore[valid-type]
+        default_factory=list)
 
 
 class Grant(BaseModel):
@@ -37,7 +40,7 @@ class Grant(BaseModel):
     role: RoleName
     department: str | None = Field(default=None, max_length=64)
     commune_code: str | None = Field(default=None, max_length=16)
-    scopes: list[str] | None = Field(default=None, max_length=100)
+    scopes: unique_list(Annotated[str, Field(max_length=100)], 100) | None = None  # type: ignore[valid-type]
 
 
 class Why(BaseModel):
@@ -121,8 +124,8 @@ def audit_log(request: Request, _: Operator,
 
 @router.get("/audit/verify", summary="Kiểm tra chuỗi băm / verify the hash chain")
 def audit_verify(request: Request, _: Operator) -> dict[str, Any]:
-    """Walk the chain: entries checked, head hash, and any removed or altered entries."""
-    with request.app.state.engine.connect() as conn:
-        result = audit.verify(conn)
+    """Walk the chain and check it against the published anchors: entries checked, head hash,
+    the newest anchored entry, and any removed, altered or rewritten entries."""
+    result = audit_anchor.verify(request.app.state.engine, request.app.state.settings)
     return {"ok": result.ok, "checked": result.checked, "head": result.head,
-            "problems": result.problems}
+            "anchored": result.anchored, "problems": result.problems}

@@ -12,6 +12,7 @@ from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError
 from layers.access import INDICATOR_EDITORS
 from scenarios import overview, reported
+from scenarios.engine import withheld_layers
 from scenarios.indicators import INDICATORS, describe, require_indicator
 from scenarios.period import check_period
 
@@ -39,7 +40,8 @@ def indicator_choropleth(request: Request, indicator_id: str, period: str | None
     if period:
         check_period(period)
     with raw_cursor(request.app.state.engine) as cursor:
-        key = ("choropleth", indicator_id, period, overview.data_stamp(cursor))
+        # Answers differ by whether the caller gets figures about very few households.
+        key = ("choropleth", indicator_id, period, overview.data_stamp(cursor), withheld_layers())
         body = overview_cache(request).get_or_compute(
             key, lambda: overview.choropleth(cursor, indicator_id, period))
     return respond(body, GEOJSON)
@@ -53,7 +55,7 @@ def get_warnings(request: Request, period: str | None = None) -> dict[str, Any]:
     with raw_cursor(request.app.state.engine) as cursor:
         stamp = overview.data_stamp(cursor)
         cached = overview_cache(request).get_or_compute(
-            ("warnings", period, stamp), lambda: overview.warnings(cursor, period))
+            ("warnings", period, stamp, withheld_layers()), lambda: overview.warnings(cursor, period))
         # Incidents move faster than indicators: always fresh.
         fresh = overview.warnings_incidents(cursor)
     return {**cached, "open_incidents": fresh}
@@ -72,7 +74,8 @@ def list_reported(request: Request, indicator: str | None = None, period: str | 
 
 
 @router.post("/reported-values", status_code=201, summary="Nhập số liệu báo cáo / Enter values")
-def post_reported(request: Request, rows: list[reported.ReportedValue] = Body(...)  # noqa: B008
+def post_reported(request: Request,
+                  rows: list[reported.ReportedValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                   ) -> dict[str, Any]:
     """Enter reported values (all or none), recording who entered them."""
     who = actor(request, INDICATOR_EDITORS)
@@ -112,7 +115,8 @@ def list_targets(request: Request, indicator: str | None = Query(None)) -> dict[
 
 
 @router.post("/targets", status_code=201, summary="Đặt mục tiêu / Set targets")
-def post_targets(request: Request, rows: list[reported.TargetValue] = Body(...)  # noqa: B008
+def post_targets(request: Request,
+                 rows: list[reported.TargetValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                  ) -> dict[str, Any]:
     """Set targets per indicator, period and unit, each with its legal basis (all or none)."""
     who = actor(request, INDICATOR_EDITORS)

@@ -22,6 +22,7 @@ import pyogrio.raw
 import shapely
 
 from gis_core.crs import recognise_crs
+from gis_core.text import without_paths
 from layers.imports import encoding as enc
 from layers.imports.problems import FileRejected
 
@@ -151,6 +152,13 @@ def _too_many(n: int, max_features: int) -> FileRejected:
         "(for example by commune).")
 
 
+def _unreadable(path: Path, err: Exception) -> FileRejected:
+    """GDAL's complaint about a file, naming it as its sender did, never where the server put it."""
+    said = without_paths(str(err), [str(path.parent), str(path.parent.resolve())]).rstrip(".")
+    return FileRejected(f"Không đọc được tệp '{path.name}': {said}.",
+                        f"Cannot read '{path.name}': {said}.")
+
+
 def _vector(path: Path, source_layer: str | None, max_features: int, geometry_type: str) -> Source:
     suffix = path.suffix.lower()
     notes: list[str] = []
@@ -165,8 +173,7 @@ def _vector(path: Path, source_layer: str | None, max_features: int, geometry_ty
     try:
         layers = [str(name) for name, _ in pyogrio.list_layers(path)]
     except Exception as err:  # noqa: BLE001 - GDAL reports unreadable files in many ways
-        raise FileRejected(f"Không đọc được tệp '{path.name}': {err}.",
-                           f"Cannot read '{path.name}': {err}.") from err
+        raise _unreadable(path, err) from err
     if not layers:
         raise FileRejected(f"Tệp '{path.name}' không có lớp dữ liệu nào.",
                            f"'{path.name}' contains no layers.")
@@ -180,11 +187,17 @@ def _vector(path: Path, source_layer: str | None, max_features: int, geometry_ty
             text_encoding = "utf-8"
         else:
             read_encoding = "latin1"  # raw bytes, decoded below once the encoding is known
-    info = pyogrio.read_info(path, layer=layer, encoding=read_encoding)
-    if info["features"] > max_features:
-        raise _too_many(info["features"], max_features)
-    # Unreadable geometries (an unclosed ring) become None here and a per-row reason below.
-    frame = pyogrio.read_dataframe(path, layer=layer, encoding=read_encoding, on_invalid="ignore")
+    try:
+        info = pyogrio.read_info(path, layer=layer, encoding=read_encoding)
+        if info["features"] > max_features:
+            raise _too_many(info["features"], max_features)
+        # Unreadable geometries (an unclosed ring) become None here and a per-row reason below.
+        frame = pyogrio.read_dataframe(path, layer=layer, encoding=read_encoding,
+                                       on_invalid="ignore")
+    except FileRejected:
+        raise
+    except Exception as err:  # noqa: BLE001 - GDAL reports unreadable files in many ways
+        raise _unreadable(path, err) from err
     geometry = np.asarray(frame.geometry.values, dtype=object)
     srid, crs_note, crs_warnings = None, None, []
     prj = _sidecar(path, ".prj") if suffix == ".shp" else None
@@ -296,8 +309,9 @@ def _xlsx_rows(path: Path, sheet: str | None) -> list[list[Any]]:
     try:
         book = openpyxl.load_workbook(path, data_only=True)
     except Exception as err:  # noqa: BLE001 - openpyxl raises many kinds on a broken file
-        raise FileRejected(f"Không đọc được bảng tính '{path.name}': {err}.",
-                           f"Cannot read the workbook '{path.name}': {err}.") from err
+        said = without_paths(str(err), [str(path.parent), str(path.parent.resolve())])
+        raise FileRejected(f"Không đọc được bảng tính '{path.name}': {said}.",
+                           f"Cannot read the workbook '{path.name}': {said}.") from err
     if sheet and sheet not in book.sheetnames:
         raise FileRejected(f"Bảng tính không có trang '{sheet}'; các trang: {', '.join(book.sheetnames)}.",
                            f"No sheet '{sheet}'; sheets: {', '.join(book.sheetnames)}.")
