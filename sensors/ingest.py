@@ -77,13 +77,13 @@ def _time(value: Any, now: datetime) -> datetime:
     return t
 
 
-def parse(messages: Sequence[tuple[str, bytes]], streams: dict[tuple[int, str], int],
+def parse(messages: Sequence[tuple[str, bytes | str]], streams: dict[tuple[int, str], int],
           defaults: dict[int, str], now: datetime | None = None, root: str = TOPIC_ROOT) -> Parsed:
     """Readings of ``(topic, payload)`` messages; a refused message or item keeps its reason."""
     now = now or datetime.now(UTC)
     out = Parsed()
     for topic, payload in messages:
-        text = payload.decode("utf-8", "replace")
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
         key = topic.removeprefix(root + "/")
         if not topic.startswith(root + "/") or not key.isdigit() or int(key) not in defaults:
             out.refused.append((topic, text[:2000], f"unknown station topic {topic!r}"))

@@ -42,7 +42,7 @@ class Store:
         cursor.connection.commit()
         self._synced = time.monotonic()
 
-    def write(self, cursor: Any, messages: Sequence[tuple[str, bytes]]) -> Outcome:
+    def write(self, cursor: Any, messages: Sequence[tuple[str, bytes | str]]) -> Outcome:
         """Store ``(topic, payload)`` messages and commit; retried on a deadlock."""
         if not self.streams or (time.monotonic() - self._synced > 30):
             self._sync(cursor)
