@@ -37,7 +37,7 @@ class Listener:
     """Subscribe, batch, store, acknowledge; ``run`` until ``stop``."""
 
     def __init__(self, url: str, connect: Any, store: Store, *, client_id: str | None = None,
-                 batch: int = 2000, wait_s: float = 0.05):
+                 batch: int = 2000, wait_s: float = 0.005):
         self.host, self.port = broker(url)
         self.connect = connect  # () -> a DB-API connection
         self.store = store
@@ -90,6 +90,14 @@ class Listener:
         while not self.stopping.is_set() or not self.inbox.empty():
             items = self._take()
             if not items:
+                if self.store.pending:  # rules for what came in, now that nothing else comes
+                    try:
+                        conn = conn or self.connect()
+                        with conn.cursor() as cursor:
+                            self.totals.raised += self.store.evaluate(cursor, due_only=False)
+                    except Exception:  # noqa: BLE001 - tried again on the next idle moment
+                        LOG.exception("could not evaluate the rules")
+                        conn = None
                 continue
             while True:
                 try:

@@ -210,7 +210,7 @@ class Reader:
                     doc[name] = rendered
                     if len(children) > sub.top:
                         doc[f"{name}@iot.nextLink"] = (
-                            f"{doc['@iot.selfLink']}/{name}?" + urlencode({"$top": sub.top,
+                            f"{self.base}/{es.name}({row['id']})/{name}?" + urlencode({"$top": sub.top,
                                                                           "$skip": sub.skip + sub.top}))
                 elif rendered:
                     doc[name] = rendered[0]

@@ -1,5 +1,10 @@
-"""One batch of messages, one transaction: observations, quarantine, layer, alerts; then the
-incidents of the alerts raised. Nothing is acknowledged to a sender before this commits."""
+"""One batch of messages, one transaction: observations and quarantine; then the incidents of the
+alerts raised. Nothing is acknowledged to a sender before this commits.
+
+The layer's latest values and the rules are brought up to date with the batch, or, when
+``rules_every`` is set (the MQTT listener: a second), at most that often, for every datastream
+touched since: under a flood of readings the rules run once for many batches.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +34,16 @@ class Outcome:
 class Store:
     """Batches to the database, with the datastream lookup cached (refreshed on a miss)."""
 
-    def __init__(self, opener: alerts.IncidentOpener | None = None, root: str = ingest.TOPIC_ROOT):
+    def __init__(self, opener: alerts.IncidentOpener | None = None, root: str = ingest.TOPIC_ROOT,
+                 rules_every: float = 0.0):
         self.opener = opener
         self.root = root
+        self.rules_every = rules_every
         self.streams: dict[tuple[int, str], int] = {}
         self.defaults: dict[int, str] = {}
+        self.pending: set[int] = set()
         self._synced = 0.0
+        self._evaluated = 0.0
 
     def _sync(self, cursor: Any) -> None:
         self.streams = ingest.sync_datastreams(cursor)
@@ -42,24 +51,41 @@ class Store:
         cursor.connection.commit()
         self._synced = time.monotonic()
 
+    def _retrying(self, cursor: Any, work: Any) -> Any:
+        for attempt in range(5):
+            try:
+                result = work()
+                cursor.connection.commit()
+                return result
+            except (errors.DeadlockDetected, errors.SerializationFailure):
+                cursor.connection.rollback()
+                LOG.info("deadlock, retrying (%s)", attempt + 1)
+                time.sleep(0.05 * (attempt + 1))
+        raise RuntimeError("a batch kept deadlocking")
+
     def write(self, cursor: Any, messages: Sequence[tuple[str, bytes | str]]) -> Outcome:
         """Store ``(topic, payload)`` messages and commit; retried on a deadlock."""
         if not self.streams or (time.monotonic() - self._synced > 30):
             self._sync(cursor)
         parsed = ingest.parse(messages, self.streams, self.defaults, root=self.root)
-        for attempt in range(5):
-            try:
-                stored, touched = ingest.insert(cursor, parsed)
-                ingest.refresh_layer(cursor, touched)
-                raised = alerts.evaluate(cursor, touched)
-                cursor.connection.commit()
-                break
-            except (errors.DeadlockDetected, errors.SerializationFailure):
-                cursor.connection.rollback()
-                LOG.info("deadlock on a batch, retrying (%s)", attempt + 1)
-                time.sleep(0.05 * (attempt + 1))
-        else:
-            raise RuntimeError("batch kept deadlocking")
+        stored, touched = self._retrying(cursor, lambda: ingest.insert(cursor, parsed))
+        self.pending.update(touched)
+        raised = self.evaluate(cursor)
+        return Outcome(stored, len(parsed.readings) - stored, len(parsed.refused), raised)
+
+    def evaluate(self, cursor: Any, *, due_only: bool = True) -> list[int]:
+        """Layer values and rules for the datastreams touched since last time (when due)."""
+        if not self.pending or (due_only and time.monotonic() - self._evaluated < self.rules_every):
+            return []
+        touched = sorted(self.pending)
+
+        def work() -> list[int]:
+            ingest.refresh_layer(cursor, touched)
+            return alerts.evaluate(cursor, touched)
+
+        raised = self._retrying(cursor, work)
+        self.pending.clear()
+        self._evaluated = time.monotonic()
         if raised and self.opener is not None:
             alerts.open_incidents(cursor, raised, self.opener)
-        return Outcome(stored, len(parsed.readings) - stored, len(parsed.refused), raised)
+        return raised
