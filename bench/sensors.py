@@ -71,6 +71,15 @@ def _history(conn: Any, days: int = 30) -> int:
     return n
 
 
+def _publish(client: mqtt.Client, topic: str, payload: str) -> mqtt.MQTTMessageInfo:
+    """Publish with QoS 1, waiting while the client's own queue is full."""
+    while True:
+        info = client.publish(topic, payload, qos=1)
+        if info.rc != mqtt.MQTT_ERR_QUEUE_SIZE:
+            return info
+        time.sleep(0.001)
+
+
 def ingest(url: str, rate: int, seconds: int, workers: int) -> dict[str, Any]:
     """Publish at ``rate`` for ``seconds`` to a listener process; what the database holds after."""
     root = f"bench-{uuid.uuid4().hex[:8]}/stations"
@@ -99,9 +108,9 @@ def ingest(url: str, rate: int, seconds: int, workers: int) -> dict[str, Any]:
                 station = stations[sent % len(stations)]
                 payload = json.dumps({"phenomenonTime": datetime.now(UTC).isoformat(),
                                       "result": 0.2})
-                infos.append(client.publish(f"{root}/{station}", payload, qos=1))
+                infos.append(_publish(client, f"{root}/{station}", payload))
                 if sent % 100 == 0:  # 1 % sent twice
-                    infos.append(client.publish(f"{root}/{station}", payload, qos=1))
+                    infos.append(_publish(client, f"{root}/{station}", payload))
                     resent += 1
                 sent += 1
             time.sleep(0.002)

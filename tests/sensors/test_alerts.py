@@ -149,6 +149,16 @@ def test_the_simulated_storm_raises_alerts_and_incidents(conn, listener, root, s
                     "GROUP BY d.station_id", (silent,))
         counts = cur.fetchall()
     assert [n for s, n in counts if s] == [12] and {n for s, n in counts if not s} == {24}
+    # The layer (its OGC collection and tiles) carries each station's last reading.
+    with conn.cursor() as cur:
+        cur.execute("SELECT count(*), count(*) FILTER (WHERE s.last_value = l.result AND "
+                    "s.last_reading_at = l.phenomenon_time AND s.status = 'online') "
+                    "FROM iot_stations s JOIN datastreams d ON d.station_id = s.id CROSS JOIN LATERAL "
+                    "(SELECT result, phenomenon_time FROM observations o WHERE o.datastream_id = d.id "
+                    " ORDER BY phenomenon_time DESC LIMIT 1) l WHERE l.phenomenon_time > now() - "
+                    "interval '5 hours'")
+        total, shown = cur.fetchone()
+    assert total > 0 and shown == total
     bad = subprocess.run([sys.executable, "-m", "api.cli", "iot", "simulate", "--start", "yesterday"],
                          env=env, capture_output=True, text=True, timeout=60)
     assert bad.returncode == 1 and bad.stderr.count("\n") == 1 and "--start" in bad.stderr
