@@ -23,7 +23,6 @@ from sqlalchemy import (
     text,
 )
 
-from layers.scenario_tables import INCIDENTS
 from layers.tables import TABLES, metadata
 
 STATIONS = TABLES["iot_stations"]
@@ -71,7 +70,7 @@ ALERTS = Table(
     Column("phenomenon_time", DateTime(timezone=True), nullable=False),
     Column("raised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("cleared_at", DateTime(timezone=True)),
-    Column("incident_id", BigInteger, ForeignKey(INCIDENTS.c.id, ondelete="SET NULL")),
+    Column("incident_id", BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")),
 )
 Index("uq_sensor_alerts_open", ALERTS.c.rule_id, ALERTS.c.datastream_id, unique=True,
       postgresql_where=text("status <> 'cleared'"))
