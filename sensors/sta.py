@@ -71,8 +71,7 @@ def _int(name: str, value: str, limit: int) -> int:
 
 def options(params: dict[str, str], max_top: int) -> Options:
     """Query options from request parameters (or one nested ``$expand`` option list)."""
-    known = {"$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand",
-             "$resultFormat"}
+    known = {"$filter", "$orderby", "$top", "$skip", "$count", "$select", "$expand"}
     for key in params:
         if key.startswith("$") and key not in known:
             raise _bad(f"Không hỗ trợ tùy chọn {key}.", f"Query option {key} is not supported.", key)
@@ -157,7 +156,10 @@ class Reader:
             if len(words) > 2 or (len(words) == 2 and words[1].lower() not in ("asc", "desc")):
                 raise _bad(f"$orderby không hợp lệ: {item!r}", f"Invalid $orderby: {item!r}", "$orderby")
             text, numeric = self._resolve(es, "e", words[0].split("/"))
-            terms.append(f"{numeric or text} {words[1].upper() if len(words) == 2 else 'ASC'}")
+            direction = words[1].upper() if len(words) == 2 else "ASC"
+            # A JSON property sorts as a number where it is one, else as text.
+            terms += [f"{numeric} {direction}"] if numeric else []
+            terms.append(f"{text} {direction}")
         return ", ".join([*terms, 'e."id" ASC'])
 
     # -- rows to JSON -----------------------------------------------------------------------
