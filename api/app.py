@@ -33,7 +33,9 @@ from api.routes import (
     pages,
     quality,
     rasters,
+    reports,
     scenarios,
+    sdmx,
     tiles,
 )
 from api.routes import layers as layers_routes
@@ -96,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router,
-                   incidents.router, ogc_processes.router):
+                   incidents.router, ogc_processes.router, reports.router, sdmx.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
