@@ -20,6 +20,7 @@ from layers.access import ANONYMOUS, CURRENT
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
 from reports.definitions import Definition, Section
+from reports.layout import fmt
 from scenarios import incidents as incident_store
 from scenarios.emergency import KEYS, EmergencyParams
 from scenarios.emergency import run as run_emergency
@@ -94,7 +95,8 @@ def compute(cursor: Any, definition: Definition, period: str, params: dict[str, 
 def _fill(template: str, values: dict[str, Any]) -> str:
     out = template
     for key, value in values.items():
-        out = out.replace("{" + key + "}", "không có số liệu" if value is None else f"{value}")
+        out = out.replace("{" + key + "}", fmt(value) if value is None or isinstance(value, int | float)
+                          else str(value))
     return out
 
 
