@@ -38,28 +38,6 @@ def _flow(flow: str) -> None:
                             message_en=f"No dataflow '{flow}'; there is {sdmx.FLOW}.", parameter="flow")
 
 
-@router.get("/{resource}/{agency}/{resource_id}/{version}", response_model=None,
-            summary="Cấu trúc SDMX / SDMX structure")
-@router.get("/{resource}/{agency}/{resource_id}", response_model=None, include_in_schema=False)
-@router.get("/{resource}/{agency}", response_model=None, include_in_schema=False)
-@router.get("/{resource}", response_model=None, include_in_schema=False)
-def structure(request: Request, resource: str, agency: str = "all", resource_id: str = "all",
-              version: str = "latest") -> Response:
-    """Dataflow, data structure, code lists and concepts in one SDMX-ML 2.1 structure message."""
-    if resource not in STRUCTURES:
-        raise NotFoundError(f"Không có tài nguyên SDMX '{resource}'; có: {', '.join(STRUCTURES)}, data.",
-                            message_en=f"No SDMX resource '{resource}'; there are: "
-                            f"{', '.join(STRUCTURES)}, data.", parameter="resource")
-    if agency not in ("all", sdmx.AGENCY):
-        raise NotFoundError(f"Không có cơ quan '{agency}'.", message_en=f"No agency '{agency}'.",
-                            parameter="agency")
-    who = _sharer(request, resource)
-    with raw_cursor(request.app.state.engine) as cursor:
-        body = sdmx.structure(cursor)
-    audit.record_now(request.app.state.engine, "sdmx.structure", actor=who, target=request.url.path)
-    return Response(body, media_type=sdmx.XML_STRUCTURE_MEDIA)
-
-
 @router.get("/data/{flow}/{key}/{provider}", response_model=None, include_in_schema=False)
 @router.get("/data/{flow}/{key}", response_model=None, include_in_schema=False)
 @router.get("/data/{flow}", response_model=None, summary="Số liệu SDMX / SDMX data")
@@ -91,3 +69,25 @@ async def data(request: Request, flow: str, key: str = "all", provider: str = "a
         return Response(sdmx.generic_data(rows), media_type=sdmx.XML_DATA_MEDIA)
 
     return await run_in_threadpool(work)
+
+
+@router.get("/{resource}/{agency}/{resource_id}/{version}", response_model=None,
+            summary="Cấu trúc SDMX / SDMX structure")
+@router.get("/{resource}/{agency}/{resource_id}", response_model=None, include_in_schema=False)
+@router.get("/{resource}/{agency}", response_model=None, include_in_schema=False)
+@router.get("/{resource}", response_model=None, include_in_schema=False)
+def structure(request: Request, resource: str, agency: str = "all", resource_id: str = "all",
+              version: str = "latest") -> Response:
+    """Dataflow, data structure, code lists and concepts in one SDMX-ML 2.1 structure message."""
+    if resource not in STRUCTURES:
+        raise NotFoundError(f"Không có tài nguyên SDMX '{resource}'; có: {', '.join(STRUCTURES)}, data.",
+                            message_en=f"No SDMX resource '{resource}'; there are: "
+                            f"{', '.join(STRUCTURES)}, data.", parameter="resource")
+    if agency not in ("all", sdmx.AGENCY):
+        raise NotFoundError(f"Không có cơ quan '{agency}'.", message_en=f"No agency '{agency}'.",
+                            parameter="agency")
+    who = _sharer(request, resource)
+    with raw_cursor(request.app.state.engine) as cursor:
+        body = sdmx.structure(cursor)
+    audit.record_now(request.app.state.engine, "sdmx.structure", actor=who, target=request.url.path)
+    return Response(body, media_type=sdmx.XML_STRUCTURE_MEDIA)
