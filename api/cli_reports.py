@@ -29,6 +29,19 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> None:
             _say(f"{d.id}\t{'/'.join(d.periods)}\t{d.title['vi']}")
         return
     engine = _engine(settings)
+    if args.action == "due":
+        from reports.schedule import run_due
+
+        actor = args.actor or "lich-bao-cao"
+        with raw_cursor(engine) as cursor:
+            made = run_due(cursor, args.format, actor)
+        for run in made:
+            audit.record_now(engine, "report.generate", actor=actor, target=f"report_runs/{run['id']}",
+                             details={"definition": run["definition"], "period": run["period"],
+                                      "format": run["format"], "via": "schedule"})
+            _say(f"{run['definition']}\t{run['period']}\tsố {run['number']}\t{run['seconds']} s")
+        _say(f"{len(made)} báo cáo đã lập / reports generated")
+        return
     if args.action == "generate":
         if not args.id or not args.period:
             raise InvalidParameterError("Cần mã báo cáo và --period: ioc report generate ID --period "
@@ -72,9 +85,10 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> None:
 
 def add_commands(add: object) -> None:
     """Register ``report`` on the ``ioc`` parser."""
-    report = add("report", _cmd_report, "Báo cáo (Điều 3.3, 6.4, 15.3): list, generate ID --period, "  # type: ignore[operator]
+    report = add("report", _cmd_report, "Báo cáo (Điều 3.3, 6.4, 15.3): list, generate ID --period, due, "  # type: ignore[operator]
                  "verify FILE / reports")
-    report.add_argument("action", choices=("list", "generate", "verify"))
+    report.add_argument("action", choices=("list", "generate", "verify", "due"),
+                        help="due: lập các báo cáo định kỳ đến hạn (chạy từ cron)")
     report.add_argument("id", nargs="?", help="mã báo cáo (generate) hoặc tệp (verify)")
     report.add_argument("--period", help="kỳ: 2026-Q3, 2026-11 hoặc 2026")
     report.add_argument("--format", choices=("docx", "pdf", "xlsx"), default="pdf",

@@ -90,3 +90,21 @@ def test_a_file_not_made_here_is_refused(client, leader):
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert "không phải báo cáo" in response.json()["detail"]
+
+
+def test_scheduled_reports_are_made_once_for_the_last_closed_period(database_url):
+    from datetime import UTC, datetime
+
+    from gis_core.db import engine_for, raw_cursor
+    from reports.schedule import due, run_due
+
+    now = datetime(2027, 1, 15, 3, 0, tzinfo=UTC)
+    with raw_cursor(engine_for(database_url)) as cursor:
+        expected = {("socio_economic_quarterly", "2026-Q4"), ("ioc_activity_quarterly", "2026-Q4"),
+                    *{(f"sector_{s}_monthly", "2026-12") for s in (
+                        "health", "education", "transport", "environment", "public_order",
+                        "social_welfare")}}
+        assert set(due(cursor, "xlsx", now)) == expected
+        made = run_due(cursor, "xlsx", "lich-bao-cao", now)
+        assert {(r["definition"], r["period"]) for r in made} == expected
+        assert due(cursor, "xlsx", now) == []
