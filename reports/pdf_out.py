@@ -54,7 +54,7 @@ def render(header: Header, content: dict[str, Any], images: dict[int, bytes]) ->
                    p(MOTTO[1], _style(13, bold=True, align=c))],
                   [p(f"Số: {escape(header.number)}", _style(13, align=c)),
                    p(header.place_date, _style(13, italic=True, align=c))]],
-                 colWidths=[6.5 * cm, 9.5 * cm])
+                 colWidths=[7 * cm, 9 * cm])
     story: list[Any] = [head, Spacer(1, 0.5 * cm), p("BÁO CÁO", _style(14, bold=True, align=c)),
                         p(escape(header.title), _style(14, bold=True, align=c)),
                         p(escape(header.subtitle), _style(13, italic=True, align=c)),
@@ -90,7 +90,7 @@ def render(header: Header, content: dict[str, Any], images: dict[int, bytes]) ->
 
 def _widths(n: int) -> list[float]:
     if n == 7:
-        return [w * cm for w in (1, 2.6, 4.4, 2.2, 2, 1.8, 2)]
+        return [w * cm for w in (1.2, 2.5, 4.3, 2.2, 2, 1.8, 2)]
     if n == 5:
-        return [w * cm for w in (1, 1.2, 7, 3.3, 3.5)]
-    return [1 * cm, 11 * cm, 4 * cm]
+        return [w * cm for w in (1.2, 1.2, 6.8, 3.3, 3.5)]
+    return [1.2 * cm, 10.8 * cm, 4 * cm]
