@@ -1,6 +1,6 @@
 """The indicator catalogue, targets and values as SDMX 2.1: a data structure definition
 (dimensions indicator, area (GSO codes), period; attributes unit, target, legal basis, status)
-and data messages as SDMX-ML (generic data) and SDMX-CSV 2.0, for the Government's reporting
+and data messages as SDMX-ML (generic data), SDMX-CSV 2.0 and SDMX-JSON 1.0, for the Government's reporting
 system (Decree 47/2020). Figures about fewer than 5 households are withheld (``OBS_STATUS`` C).
 """
 
@@ -48,6 +48,7 @@ OBS_STATUS = {"A": ("Bình thường", "Normal"), "M": ("Không có số liệu"
 CSV_MEDIA = "application/vnd.sdmx.data+csv; version=2.0.0; charset=utf-8"
 XML_DATA_MEDIA = "application/vnd.sdmx.genericdata+xml; version=2.1"
 XML_STRUCTURE_MEDIA = "application/vnd.sdmx.structure+xml; version=2.1"
+JSON_DATA_MEDIA = "application/vnd.sdmx.data+json; version=1.0.0; charset=utf-8"
 
 
 def _q(prefix: str, name: str) -> str:
@@ -296,3 +297,45 @@ def sdmx_csv(rows: list[dict[str, Any]]) -> bytes:
                          *("" if r[c] is None else _value(r[c]) for c in columns)))
     return out.getvalue().encode("utf-8")
 
+
+
+def sdmx_json(rows: list[dict[str, Any]]) -> bytes:
+    """SDMX-JSON 1.0 data message: series by indicator and area, observations by period, each
+    observation ``[value, index of each attribute's value]``."""
+    import json
+
+    def values(name: str) -> list[str]:
+        return list(dict.fromkeys(r[name] for r in rows))
+
+    dims = {d: values(d) for d in ("INDICATOR", "REF_AREA", "TIME_PERIOD")}
+    attr_values = {a: [v for v in values(a) if v is not None] for a in ATTRIBUTES}
+    series: dict[str, Any] = {}
+    for r in rows:
+        key = f"{dims['INDICATOR'].index(r['INDICATOR'])}:{dims['REF_AREA'].index(r['REF_AREA'])}"
+        obs = [r["OBS_VALUE"], *(None if r[a] is None else attr_values[a].index(r[a])
+                                 for a in ATTRIBUTES)]
+        series.setdefault(key, {"attributes": [], "observations": {}})["observations"][
+            str(dims["TIME_PERIOD"].index(r["TIME_PERIOD"]))] = obs
+    names = {i.id: i.name for i in INDICATORS}
+
+    def dim(dim_id: str, position: int) -> dict[str, Any]:
+        vi, en = CONCEPTS[dim_id]
+        return {"id": dim_id, "name": en, "names": {"vi": vi, "en": en}, "keyPosition": position,
+                "values": [{"id": v, "name": names.get(v, {}).get("en", v)} for v in dims[dim_id]],
+                **({"role": "time"} if dim_id == "TIME_PERIOD" else {})}
+
+    message = {
+        "header": {"id": "IOC_DATA", "test": False, "prepared": datetime.now(UTC).strftime(
+            "%Y-%m-%dT%H:%M:%SZ"), "sender": {"id": AGENCY}},
+        "dataSets": [{"action": "Information", "series": series}],
+        "structure": {
+            "name": "Lai Châu socio-economic indicators",
+            "dimensions": {"dataSet": [], "series": [dim("INDICATOR", 0), dim("REF_AREA", 1)],
+                           "observation": [dim("TIME_PERIOD", 2)]},
+            "attributes": {"dataSet": [], "series": [], "observation": [
+                {"id": a, "name": CONCEPTS[a][1], "values": [{"id": _value(v), "name": _value(v)}
+                                                             for v in attr_values[a]]}
+                for a in ATTRIBUTES]},
+        },
+    }
+    return json.dumps(message, ensure_ascii=False).encode("utf-8")

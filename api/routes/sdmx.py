@@ -45,15 +45,16 @@ async def data(request: Request, flow: str, key: str = "all", provider: str = "a
                startPeriod: str | None = None, endPeriod: str | None = None,  # noqa: N803 - SDMX names
                format: str | None = None) -> Response:
     """Values, targets and statuses per indicator, area (GSO code) and period; ``key`` is
-    ``INDICATOR.REF_AREA`` with ``+`` between several. SDMX-ML generic data, or SDMX-CSV with
-    ``format=csv`` or an Accept header asking for CSV."""
+    ``INDICATOR.REF_AREA`` with ``+`` between several. SDMX-ML generic data; SDMX-CSV 2.0 or
+    SDMX-JSON 1.0 with ``format=csv|json`` or an Accept header asking for them."""
     _flow(flow)
     accept = request.headers.get("accept", "")
-    wants_csv = format in ("csv", "sdmx-csv") or (format is None and "csv" in accept)
-    if format not in (None, "csv", "sdmx-csv", "genericdata", "xml"):
-        raise InvalidParameterError(f"format '{format}' không hỗ trợ: dùng csv hoặc genericdata.",
-                                    message_en=f"format '{format}' is not offered: use csv or "
+    if format not in (None, "csv", "sdmx-csv", "json", "sdmx-json", "genericdata", "xml"):
+        raise InvalidParameterError(f"format '{format}' không hỗ trợ: dùng csv, json hoặc genericdata.",
+                                    message_en=f"format '{format}' is not offered: use csv, json or "
                                     "genericdata.", parameter="format")
+    chosen = (format or ("csv" if "csv" in accept else "json" if "json" in accept else "xml"))
+    kind = {"sdmx-csv": "csv", "sdmx-json": "json", "genericdata": "xml"}.get(chosen, chosen)
 
     def work() -> Response:
         who = _sharer(request, "data")
@@ -63,9 +64,11 @@ async def data(request: Request, flow: str, key: str = "all", provider: str = "a
             rows = sdmx.observations(cursor, inds, areas, wanted)
         audit.record_now(request.app.state.engine, "sdmx.data", actor=who, target=request.url.path,
                          details={"key": key, "periods": wanted, "observations": len(rows),
-                                  "format": "csv" if wants_csv else "genericdata"})
-        if wants_csv:
+                                  "format": kind})
+        if kind == "csv":
             return Response(sdmx.sdmx_csv(rows), media_type=sdmx.CSV_MEDIA)
+        if kind == "json":
+            return Response(sdmx.sdmx_json(rows), media_type=sdmx.JSON_DATA_MEDIA)
         return Response(sdmx.generic_data(rows), media_type=sdmx.XML_DATA_MEDIA)
 
     return await run_in_threadpool(work)

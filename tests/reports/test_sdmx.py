@@ -91,6 +91,23 @@ def test_sdmx_csv_reads_back_with_the_structure(client, sdmx_client, sharing_key
         expected["poor_household_rate"]["value"])
 
 
+def test_sdmx_json_reads_back(client, sharing_key, database_url):
+    response = client.get("/sdmx/rest/data/DF_IOC_INDICATORS/poor_household_rate+budget_revenue_bn_vnd.12",
+                          params={"startPeriod": "2025", "format": "json"},
+                          headers={"X-API-Key": sharing_key})
+    assert response.status_code == 200, response.text
+    message = sdmx.read_sdmx(io.BytesIO(response.content), format="JSON")
+    values = sdmx.to_pandas(message.data[0])
+    expected = _engine(database_url, ["poor_household_rate"], None, "2025", "none")
+    assert values[("poor_household_rate", "12", "2025")] == pytest.approx(
+        expected["poor_household_rate"]["value"])
+    series = {k.values["INDICATOR"].value: obs[0] for k, obs in message.data[0].series.items()}
+    budget = series["budget_revenue_bn_vnd"]  # nothing entered for 2025: missing, not zero
+    status = budget.attached_attribute["OBS_STATUS"].value
+    assert getattr(status, "id", status) == "M"
+    assert values[("budget_revenue_bn_vnd", "12", "2025")] != values[("budget_revenue_bn_vnd", "12", "2025")]
+
+
 def test_exchanges_need_the_sharing_scope_and_are_audited(client, reader, sharing_key, db):
     with db.cursor() as cur:
         cur.execute("SELECT coalesce(max(seq), 0) FROM audit_log")
