@@ -77,3 +77,23 @@ def test_a_definition_naming_an_unknown_indicator_is_refused():
         parse("id: thu_nghiem\ntitle: {vi: Thử}\nkind: thematic\nperiods: [year]\n"
               "audience: [leader]\nsections:\n  - kind: indicators\n    title: {vi: Bảng}\n"
               "    indicators: [ti_le_ma]\n")
+
+
+def test_two_reports_generated_at_once_get_their_own_numbers(live_url, staff):
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    headers = staff("leader")
+
+    def make(_: int) -> dict:
+        response = httpx.post(f"{live_url}/api/v1/reports/sector_transport_monthly/generate",
+                              headers=headers, json={"period": "2026-11", "format": "xlsx"},
+                              timeout=120)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    with ThreadPoolExecutor(2) as pool:
+        first, second = pool.map(make, range(2))
+    assert first["number"] != second["number"]
+    assert first["figures_sha256"] == second["figures_sha256"]

@@ -12,6 +12,7 @@ from openpyxl import load_workbook
 from pypdf import PdfReader
 
 from reports.definitions import definitions
+from reports.figures import ICT
 from reports.layout import NO_DATA, fmt
 from tests.reports.conftest import generate
 
@@ -35,10 +36,10 @@ def test_docx_reads_back_with_the_header_block_and_figures(client, leader, db):
     doc = Document(io.BytesIO(data))
     text = "\n".join(p.text for p in doc.paragraphs)
     head = "\n".join(c.text for c in doc.tables[0].rows[0].cells).splitlines()
+    today = datetime.now(ICT)  # the date of issue is Vietnam's
     assert head == ["UBND TỈNH LAI CHÂU", "TRUNG TÂM ĐIỀU HÀNH THÔNG MINH TỈNH LAI CHÂU",
                     f"Số: {run['number']}", MOTTO, "Độc lập - Tự do - Hạnh phúc",
-                    f"Lai Châu, ngày {datetime.now().day:02d} tháng {datetime.now().month:02d} năm "
-                    f"{datetime.now().year}"]
+                    f"Lai Châu, ngày {today.day:02d} tháng {today.month:02d} năm {today.year}"]
     assert "Quý IV năm 2026" in text and "Kính gửi: Ủy ban nhân dân tỉnh Lai Châu" in text
     assert doc.styles["Normal"].font.name == "Times New Roman"
     assert len(doc.inline_shapes) == 1  # the map
