@@ -60,7 +60,8 @@ def table_rows(section: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple[str
     """Header and printed rows of a section's table (empty rows for sections without one)."""
     kind = section["kind"]
     if kind == "indicators":
-        return COLUMNS, [(str(n), r["unit_name"], r["name"]["vi"], r["unit_of"], fmt(r["value"]),
+        return COLUMNS, [(str(n), r["unit_name"], r["name"]["vi"], r["unit_of"],
+                          fmt("suppressed" if r["status"] == "suppressed" else r["value"]),
                           fmt(r["target"]) if r["target"] is not None else "—", STATUS[r["status"]])
                          for n, r in enumerate(section["rows"], 1)]
     if kind == "activity":

@@ -98,7 +98,8 @@ def test_every_shipped_report_matches_the_scenario_engine(client, leader, databa
     definition = definitions()[report_id]
     period = {"month": "2026-11", "quarter": "2026-Q3", "year": "2025"}[definition.periods[0]]
     run, data = generate(client, leader, report_id, period, "xlsx")
-    assert load_workbook(io.BytesIO(data)).worksheets[0]["E1"].value is None
+    info = [c.value for c in load_workbook(io.BytesIO(data)).worksheets[0]["A"]]
+    assert f"Số: {run['number']}" in info and f"IOC-REPORT:{run['id']}" in info
     with raw_cursor(engine_for(database_url)) as cursor:
         cursor.execute("SELECT figures FROM report_runs WHERE id = %s", (run["id"],))
         figures = cursor.fetchone()[0]["figures"]

@@ -139,8 +139,12 @@ def test_bad_keys_and_periods_say_what_to_change(client, sharing_key):
 
 
 def test_small_cells_are_withheld(database_url):
-    """A commune with 3 households: its rates are withheld (OBS_STATUS C), never printed."""
+    """A commune with 3 households: its rates are withheld (OBS_STATUS C), never printed in a
+    report either."""
     from reports import sdmx as sdmx_out
+    from reports.definitions import definitions
+    from reports.figures import compute
+    from reports.layout import table_rows
     from scenarios.indicators import get_indicator
 
     conn = psycopg2.connect(database_url)
@@ -157,8 +161,13 @@ def test_small_cells_are_withheld(database_url):
             rows = sdmx_out.observations(cur, [get_indicator("poor_household_rate")], ["99999"],
                                          ["2026-Q4"])
             text = sdmx_out.sdmx_csv(rows).decode()
+            report = compute(cur, definitions()["sector_social_welfare_monthly"], "2026-Q4")
     finally:
         conn.rollback()
         conn.close()
     assert rows[0]["OBS_STATUS"] == "C" and rows[0]["OBS_VALUE"] is None
     assert ",99999,2026-Q4,,%,,,C,suppressed" in text
+    assert report["figures"]["poor_household_rate@99999"] == "suppressed"
+    row = next(r for s in report["sections"] if s["kind"] == "indicators"
+               for r in s["rows"] if r["key"] == "poor_household_rate@99999")
+    assert table_rows({"kind": "indicators", "rows": [row]})[1][0][4] == "Ẩn (dưới 5 hộ)"
