@@ -20,7 +20,7 @@ def _say(message: str) -> None:
 def _cmd_report(args: argparse.Namespace, settings: Settings) -> None:
     from api.cli_data import _engine
     from gis_core.db import raw_cursor
-    from layers import audit
+    from governance import audit
     from reports import snapshot
     from reports.definitions import definitions, require
 

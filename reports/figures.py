@@ -16,7 +16,7 @@ from typing import Any
 from psycopg2 import sql
 
 from gis_core.errors import InvalidParameterError
-from layers.access import ANONYMOUS, CURRENT
+from governance.access import ANONYMOUS, CURRENT
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
 from reports.definitions import Definition, Section

@@ -15,7 +15,7 @@ from typing import Any
 from lxml import etree
 
 from gis_core.errors import InvalidParameterError, NotFoundError
-from layers.access import ANONYMOUS, CURRENT
+from governance.access import ANONYMOUS, CURRENT
 from reports.figures import data_moment
 from scenarios.engine import Request, evaluate
 from scenarios.indicators import INDICATORS, Indicator, get_indicator

@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_role, require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError
-from layers import audit
-from layers.access import Principal
+from governance import audit
+from governance.access import Principal
 from reports import snapshot
 from reports.definitions import Definition, definitions, require
 

@@ -5,9 +5,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from gis_core.db import to_sqlalchemy_url
 from layers.registry import LAYERS
-from layers.schema import metadata
 from migrations import alembic_config
-from reports import tables as report_tables  # noqa: F401 - declares the report tables
+from migrations.schema import metadata
 
 
 def _tables(url):

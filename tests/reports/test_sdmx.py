@@ -12,7 +12,7 @@ import sdmx
 @pytest.fixture(scope="module")
 def sharing_key(database_url):
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-gso-sync", scopes=("share:indicators",))
@@ -30,7 +30,7 @@ def sdmx_client(live_url, sharing_key):
 
 def _engine(database_url, ids, area, period, group_by):
     from gis_core.db import engine_for, raw_cursor
-    from layers.access import ANONYMOUS, CURRENT
+    from governance.access import ANONYMOUS, CURRENT
     from reports.figures import data_moment
     from scenarios.engine import Request, evaluate
     from scenarios.indicators import get_indicator
