@@ -54,7 +54,7 @@ def render(header: Header, content: dict[str, Any], images: dict[int, bytes]) ->
                    p(MOTTO[1], _style(13, bold=True, align=c))],
                   [p(f"Số: {escape(header.number)}", _style(13, align=c)),
                    p(header.place_date, _style(13, italic=True, align=c))]],
-                 colWidths=[7 * cm, 9 * cm])
+                 colWidths=[6.5 * cm, 9.5 * cm])
     story: list[Any] = [head, Spacer(1, 0.5 * cm), p("BÁO CÁO", _style(14, bold=True, align=c)),
                         p(escape(header.title), _style(14, bold=True, align=c)),
                         p(escape(header.subtitle), _style(13, italic=True, align=c)),

@@ -104,7 +104,10 @@ def test_scheduled_reports_are_made_once_for_the_last_closed_period(database_url
                     *{(f"sector_{s}_monthly", "2026-12") for s in (
                         "health", "education", "transport", "environment", "public_order",
                         "social_welfare")}}
-        assert set(due(cursor, "xlsx", now)) == expected
+        before = set(due(cursor, "xlsx", now))  # less those other tests already made
+        assert before and before <= expected
         made = run_due(cursor, "xlsx", "lich-bao-cao", now)
-        assert {(r["definition"], r["period"]) for r in made} == expected
+        assert {(r["definition"], r["period"]) for r in made} == before
         assert due(cursor, "xlsx", now) == []
+        cursor.execute("SELECT definition, period FROM report_runs WHERE format = 'xlsx'")
+        assert expected <= set(cursor.fetchall())
