@@ -8,6 +8,7 @@ part of what these functions return.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -101,6 +102,18 @@ def locate(conn: Connection, lat: float | None, lon: float | None, address: str 
         "commune or ward of the province.", parameter="lat")
 
 
+REDACTED = "[đã ẩn]"
+
+
+def redact(description: str, person: dict[str, str]) -> str:
+    """The description without the reporter's own name, phone, email or ID typed into it (the
+    description is public; the identity is not)."""
+    for value in sorted(person.values(), key=len, reverse=True):
+        if len(value) >= 3:
+            description = re.sub(re.escape(value), REDACTED, description, flags=re.IGNORECASE)
+    return description
+
+
 def submit(conn: Connection, secret: bytes, report: Submission, *, actor: str = "anonymous",
            received: datetime | None = None) -> tuple[dict[str, Any], bool]:
     """Record a report; returns its public view with its tracking ``token``, and whether it is new
@@ -114,24 +127,28 @@ def submit(conn: Connection, secret: bytes, report: Submission, *, actor: str = 
         if existing is not None:
             return existing, False
     lat, lon, commune = locate(conn, report.lat, report.lon, address)
+    person = {k: printable(v) for k, v in (report.identity or {}).items()
+              if k in identity.FIELDS and v and printable(v)}
+    description = redact(description, person)  # type: ignore[arg-type]
     received = received or datetime.now(UTC)
     due = add_working_days(received.astimezone(LOCAL).date(), service.working_days)
     row = conn.execute(text(
         "INSERT INTO feedback_requests (token, client_token, service_code, description, address, "
-        "geom, commune_code, department, due_on, channel, photo, requested_at, updated_at) "
+        "geom, commune_code, department, due_on, channel, sensitive, photo, requested_at, "
+        "updated_at) "
         "VALUES (:token, :client, :service, :description, :address, "
         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :commune, :department, :due, :channel, "
-        ":photo, :at, :at) ON CONFLICT (client_token) DO NOTHING RETURNING id"),
+        ":sensitive, :photo, :at, :at) ON CONFLICT (client_token) DO NOTHING RETURNING id"),
         {"token": secrets.token_urlsafe(18), "client": client_token, "service": service.code,
          "description": description, "address": address, "lat": lat, "lon": lon,
          "commune": commune, "department": service.department, "due": due,
-         "channel": report.channel, "photo": report.photo, "at": received}).first()
+         "channel": report.channel, "sensitive": service.sensitive, "photo": report.photo,
+         "at": received}).first()
     if row is None:  # a concurrent retry inserted it first
         existing = _by(conn, "client_token", client_token)
         assert existing is not None
         return existing, False
     request_id = row[0]
-    person = {k: v for k, v in (report.identity or {}).items() if k in identity.FIELDS and v}
     if person:
         conn.execute(text("INSERT INTO feedback_identities (request_id, sealed) VALUES (:id, :s)"),
                      {"id": request_id, "s": identity.seal(secret, request_id, person)})

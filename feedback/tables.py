@@ -6,6 +6,7 @@ from __future__ import annotations
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Column,
     Date,
@@ -16,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     Table,
     Text,
+    false,
     func,
 )
 
@@ -41,6 +43,7 @@ FEEDBACK_REQUESTS = Table(
     Column("response", Text),
     Column("due_on", Date, nullable=False),
     Column("channel", Text, nullable=False),
+    Column("sensitive", Boolean, nullable=False, server_default=false()),
     Column("photo", LargeBinary),
     Column("rating", Integer),
     Column("requested_at", DateTime(timezone=True), nullable=False, server_default=func.now()),

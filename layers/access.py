@@ -142,6 +142,8 @@ def has_commune(layer: LayerSpec) -> bool:
 def write_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:
     """How the caller's writes to the layer take effect: directly, as pending edits, or not at all."""
     role = principal.role
+    if layer.derived:
+        return None
     if role == "operator":
         return "direct"
     if role == "department_editor" and principal.department == layer.owner:
