@@ -10,6 +10,7 @@
   const BOX = [[21.5, 102.2], [22.9, 103.9]];
 
   const map = L.map("map").fitBounds(BOX);
+  window.feedbackMap = map;
   L.tileLayer("/tiles/raster/terrain/hillshade/{z}/{x}/{y}.png", { maxZoom: 16 }).addTo(map);
   let marker = null;
   function place(lat, lon) {
