@@ -9,7 +9,6 @@ department; each case shows a pseudonym, never the reporter. Seeing the reporter
 from __future__ import annotations
 
 import io
-from datetime import date
 from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request, Response
@@ -26,15 +25,17 @@ from api.feedback_http import engine_and_key, public_request
 from api.routes.pages import templates
 from api.scenario_http import respond
 from feedback import cases, identity, indicators, reveals, services
+from gis_core.db import raw_cursor
 from gis_core.errors import (
     InvalidParameterError,
     NotFoundError,
     PayloadTooLargeError,
     PermissionDeniedError,
 )
-from layers.access import Principal
+from layers.access import INDICATOR_EDITORS, Principal
 from layers.departments import DEPARTMENTS
 from layers.field_photos import inspect_photo
+from scenarios import reported
 
 router = APIRouter(tags=["feedback"])
 API = "/api/v1/feedback"
@@ -295,13 +296,50 @@ def read_identity(request: Request, reveal_id: int) -> Response:
 
 @router.get(f"{API}/indicators", summary="Trả lời đúng hạn / Answered on time")
 def on_time(request: Request, by: Literal["commune_code", "department"] = "commune_code",
-            year: int | None = Query(None, ge=2020, le=2100)) -> Response:
-    """The share of cases answered within their deadline per commune or department in ``year``
-    (only cases already due). Public: no case, no person, only counts per unit."""
-    year = year or cases.today().year
+            period: str | None = Query(None, max_length=16)) -> Response:
+    """The share of cases answered within their deadline per commune or department in a period
+    (2026, 2026-Q3, 2026-07; this year by default), over the cases already due. Public: counts
+    per unit, no case, no person."""
+    period = period or str(cases.today().year)
+    start, end = indicators.period_range(period)
     engine, _ = engine_and_key(request)
     with engine.connect() as conn:
-        rows = indicators.on_time(conn, by, date(year, 1, 1), date(year, 12, 31), cases.today())
+        rows = indicators.on_time(conn, by, start, end, cases.today())
     names = DEPARTMENTS if by == "department" else {}
-    return _json({"indicator": indicators.INDICATOR, "year": year, "by": by, "units": [
-        {**r, "name": names.get(r["unit"], {}).get("vi")} for r in rows]})
+    return _json({"indicator": indicators.INDICATOR, "period": period, "by": by,
+                  "province_pct": indicators.province_share(rows), "units": [
+                      {**r, "name": names.get(r["unit"], {}).get("vi")} for r in rows]})
+
+
+class Publish(BaseModel):
+    """The period whose figures go to the indicator catalogue."""
+
+    period: str = Field(max_length=16, examples=["2026"])
+
+
+@router.post(f"{API}/indicators", status_code=201,
+             summary="Đưa tỷ lệ đúng hạn vào chỉ tiêu / Publish to the indicators")
+def publish_on_time(request: Request, body: Publish) -> Response:
+    """Write the period's on-time shares per commune and for the province as the reported values
+    of ``feedback_on_time_pct``, where the scenarios flag those under target."""
+    who = require_role(request, INDICATOR_EDITORS, event="write.denied",
+                       message="Vai trò '{role}' không nhập số liệu chỉ tiêu.",
+                       message_en="The role '{role}' may not enter indicator values.").label
+    start, end = indicators.period_range(body.period)
+    engine, _ = engine_and_key(request)
+    with engine.connect() as conn:
+        rows = indicators.on_time(conn, "commune_code", start, end, cases.today())
+    values = [reported.ReportedValue(indicator=indicators.INDICATOR, period=body.period,
+                                     unit_code=r["unit"], value=r["share_pct"],
+                                     note=f"{r['on_time']}/{r['due']}") for r in rows]
+    share = indicators.province_share(rows)
+    if share is not None:
+        values.append(reported.ReportedValue(indicator=indicators.INDICATOR, period=body.period,
+                                             value=share))
+    if not values:
+        raise InvalidParameterError(f"Chưa có phản ánh nào đến hạn trong kỳ {body.period}.",
+                                    message_en=f"No feedback fell due in {body.period}.",
+                                    parameter="period")
+    with raw_cursor(engine) as cursor:
+        written = reported.enter_values(cursor, values, actor=who, source="feedback")
+    return _json({"written": written, "province_pct": share}, 201)

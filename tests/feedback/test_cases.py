@@ -178,3 +178,32 @@ def test_bad_web_reports(client, spot):
                             files={"photo": ("a.jpg", b"%PDF-1.4 not an image", "image/jpeg")})
     assert not_image.status_code == 415
     assert client.get(f"{API}/track/{'A' * 24}").status_code == 404
+
+
+def test_on_time_shares_feed_the_scenarios_flags(client, spot, people, database_url):
+    """A commune with a case answered late and one still open past its deadline is flagged."""
+    from feedback import cases
+    from gis_core.db import engine_for
+
+    lat, lon, commune, _ = spot
+    with engine_for(database_url).begin() as conn:
+        late, _ = cases.submit(conn, b"k" * 32, cases.Submission(
+            "water_supply", "Mất nước ba ngày", lat, lon),
+            received=datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+        ok, _ = cases.submit(conn, b"k" * 32, cases.Submission(
+            "water_supply", "Nước đục", lat, lon), received=datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE feedback_requests SET status = 'returned', response = 'Đã sửa', "
+                    "answered_at = '2025-03-05T03:00:00Z' WHERE id = %s", (ok["id"],))
+    assert ok["due_on"] == date(2025, 3, 17)
+    shares = client.get(f"{API}/indicators?period=2025-03").json()
+    row = next(u for u in shares["units"] if u["unit"] == commune)
+    assert (row["due"], row["on_time"], row["share_pct"]) == (2, 1, 50.0)
+    assert client.post(f"{API}/indicators", json={"period": "2025-03"},
+                       headers=people["viewer"]).status_code == 403
+    published = client.post(f"{API}/indicators", json={"period": "2025-03"}, headers=people["op"])
+    assert published.status_code == 201, published.text
+    warnings = client.get("/api/v1/warnings?period=2025-03").json()["indicators_not_met"]
+    flagged = [w for w in warnings if w["indicator"] == "feedback_on_time_pct"]
+    assert {(w["commune_code"], w["value"], w["target"]) for w in flagged} == {(commune, 50.0, 100.0)}
+    assert client.get(f"{API}/indicators?period=2025-13").status_code == 400
