@@ -221,6 +221,24 @@ def search(conn: Connection, *, ids: list[int] | None = None, service_code: str 
     return [dict(r) for r in rows]
 
 
+DUPLICATE_M, DUPLICATE_DAYS = 300, 14
+
+
+def similar(conn: Connection, request_id: int) -> list[dict[str, Any]]:
+    """Open reports of the same category within 300 m and 14 days of this one: likely the same
+    problem, suggested to the operator to handle together."""
+    rows = conn.execute(text(
+        "SELECT o.id, o.status, o.requested_at, round(ST_Distance(o.geom::geography, "
+        "r.geom::geography)) AS metres FROM feedback_requests r JOIN feedback_requests o "
+        "ON o.id <> r.id AND o.service_code = r.service_code "
+        "AND o.status NOT IN ('returned', 'closed') "
+        "AND ST_DWithin(o.geom::geography, r.geom::geography, :m) "
+        "AND abs(extract(epoch FROM o.requested_at - r.requested_at)) <= :days * 86400 "
+        "WHERE r.id = :id ORDER BY metres, o.id LIMIT 20"),
+        {"id": request_id, "m": DUPLICATE_M, "days": DUPLICATE_DAYS}).mappings()
+    return [dict(r) for r in rows]
+
+
 def deadline_state(case: dict[str, Any], on: date | None = None) -> dict[str, Any]:
     """Working days left, and whether the case is overdue or due soon (answered cases are not)."""
     on = on or today()

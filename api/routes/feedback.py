@@ -200,13 +200,14 @@ def _case_for(conn: Any, principal: Principal, request_id: int) -> dict[str, Any
 
 @router.get(f"{API}/cases/{{request_id}}", summary="Một phản ánh / One case")
 def get_case(request: Request, request_id: int) -> Response:
-    """One case with its steps."""
+    """One case with its steps and the open reports like it nearby (likely duplicates)."""
     principal = _handler(request)
     engine, secret = engine_and_key(request)
     with engine.connect() as conn:
         case = _case_for(conn, principal, request_id)
         steps = cases.events(conn, request_id)
-    return _json({**_staff_view(case, secret), "steps": steps})
+        similar = cases.similar(conn, request_id)
+    return _json({**_staff_view(case, secret), "steps": steps, "similar": similar})
 
 
 @router.post(f"{API}/cases/{{request_id}}/take", summary="Nhận xử lý / Take the case")

@@ -51,6 +51,9 @@ def test_whole_workflow(client, spot, people, database_url):
     sent = _report(client, spot)
     rid, token = sent["service_request_id"], sent["token"]
     assert sent["department"] == "so_nn_mt"
+    twin = _report(client, spot)["service_request_id"]
+    similar = client.get(f"{API}/cases/{twin}", headers=people["op"]).json()["similar"]
+    assert int(rid) in {s["id"] for s in similar}
     # The served photo carries no EXIF (no position, no device).
     photo = client.get(f"{API}/photos/{rid}.jpg")
     assert photo.status_code == 200 and not Image.open(io.BytesIO(photo.content)).getexif()
