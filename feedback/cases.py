@@ -132,29 +132,37 @@ def submit(conn: Connection, secret: bytes, report: Submission, *, actor: str = 
     description = redact(description, person)  # type: ignore[arg-type]
     received = received or datetime.now(UTC)
     due = add_working_days(received.astimezone(LOCAL).date(), service.working_days)
+    # The request's own rows first (their references are checked at commit), the request last:
+    # its insert locks the layer's count row, and the audit chain's lock follows; both are held
+    # only for the end of the transaction.
+    request_id = conn.execute(text(
+        "SELECT nextval(pg_get_serial_sequence('feedback_requests', 'id'))")).scalar_one()
+    if person:
+        conn.execute(text("INSERT INTO feedback_identities (request_id, sealed) VALUES (:id, :s)"),
+                     {"id": request_id, "s": identity.seal(secret, request_id, person)})
+    _event(conn, request_id, actor, "received", "received", None)
     row = conn.execute(text(
-        "INSERT INTO feedback_requests (token, client_token, service_code, description, address, "
-        "geom, commune_code, department, due_on, channel, sensitive, photo, requested_at, "
-        "updated_at) "
-        "VALUES (:token, :client, :service, :description, :address, "
+        "INSERT INTO feedback_requests (id, token, client_token, service_code, description, "
+        "address, geom, commune_code, department, due_on, channel, sensitive, photo, "
+        "requested_at, updated_at) "
+        "VALUES (:id, :token, :client, :service, :description, :address, "
         "ST_SetSRID(ST_MakePoint(:lon, :lat), 4326), :commune, :department, :due, :channel, "
         ":sensitive, :photo, :at, :at) ON CONFLICT (client_token) DO NOTHING RETURNING id"),
-        {"token": secrets.token_urlsafe(18), "client": client_token, "service": service.code,
+        {"id": request_id, "token": secrets.token_urlsafe(18), "client": client_token,
+         "service": service.code,
          "description": description, "address": address, "lat": lat, "lon": lon,
          "commune": commune, "department": service.department, "due": due,
          "channel": report.channel, "sensitive": service.sensitive, "photo": report.photo,
          "at": received}).first()
-    if row is None:  # a concurrent retry inserted it first
+    if row is None:  # a concurrent retry inserted it first: this one's rows go
+        conn.execute(text("DELETE FROM feedback_identities WHERE request_id = :id; "
+                          "DELETE FROM feedback_events WHERE request_id = :id"), {"id": request_id})
         existing = _by(conn, "client_token", client_token)
         assert existing is not None
         return existing, False
-    request_id = row[0]
-    if person:
-        conn.execute(text("INSERT INTO feedback_identities (request_id, sealed) VALUES (:id, :s)"),
-                     {"id": request_id, "s": identity.seal(secret, request_id, person)})
-    _step(conn, request_id, actor, "received", "received", None)
     created = _by(conn, "id", request_id)
     assert created is not None
+    _audit(conn, request_id, actor, "received", "received", None)
     return created, True
 
 
@@ -251,14 +259,25 @@ def deadline_state(case: dict[str, Any], on: date | None = None) -> dict[str, An
             "answered_late": None}
 
 
-def _step(conn: Connection, request_id: int, actor: str, action: str, status: str,
-          note: str | None) -> None:
+def _event(conn: Connection, request_id: int, actor: str, action: str, status: str,
+           note: str | None) -> None:
     conn.execute(text(
         "INSERT INTO feedback_events (request_id, actor, action, status, note) "
         "VALUES (:id, :actor, :action, :status, :note)"),
         {"id": request_id, "actor": actor, "action": action, "status": status, "note": note})
+
+
+def _audit(conn: Connection, request_id: int, actor: str, action: str, status: str,
+           note: str | None) -> None:
     audit.record(conn, f"feedback.{action}", actor=actor, target=f"feedback_requests/{request_id}",
                  details={"status": status, "note": note})
+
+
+def _step(conn: Connection, request_id: int, actor: str, action: str, status: str,
+          note: str | None) -> None:
+    """Record one step of a case: its row and its audit entry."""
+    _event(conn, request_id, actor, action, status, note)
+    _audit(conn, request_id, actor, action, status, note)
 
 
 def events(conn: Connection, request_id: int) -> list[dict[str, Any]]:

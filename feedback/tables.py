@@ -55,11 +55,15 @@ FEEDBACK_REQUESTS = Table(
 )
 Index("ix_feedback_requests_status", FEEDBACK_REQUESTS.c.status)
 
-# Every step of a case: who, when, from which status to which, and a note.
+# Every step of a case: who, when, from which status to which, and a note. The references to the
+# request are checked at commit, so a report's own rows are written before the request itself and
+# the request's insert (which updates the layer's count row) comes last: concurrent reports wait
+# on that row only for the end of their transaction.
 FEEDBACK_EVENTS = Table(
     "feedback_events", metadata,
     Column("id", BigInteger, primary_key=True),
-    Column("request_id", BigInteger, ForeignKey("feedback_requests.id", ondelete="CASCADE"),
+    Column("request_id", BigInteger, ForeignKey("feedback_requests.id", ondelete="CASCADE",
+                                                 deferrable=True, initially="DEFERRED"),
            nullable=False, index=True),
     Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("actor", Text, nullable=False),
@@ -72,7 +76,8 @@ FEEDBACK_EVENTS = Table(
 # var/feedback.key, never in the database.
 FEEDBACK_IDENTITIES = Table(
     "feedback_identities", metadata,
-    Column("request_id", BigInteger, ForeignKey("feedback_requests.id", ondelete="CASCADE"),
+    Column("request_id", BigInteger, ForeignKey("feedback_requests.id", ondelete="CASCADE",
+                                                 deferrable=True, initially="DEFERRED"),
            primary_key=True),
     Column("sealed", LargeBinary, nullable=False),
 )

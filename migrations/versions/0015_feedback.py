@@ -113,14 +113,14 @@ def upgrade() -> None:
     sa.Column('action', sa.Text(), nullable=False),
     sa.Column('status', sa.Text(), nullable=False),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['request_id'], ['feedback_requests.id'], name=op.f('fk_feedback_events_request_id'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['request_id'], ['feedback_requests.id'], name=op.f('fk_feedback_events_request_id'), ondelete='CASCADE', deferrable=True, initially='DEFERRED'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_events'))
     )
     op.create_index(op.f('ix_feedback_events_request_id'), 'feedback_events', ['request_id'], unique=False)
     op.create_table('feedback_identities',
     sa.Column('request_id', sa.BigInteger(), nullable=False),
     sa.Column('sealed', sa.LargeBinary(), nullable=False),
-    sa.ForeignKeyConstraint(['request_id'], ['feedback_requests.id'], name=op.f('fk_feedback_identities_request_id'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['request_id'], ['feedback_requests.id'], name=op.f('fk_feedback_identities_request_id'), ondelete='CASCADE', deferrable=True, initially='DEFERRED'),
     sa.PrimaryKeyConstraint('request_id', name=op.f('pk_feedback_identities'))
     )
     op.create_table('feedback_reveals',

@@ -210,3 +210,43 @@ def test_on_time_shares_feed_the_scenarios_flags(client, spot, people, database_
     flagged = [w for w in warnings if w["indicator"] == "feedback_on_time_pct"]
     assert {(w["commune_code"], w["value"], w["target"]) for w in flagged} == {(commune, 50.0, 100.0)}
     assert client.get(f"{API}/indicators?period=2025-13").status_code == 400
+
+
+def test_a_retry_racing_the_first_post_keeps_one_request(database_url, spot):
+    """The retry passes the early look-up while the first is uncommitted; the unique key decides
+    and the retry's own rows go."""
+    import threading
+
+    from feedback import cases
+    from gis_core.db import engine_for
+
+    lat, lon, _, _ = spot
+    engine = engine_for(database_url)
+    token = str(uuid.uuid4())
+    report = cases.Submission("waste", "Rác cháy âm ỉ", lat, lon, identity={"name": NAME},
+                              client_token=token)
+    outcome = {}
+    with engine.begin() as first:
+        created, new = cases.submit(first, b"k" * 32, report)
+        retry = threading.Thread(target=lambda: outcome.update(
+            zip(("case", "new"), _submit_in(engine, report))))
+        retry.start()
+        retry.join(timeout=2)
+        assert retry.is_alive()  # waiting on the first one's unique key
+    retry.join(timeout=30)
+    assert new is True and outcome["new"] is False and outcome["case"]["id"] == created["id"]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*), (SELECT count(*) FROM feedback_identities i WHERE "
+                    "i.request_id = ANY(array_agg(r.id))) FROM feedback_requests r "
+                    "WHERE client_token = %s", (token,))
+        assert cur.fetchone() == (1, 1)
+        cur.execute("SELECT count(*) FROM feedback_events e WHERE NOT EXISTS (SELECT 1 FROM "
+                    "feedback_requests r WHERE r.id = e.request_id)")
+        assert cur.fetchone()[0] == 0
+
+
+def _submit_in(engine, report):
+    from feedback import cases
+
+    with engine.begin() as conn:
+        return cases.submit(conn, b"k" * 32, report)
