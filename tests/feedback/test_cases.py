@@ -229,7 +229,7 @@ def test_a_retry_racing_the_first_post_keeps_one_request(database_url, spot):
     with engine.begin() as first:
         created, new = cases.submit(first, b"k" * 32, report)
         retry = threading.Thread(target=lambda: outcome.update(
-            zip(("case", "new"), _submit_in(engine, report))))
+            zip(("case", "new"), _submit_in(engine, report), strict=True)))
         retry.start()
         retry.join(timeout=2)
         assert retry.is_alive()  # waiting on the first one's unique key
