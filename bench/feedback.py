@@ -35,7 +35,7 @@ NAME = "ioc_bench_feedback"
 def _prepare() -> tuple[str, str, tuple[float, float]]:
     from api.cli import load_samples, migrate
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with closing(psycopg2.connect(ADMIN_URL)) as admin:
         admin.autocommit = True

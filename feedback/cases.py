@@ -23,7 +23,7 @@ from feedback.calendar import add_working_days, working_days_between
 from feedback.services import Service, require_service
 from gis_core.errors import ConflictError, InvalidParameterError, NotFoundError
 from gis_core.text import printable
-from layers import audit
+from governance import audit
 from layers.departments import DEPARTMENTS
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")

@@ -17,8 +17,8 @@ from feedback import identity
 from feedback.cases import get
 from gis_core.errors import ConflictError, InvalidParameterError, NotFoundError, PermissionDeniedError
 from gis_core.text import printable
-from layers import audit
-from layers.access import Principal
+from governance import audit
+from governance.access import Principal
 
 
 def may_reveal(principal: Principal, case: dict[str, Any]) -> bool:

@@ -6,8 +6,6 @@ from pathlib import Path
 
 from alembic.config import Config
 
-import feedback.tables  # noqa: F401 - declares the feedback tables on the one metadata
-
 HERE = Path(__file__).parent
 
 

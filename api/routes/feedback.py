@@ -32,9 +32,9 @@ from gis_core.errors import (
     PayloadTooLargeError,
     PermissionDeniedError,
 )
-from layers.access import INDICATOR_EDITORS, Principal
+from governance.access import INDICATOR_EDITORS, Principal
+from governance.field_photos import inspect_photo
 from layers.departments import DEPARTMENTS
-from layers.field_photos import inspect_photo
 from scenarios import reported
 
 router = APIRouter(tags=["feedback"])

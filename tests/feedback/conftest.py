@@ -12,7 +12,7 @@ NAME, PHONE, EMAIL, ID_NUMBER = "Lò Thị Hoà", "0912345678", "lo.thi.hoa@exam
 def app_key(database_url) -> str:
     """The API key of a citizen app that posts Open311 requests."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-open311-app", scopes=())
