@@ -1,7 +1,7 @@
 """reports: every generated report file with the snapshot of its figures
 
 Revision ID: 0016
-Revises: 0010
+Revises: 0015
 Create Date: 2026-12-07 16:00:00
 
 A report is verified later against its row: the file's SHA-256, the figures it printed (and
@@ -15,7 +15,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0016"
-down_revision: str | None = "0010"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
