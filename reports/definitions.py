@@ -31,13 +31,15 @@ class Section(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    kind: Literal["text", "indicators", "map", "incidents", "incident", "activity"]
+    kind: Literal["text", "indicators", "map", "chart", "incidents", "incident", "activity"]
     title: Title
     text: Title | None = Field(None, description="text with {placeholders} filled from figures")
     indicators: list[str] = Field(default_factory=list)
     sector: str | None = None
     by: Literal["province", "commune"] = "province"
-    indicator: str | None = Field(None, description="the indicator a map colours communes by")
+    indicator: str | None = Field(None, description="the indicator a map colours communes by, or "
+                                  "a chart draws over the periods")
+    periods: int = Field(4, ge=2, le=12, description="a chart's periods, ending with the report's")
 
     @model_validator(mode="after")
     def _check(self) -> Section:
@@ -48,8 +50,8 @@ class Section(BaseModel):
             raise ValueError(f"unknown sector '{self.sector}' (known: {', '.join(SECTORS)})")
         if self.kind == "indicators" and not (self.indicators or self.sector):
             raise ValueError("an indicators section names 'indicators' or a 'sector'")
-        if self.kind == "map" and self.indicator is None:
-            raise ValueError("a map section names the 'indicator' that colours the communes")
+        if self.kind in ("map", "chart") and self.indicator is None:
+            raise ValueError(f"a {self.kind} section names its 'indicator'")
         if self.kind == "text" and self.text is None:
             raise ValueError("a text section has a 'text'")
         return self

@@ -126,6 +126,8 @@ class _Context:
             out.update(self.indicators(s))
         elif s.kind == "map":
             out.update(self.map(s))
+        elif s.kind == "chart":
+            out.update(self.chart(s))
         elif s.kind == "incidents":
             out["rows"] = self.incidents()
         elif s.kind == "incident":
@@ -173,6 +175,30 @@ class _Context:
         if "incident" in self.params:
             out["incident"] = self.extra.get("_incident_shape")
         return out
+
+    def chart(self, s: Section) -> dict[str, Any]:
+        """The indicator for the province over the last ``s.periods`` periods, each as of its end."""
+        from scenarios.indicators import require_indicator
+        from scenarios.period import previous
+
+        ind = require_indicator(s.indicator or "")
+        periods = [self.period]
+        while len(periods) < s.periods:
+            periods.insert(0, previous(periods[0]))
+        points = []
+        for period in periods:
+            as_of = min(data_moment(period), self.as_of)
+            req = Request((ind,), self._area, period, "none", drilldown_limit=0, as_of=as_of)
+            r = evaluate(self.cursor, req)["groups"][0]["indicators"][0]
+            key = f"{ind.id}@province@{period}"
+            value = r["value"] if r["status"] != "suppressed" else "suppressed"
+            self.figures[key] = value
+            self.queries[key] = {"indicator": ind.id, "unit": PROVINCE, "period": period,
+                                 "as_of": as_of.isoformat()}
+            points.append({"period": period, "value": r["value"], "target": r["target"]})
+        self.layers |= {MEASURE_LAYER[m] for m in ind.measures}
+        return {"indicator": ind.id, "indicator_name": ind.name, "unit_of": ind.unit,
+                "points": points}
 
     def incidents(self) -> list[dict[str, Any]]:
         self.cursor.execute(

@@ -64,6 +64,10 @@ def table_rows(section: dict[str, Any]) -> tuple[tuple[str, ...], list[tuple[str
                           fmt("suppressed" if r["status"] == "suppressed" else r["value"]),
                           fmt(r["target"]) if r["target"] is not None else "—", STATUS[r["status"]])
                          for n, r in enumerate(section["rows"], 1)]
+    if kind == "chart":
+        return ("STT", "Kỳ", "Kết quả", "Mục tiêu"), [
+            (str(n), p["period"], fmt(p["value"]), fmt(p["target"]) if p["target"] is not None else "—")
+            for n, p in enumerate(section["points"], 1)]
     if kind == "activity":
         return ACTIVITY_COLUMNS, [(str(n), r["label"], fmt(r["value"]))
                                   for n, r in enumerate(section["rows"], 1)]

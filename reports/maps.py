@@ -91,3 +91,31 @@ def choropleth(cursor: Any, section: dict[str, Any], incident: Any = None) -> by
     fig.savefig(out, format="png")
     plt.close(fig)
     return out.getvalue()
+
+
+def chart(section: dict[str, Any]) -> bytes:
+    """A PNG: the indicator's value per period (bars) against its target (a line)."""
+    font = font_manager.FontProperties(fname=str(serif_path()))
+    points = section["points"]
+    labels = [p["period"] for p in points]
+    values = [p["value"] if isinstance(p["value"], int | float) else 0 for p in points]
+    fig, ax = plt.subplots(figsize=(6.3, 3.2), dpi=200)
+    bars = ax.bar(labels, values, color="#2b6cb0")
+    for bar, p in zip(bars, points, strict=True):
+        ax.text(bar.get_x() + bar.get_width() / 2, bar.get_height(), fmt(p["value"]), ha="center",
+                va="bottom", fontproperties=font, fontsize=8)
+    targets = [p["target"] for p in points]
+    if any(t is not None for t in targets):
+        ax.plot(labels, [t if t is not None else float("nan") for t in targets], color="#c00000",
+                marker="o", label="Mục tiêu")
+        ax.legend(prop=font)
+    ax.set_ylabel(section["unit_of"], fontproperties=font)
+    ax.set_title(section["indicator_name"]["vi"], fontproperties=font, fontsize=11)
+    for label in ax.get_xticklabels():
+        label.set_fontproperties(font)
+    fig.text(0.01, 0.01, SOURCE + ".", fontproperties=font, fontsize=6)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    out = io.BytesIO()
+    fig.savefig(out, format="png")
+    plt.close(fig)
+    return out.getvalue()

@@ -12,6 +12,7 @@ from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import cm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import Image, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -66,7 +67,8 @@ def render(header: Header, content: dict[str, Any], images: dict[int, bytes]) ->
         if text:
             story.append(p(escape(text), _style()))
         if n in images:
-            story += [Image(io.BytesIO(images[n]), width=16 * cm, height=16 * cm * 5.6 / 6.3),
+            w, h = ImageReader(io.BytesIO(images[n])).getSize()
+            story += [Image(io.BytesIO(images[n]), width=16 * cm, height=16 * cm * h / w),
                       p(escape(SOURCE), _style(10, italic=True))]
         columns, rows = table_rows(s)
         if rows:
@@ -91,6 +93,8 @@ def render(header: Header, content: dict[str, Any], images: dict[int, bytes]) ->
 def _widths(n: int) -> list[float]:
     if n == 7:
         return [w * cm for w in (1.2, 2.5, 4.3, 2.2, 2, 1.8, 2)]
+    if n == 4:
+        return [w * cm for w in (1.2, 6, 4.4, 4.4)]
     if n == 5:
         return [w * cm for w in (1.2, 1.2, 6.8, 3.3, 3.5)]
     return [1.2 * cm, 10.8 * cm, 4 * cm]

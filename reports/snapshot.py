@@ -16,7 +16,7 @@ from reports import docx_out, pdf_out, xlsx_out
 from reports.definitions import Definition, require
 from reports.figures import ICT, compute, data_moment, figures_hash
 from reports.layout import Header
-from reports.maps import choropleth
+from reports.maps import chart, choropleth
 
 RENDERERS = {"docx": docx_out.render, "pdf": pdf_out.render, "xlsx": xlsx_out.render}
 MEDIA_TYPES = {
@@ -44,8 +44,8 @@ def generate(cursor: Any, definition: Definition, period: str, fmt: str, actor: 
     check_format(fmt)
     started = time.perf_counter()
     content = compute(cursor, definition, period, params)
-    images = {n: choropleth(cursor, s, s.get("incident")) for n, s in enumerate(content["sections"])
-              if s["kind"] == "map" and fmt != "xlsx"}
+    images = {n: choropleth(cursor, s, s.get("incident")) if s["kind"] == "map" else chart(s)
+              for n, s in enumerate(content["sections"]) if s["kind"] in ("map", "chart") and fmt != "xlsx"}
     cursor.execute("SELECT nextval(pg_get_serial_sequence('report_runs', 'id'))")
     run_id = int(cursor.fetchone()[0])
     issued = datetime.now(UTC)
