@@ -261,23 +261,26 @@ pages.indicators = () => {
                  unit_code: form.unit_code.value, value: Number(form.value.value)};
     if (form.note.value) row.note = form.note.value;
     const {data} = await api('POST', '/api/v1/reported-values', [row]);
-    flash(fmt(W.written, {n: data.written}));
     form.value.value = ''; form.note.value = '';
     await loadValues();
+    flash(fmt(W.written, {n: data.written}));
   });
   const upload = $('#values-upload');
   guard(upload, async () => {
     const body = new FormData();
     body.append('file', upload.file.files[0]);
     const {data} = await api('POST', '/api/v1/reported-values/upload', body);
-    flash(fmt(W.written, {n: data.written}));
     await loadValues();
+    flash(fmt(W.written, {n: data.written}));
   });
 };
 
+let valuesAsked = 0;
 async function loadValues() {
   const indicator = $('#value-form').indicator.value;
+  const asked = ++valuesAsked;
   const {data} = await api('GET', url('/api/v1/reported-values', {indicator}));
+  if (asked !== valuesAsked) return;  // a newer choice is on its way
   fill($('#values-table'), data.values, v => el('tr', {}, el('td', {}, v.period), el('td', {}, v.unit_code),
     el('td', {}, String(v.value)), el('td', {}, v.note), el('td', {}, v.entered_by)));
   chart(data.values.filter(v => v.unit_code === 'province').reverse());
