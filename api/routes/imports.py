@@ -26,6 +26,7 @@ from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 ImportJob = Annotated[int, PathParam(ge=1, le=2**62)]
+PREVIEW = 500  # features of a dry run's map
 
 
 def _links(job: int) -> dict[str, str]:
@@ -87,7 +88,8 @@ async def create_import(
     name = unicodedata.normalize("NFC", Path(file.filename or "upload").name)
     options = ImportOptions(crs=crs, mapping=_mapping(mapping), dataset=dataset, key=key,
                             source_layer=source_layer, dry_run=dry_run, actor=principal.label,
-                            max_features=settings.max_import_features)
+                            max_features=settings.max_import_features,
+                            preview=PREVIEW if dry_run or mode == "pending" else 0)
     with tempfile.TemporaryDirectory(prefix="ioc-upload-") as folder:
         path = Path(folder) / name
         with open(path, "wb") as out:

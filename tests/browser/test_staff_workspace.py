@@ -73,10 +73,11 @@ class Walk:
         print(f"\nwalk {self.name}: {self.clicks} clicks, {seconds:.1f} s")  # noqa: T201
         return self.clicks, seconds
 
-    def shot(self, name: str) -> None:
+    def shot(self, name: str, selector: str | None = None) -> None:
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(SHOTS) / f"staff-{name}.png"))
+            target = self.page.locator(selector) if selector else self.page
+            target.screenshot(path=str(Path(SHOTS) / f"staff-{name}.png"))
 
 
 @pytest.fixture
@@ -135,6 +136,11 @@ def test_a_department_editor_imports_a_file_with_a_bad_row_fixes_it_and_it_goes_
     w.page.set_input_files("[name=file]", str(bad))
     w.click("button[value=dry]")
     assert "sẽ thêm 2" in w.flash("Kiểm tra xong")
+    # The map of what would change: the two trees, as added.
+    w.page.wait_for_function("document.querySelectorAll('#import-map path.leaflet-interactive')"
+                             ".length === 2")
+    assert w.page.get_attribute("#import-map path.leaflet-interactive", "stroke") == "#2e7d32"
+    w.shot("import-dry-run")
     w.click("button[value=real]")
     message = w.flash("chờ người duyệt")
     clicks, _ = w.done()
@@ -166,8 +172,11 @@ def test_a_leader_approves_one_edit_and_rejects_another_with_a_reason(
         w.click(f"tr[data-edit='{edit_id}'] button")
         w.page.wait_for_selector("#edit-detail:not([hidden])")
         assert f"#{edit_id}" in w.page.inner_text("#edit-title")
+        # The pending import's map: the tree it would add.
+        w.page.wait_for_function("document.querySelectorAll('#edit-map path.leaflet-interactive')"
+                                 ".length === 1")
         if approve:
-            w.shot("review")
+            w.shot("review", "#edit-detail")
             w.click("#approve")
             w.flash(f"Đã duyệt bản sửa {edit_id}")
         else:

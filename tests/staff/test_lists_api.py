@@ -48,5 +48,40 @@ def test_edits_status_all_lists_every_state(client, tokens, communes, database_u
     every = states("all")
     assert every[first["edit_id"]] == "rejected" and every[second["edit_id"]] == "pending"
     assert first["edit_id"] not in states("pending")
+    # A pending import names no feature: it shows no made-up "deleted" conflict.
+    shown = client.get(f"/api/v1/edits/{second['edit_id']}", headers=bearer(tokens["deped2"]))
+    assert shown.status_code == 200 and shown.json()["conflicts"] is None
     assert client.get("/api/v1/edits", headers=bearer(tokens["deped2"]),
                       params={"status": "every"}).status_code == 422
+
+
+def test_a_dry_run_maps_what_would_be_added_changed_and_removed_and_writes_nothing(
+        client, tokens, communes, database_url):
+    from tests.staff.conftest import sql
+
+    lon, lat = _place(database_url, communes[0])
+    header = ["ma", *TREE_HEADER]
+    first = _csv(header, [["A", "Pơ mu", 5, "Tốt", lon, lat], ["B", "Sa mộc", 6, "Tốt", lon, lat]])
+    direct = client.post("/api/v1/layers/trees/imports", headers=bearer(tokens["op1"]),
+                         files={"file": ("a.csv", first, "text/csv")},
+                         data={"dataset": "cay_xem_truoc", "key": "ma"})
+    assert direct.status_code == 201, direct.text
+    before = sql(database_url, "SELECT source_key, species, ST_AsText(geom) FROM trees WHERE "
+                 "source_dataset = 'cay_xem_truoc' ORDER BY 1")
+    second = _csv(header, [["A", "Pơ mu", 5, "Tốt", lon + 1e-3, lat],
+                           ["C", "Thông", 2, "Tốt", lon, lat + 1e-3]])
+    dry = client.post("/api/v1/layers/trees/imports", headers=bearer(tokens["deped1"]),
+                      files={"file": ("b.csv", second, "text/csv")},
+                      data={"dataset": "cay_xem_truoc", "key": "ma", "dry_run": "true"})
+    assert dry.status_code == 200, dry.text
+    report = dry.json()["report"]
+    assert (report["added"], report["changed"], report["removed"]) == (1, 1, 1)
+    changes = {f["properties"]["source_key"]: (f["properties"]["change"],
+                                               f["geometry"]["coordinates"])
+               for f in report["preview"]["features"]}
+    assert changes["A"] == ("changed", [round(lon + 1e-3, 6), round(lat, 6)])
+    assert changes["B"][0] == "removed" and changes["C"][0] == "added"
+    assert sql(database_url, "SELECT source_key, species, ST_AsText(geom) FROM trees WHERE "
+               "source_dataset = 'cay_xem_truoc' ORDER BY 1") == before
+    # The real import carries no map.
+    assert "preview" not in direct.json()["report"] or direct.json()["report"]["preview"] is None

@@ -13,7 +13,7 @@ function el(tag, attrs = {}, ...children) {
     if (k.startsWith('on')) node.addEventListener(k.slice(2), v);
     else if (v !== null && v !== undefined && v !== false) node.setAttribute(k, v === true ? '' : v);
   }
-  for (const c of children.flat()) node.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
+  for (const c of children.flat(Infinity)) node.append(c instanceof Node ? c : document.createTextNode(c ?? ''));
   return node;
 }
 
@@ -92,10 +92,44 @@ pages.login = () => guard($('#login-form'), async () => {
   location.assign(next && next.startsWith('/staff') ? next : '/staff' + (LANG === 'en' ? '?lang=en' : ''));
 });
 
+// ---- maps: what would change (a dry run, a pending import) or an edit's before and after ----
+const COLOURS = {added: '#2e7d32', changed: '#ef6c00', removed: '#c62828', before: '#757575', after: '#c62828'};
+
+function drawMap(id, collections) {
+  const box = document.getElementById(id);
+  const features = collections.flatMap(c => (c.geojson && c.geojson.features) || []);
+  if (box._map) { box._map.remove(); box._map = null; }
+  box.hidden = !features.length || !window.L;
+  if (box.hidden) return;
+  const map = L.map(box, {attributionControl: false});
+  box._map = map;
+  // The platform's own hillshade for relief (no external base map).
+  L.tileLayer('/tiles/raster/terrain/hillshade/{z}/{x}/{y}.png', {opacity: .5, maxNativeZoom: 14,
+    errorTileUrl: '/static/blank.png'}).addTo(map);
+  const group = L.featureGroup().addTo(map);
+  for (const {geojson, kind} of collections) {
+    const colour = (f) => COLOURS[kind || f.properties.change] || '#333';
+    L.geoJSON(geojson, {
+      style: (f) => ({color: colour(f), weight: 3, dashArray: kind === 'before' ? '4' : null}),
+      pointToLayer: (f, ll) => L.circleMarker(ll, {radius: 6, color: colour(f), fillOpacity: .6}),
+      onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.source_key || ''} ${W[f.properties.change] || f.properties.change || kind}`),
+    }).addTo(group);
+  }
+  map.fitBounds(group.getBounds().pad(0.4), {maxZoom: 16});
+  const b = group.getBounds().pad(2);
+  // The communes around, for context (the platform's own OGC API).
+  api('GET', url('/ogc/collections/communes/items', {f: 'json', limit: 20,
+    bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(',')}))
+    .then(({data}) => L.geoJSON(data, {style: {color: '#607d8b', weight: 2, fillOpacity: .06},
+      interactive: false}).addTo(map).bringToBack())
+    .catch(() => {});
+  box.title = W.legend;
+}
+
 // ---- imports -------------------------------------------------------------------------------
 function reportView(report, headline) {
   const box = el('div', {class: 'report'}, el('p', {class: 'msg ok'}, headline));
-  const facts = [[W.crs, report.source_crs], ['Encoding', report.encoding], ['CRS', report.crs_note]]
+  const facts = [[W.crs_found, report.source_crs], [W.encoding, report.encoding], ['', report.crs_note]]
     .filter(([, v]) => v);
   if (facts.length) box.append(el('dl', {class: 'facts'}, facts.map(([k, v]) => [el('dt', {}, k), el('dd', {}, v)])));
   for (const w of report.warnings || []) box.append(el('p', {class: 'msg warn'}, w));
@@ -129,11 +163,12 @@ async function showImport(status, data, dry) {
   if (status === 202 && data.edit_id) {
     result.replaceChildren(reportView(report, fmt(W.sent_pending, {id: data.edit_id})));
   } else if (dry || report.status === 'dry_run') {
-    result.replaceChildren(reportView(report, fmt(W.dry, report)));
+    result.replaceChildren(reportView(report, fmt(W.dry, report)), el('p', {class: 'muted'}, W.legend));
   } else {
     result.replaceChildren(reportView(report, fmt(W.imported, report)));
   }
-  flash(result.textContent.split('\n')[0]);
+  flash(result.querySelector('p').textContent);
+  drawMap('import-map', [{geojson: report.preview}]);
 }
 
 pages.imports = () => {
@@ -196,7 +231,7 @@ async function loadEdits() {
   const {data} = await api('GET', url('/api/v1/edits', {status: $('#edit-status').value}));
   fill($('#edits-table'), data, e => el('tr', {'data-edit': e.id},
     el('td', {}, String(e.id)), el('td', {}, e.layer), el('td', {}, e.op), el('td', {}, e.submitted_by),
-    el('td', {}, when(e.submitted_at)), el('td', {}, e.status),
+    el('td', {}, when(e.submitted_at)), el('td', {}, W[e.status] || e.status),
     el('td', {}, el('button', {type: 'button', onclick: () => openEdit(e.id)}, W.open))));
 }
 
@@ -207,15 +242,23 @@ async function openEdit(id) {
   current = edit;
   $('#edit-title').textContent = `#${edit.id} · ${edit.layer} · ${edit.op} · ${edit.submitted_by}`;
   const base = (edit.base && edit.base.properties) || {};
-  const names = [...new Set([...Object.keys(edit.properties || {}), ...Object.keys(base)])];
+  const props = edit.properties || {};
   const conflicts = Object.fromEntries((edit.conflicts || []).map(c => [c.field, c]));
-  const body = [el('table', {class: 'diff'}, el('thead', {}, el('tr', {}, el('th', {}, W.field),
-    el('th', {}, W.before), el('th', {}, W.after), el('th', {}, W.now))),
-    el('tbody', {}, names.map(n => el('tr', {class: conflicts[n] ? 'conflict' : (show(base[n]) !== show((edit.properties || {})[n]) && n in (edit.properties || {}) ? 'changed' : '')},
-      el('td', {}, n), el('td', {}, show(base[n])), el('td', {}, show((edit.properties || {})[n])),
-      el('td', {}, conflicts[n] ? show(conflicts[n].now ?? conflicts[n].current) : '')))))];
+  const body = [];
+  if (edit.op === 'import') {
+    const keys = ['file_name', 'dataset', 'features', 'added', 'changed', 'removed', 'unchanged'];
+    body.push(el('dl', {class: 'facts'}, keys.map(k => [el('dt', {}, W[k] || k), el('dd', {}, show(props[k]))])));
+  } else {
+    const names = [...new Set([...Object.keys(props), ...Object.keys(base)])];
+    body.push(el('table', {class: 'diff'}, el('thead', {}, el('tr', {}, el('th', {}, W.field),
+      el('th', {}, W.before), el('th', {}, W.after), el('th', {}, W.now))),
+      el('tbody', {}, names.map(n => el('tr', {class: conflicts[n] ? 'conflict' : (n in props && show(base[n]) !== show(props[n]) ? 'changed' : '')},
+        el('td', {}, n), el('td', {}, show(base[n])), el('td', {}, show(props[n])),
+        el('td', {}, conflicts[n] ? show(conflicts[n].now) : ''))))));
+  }
   if (edit.conflicts && edit.conflicts.length) body.unshift(el('p', {class: 'msg warn', role: 'alert'}, W.conflicts + ': ' + edit.conflicts.map(c => c.field).join(', ')));
   if (edit.links && edit.links.import) body.push(el('p', {}, el('a', {href: edit.links.import}, W.report)));
+  body.push(el('p', {class: 'muted'}, W.legend));
   for (const w of edit.warnings || []) body.push(el('p', {class: 'msg warn'}, show(w)));
   $('#edit-body').replaceChildren(...body);
   const detail = $('#edit-detail');
@@ -223,6 +266,14 @@ async function openEdit(id) {
   $('#review-form').hidden = edit.status !== 'pending';
   $('#review-form').reason.value = '';
   detail.focus();
+  const feature = (g) => g ? {type: 'FeatureCollection', features: [{type: 'Feature', geometry: g, properties: {}}]} : null;
+  let shapes = [{geojson: feature(edit.base && edit.base.geometry), kind: 'before'},
+                {geojson: feature(edit.geometry), kind: 'after'}];
+  if (edit.links && edit.links.import) {
+    const {data: job} = await api('GET', edit.links.import);
+    shapes = [{geojson: job.preview}];
+  }
+  drawMap('edit-map', shapes);
 }
 
 async function decide(approve) {
@@ -354,8 +405,9 @@ pages.accounts = () => {
   const form = $('#account-form');
   guard(form, async () => {
     const body = Object.fromEntries([...new FormData(form)].filter(([, v]) => v !== ''));
-    await api('POST', '/api/v1/admin/users', body);
-    flash(W.saved); form.reset();
+    body.scopes = (body.scopes || '').split(/\s+/).filter(Boolean);
+    const {data} = await api('POST', '/api/v1/admin/users', body);
+    flash(data.api_key ? `${W.key_once} ${data.api_key}` : W.saved); form.reset();
     await load();
   });
 };
