@@ -321,3 +321,56 @@ def test_a_role_sees_only_its_pages_and_the_server_refuses_the_others(walk):
     response = w.page.goto(w.base + "/staff/accounts")
     assert response.status == 403
     assert "không dùng được" in w.page.inner_text("main")
+
+
+def test_an_incident_is_recorded_and_moved_along_its_timeline(walk, database_url):
+    lon, lat = _sql(database_url, "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom) p "
+                    "FROM communes ORDER BY code LIMIT 1) s")[0]
+    w = walk("incident")
+    w.sign_in("communeed")
+    w.menu("Sự cố")
+    w.page.fill("#incident-form [name=title]", "Sạt lở đất tại bản Nà Luồng")
+    w.page.select_option("#incident-form [name=kind]", "landslide")
+    w.page.fill("#incident-form [name=lon]", str(lon))
+    w.page.fill("#incident-form [name=lat]", str(lat))
+    w.click("#incident-form button[type=submit]")
+    w.page.wait_for_function("document.querySelector('#incidents-table').textContent"
+                             ".includes('Nà Luồng')")
+    row = "#incidents-table tr:has-text('Nà Luồng')"
+    w.click(f"{row} button:has-text('Đang ứng phó')")
+    # Once responding, it can no longer be cancelled: the row offers the next steps only.
+    w.page.wait_for_function("""() => [...document.querySelectorAll('#incidents-table tr')]
+        .some(r => r.textContent.includes('Nà Luồng') && r.textContent.includes('Đang ứng phó')
+                   && !r.textContent.includes('Đã hủy'))""")
+    assert _sql(database_url, "SELECT status, created_by FROM incidents WHERE title = "
+                "'Sạt lở đất tại bản Nà Luồng'") == [("responding", "communeed")]
+    assert w.errors == [] and w.outside == []
+
+
+def test_one_changes_ones_password_and_ends_another_session(walk, database_url):
+    from gis_core.db import engine_for
+    from layers import accounts
+
+    with engine_for(database_url).begin() as conn:
+        accounts.create_account(conn, username="doi-mat-khau", role="viewer", password=PASSWORD)
+    phone = walk("phone")
+    phone.sign_in("doi-mat-khau")
+    w = walk("me")
+    w.sign_in("doi-mat-khau")
+    w.menu("Tài khoản của tôi")
+    w.page.wait_for_function("document.querySelectorAll('#sessions-table tbody tr').length === 2")
+    assert "phiên này" in w.page.inner_text("#sessions-table")
+    w.click("#sessions-table tr:not(:has-text('phiên này')) button")
+    w.page.wait_for_function("document.querySelectorAll('#sessions-table tbody tr').length === 1")
+    phone.page.reload()
+    phone.page.wait_for_url("**/staff/login?**")  # the other browser is out
+    w.page.fill("[name=current_password]", PASSWORD)
+    w.page.fill("[name=new_password]", "Tam-Duong-2027-moi")
+    w.click("#password-form button[type=submit]")
+    w.page.wait_for_url("**/staff/login?**")
+    assert "Đã đổi mật khẩu" in w.page.inner_text("#why")
+    w.page.fill("[name=username]", "doi-mat-khau")
+    w.page.fill("[name=password]", "Tam-Duong-2027-moi")
+    w.click("#login-form button[type=submit]")
+    w.page.wait_for_selector("#who")
+    assert w.errors == [] and w.outside == []
