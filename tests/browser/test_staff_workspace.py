@@ -81,7 +81,7 @@ class Walk:
 
 
 @pytest.fixture
-def walk(browser, live_url, people):
+def walk(browser, live_url, people, terrain):
     """``walk(name)``: a fresh laptop-sized page that may only reach the platform."""
     contexts = []
 
@@ -140,6 +140,10 @@ def test_a_department_editor_imports_a_file_with_a_bad_row_fixes_it_and_it_goes_
     w.page.wait_for_function("document.querySelectorAll('#import-map path.leaflet-interactive')"
                              ".length === 2")
     assert w.page.get_attribute("#import-map path.leaflet-interactive", "stroke") == "#2e7d32"
+    # Around them, the commune they lie in (from the platform's own OGC API).
+    w.page.wait_for_function("document.querySelectorAll('#import-map path:not(.leaflet-interactive)')"
+                             ".length >= 1")
+    w.page.wait_for_load_state("networkidle")
     w.shot("import-dry-run")
     w.click("button[value=real]")
     message = w.flash("chờ người duyệt")

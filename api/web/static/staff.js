@@ -115,12 +115,12 @@ function drawMap(id, collections) {
       onEachFeature: (f, layer) => layer.bindTooltip(`${f.properties.source_key || ''} ${W[f.properties.change] || f.properties.change || kind}`),
     }).addTo(group);
   }
-  map.fitBounds(group.getBounds().pad(0.4), {maxZoom: 16});
-  const b = group.getBounds().pad(2);
+  map.fitBounds(group.getBounds().pad(0.4), {maxZoom: 14});
+  const b = map.getBounds();
   // The communes around, for context (the platform's own OGC API).
   api('GET', url('/ogc/collections/communes/items', {f: 'json', limit: 20,
     bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].join(',')}))
-    .then(({data}) => L.geoJSON(data, {style: {color: '#607d8b', weight: 2, fillOpacity: .06},
+    .then(({data}) => L.geoJSON(data, {style: {color: '#455a64', weight: 2, fillColor: '#fffde7', fillOpacity: .35},
       interactive: false}).addTo(map).bringToBack())
     .catch(() => {});
   box.title = W.legend;
