@@ -378,3 +378,52 @@ def test_one_changes_ones_password_and_ends_another_session(walk, database_url):
     w.click("#login-form button[type=submit]")
     w.page.wait_for_selector("#who")
     assert w.errors == [] and w.outside == []
+
+
+def test_an_import_run_as_a_background_job_is_followed_to_its_end(walk, tmp_path):
+    # The answer of an import queued as a job (202, its progress URL): the page polls it to the
+    # end and shows the outcome, pending or rejected. The two answers are played to the page.
+    import json
+
+    state = {"polls": 0, "outcome": {}}
+
+    def queued(route) -> None:
+        if route.request.method != "POST":
+            route.continue_()
+            return
+        route.fulfill(status=202, headers={"Location": "/api/v1/jobs/41"},
+                      content_type="application/json",
+                      body=json.dumps({"id": 41, "status": "queued",
+                                       "links": {"self": "/api/v1/jobs/41"}}))
+
+    def progress(route) -> None:
+        state["polls"] += 1
+        running = state["polls"] % 2 == 1
+        body = {"id": 41, "status": "running" if running else "succeeded",
+                "progress": 0.5 if running else 1.0, "stage": "kiểm tra / check",
+                "result": None if running else state["outcome"]}
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(body))
+
+    w = walk("job")
+    w.sign_in("deped1", "/staff/imports")
+    w.page.route("**/api/v1/layers/*/imports", queued)
+    w.page.route("**/api/v1/jobs/41", progress)
+    upload = tmp_path / "cay.csv"
+    upload.write_bytes(_csv(TREE_HEADER, [["Pơ mu", 5, "Tốt", 103.4, 22.4]]))
+    w.page.select_option("[name=layer]", "trees")
+    w.page.set_input_files("[name=file]", str(upload))
+    report = {"added": 1, "changed": 0, "removed": 0, "warnings": [], "status": "pending"}
+    state["outcome"] = {"http_status": 202, "location": "/api/v1/edits/99",
+                        "body": {"status": "pending", "edit_id": 99, "report": report}}
+    w.click("button[value=real]")
+    assert "bản sửa số 99" in w.flash("chờ người duyệt")
+    assert state["polls"] == 2
+    state["outcome"] = {"http_status": 422, "problem": {
+        "detail": "Tệp có 1 dòng lỗi.", "extra": {"errors": [
+            {"row": 2, "field": "height_m", "value": "cao", "reason": "không phải số",
+             "reason_en": "not a number"}], "links": {"report_csv": "/api/v1/imports/5/report.csv"}}}}
+    w.click("button[value=real]")
+    w.page.wait_for_selector("table.errors")
+    assert "không phải số" in w.page.inner_text("table.errors")
+    assert "Tệp có 1 dòng lỗi." in w.page.inner_text("#flash")
+    assert w.errors == [] and w.outside == []

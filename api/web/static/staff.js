@@ -147,13 +147,14 @@ function errorsView(errors, links) {
 }
 
 async function waitForJob(progressUrl, bar) {
-  // A background job: poll its progress until it is done (the report stays on the server).
+  // A background job: poll its progress URL until it ends; the outcome stays on the server, so a
+  // closed tab loses nothing (the report is listed below and at /api/v1/imports).
   for (;;) {
     const {data} = await api('GET', progressUrl);
-    const pct = data.progress ?? data.percent;
-    if (pct !== undefined) { bar.max = 1; bar.value = pct > 1 ? pct / 100 : pct; }
-    if (['done', 'succeeded', 'finished', 'failed', 'error', 'cancelled'].includes(data.status)) return data;
-    await new Promise(r => setTimeout(r, 1000));
+    if (typeof data.progress === 'number') { bar.max = 1; bar.value = data.progress > 1 ? data.progress / 100 : data.progress; }
+    if (data.stage) flash(fmt(W.working, {pct: `${Math.round((bar.value || 0) * 100)}% · ${data.stage}`}));
+    if (['succeeded', 'done', 'finished', 'failed', 'error', 'cancelled'].includes(data.status)) return data;
+    await new Promise(r => setTimeout(r, 800));
   }
 }
 
@@ -186,16 +187,16 @@ pages.imports = () => {
     try {
       let {status, data, headers} = await api('POST', `/api/v1/layers/${form.layer.value}/imports`, body);
       if (status === 202 && !data.edit_id) {
-        const progress = headers.get('Location') || (data.links && (data.links.progress || data.links.job)) || `/api/v1/jobs/${data.job || data.id}`;
+        const progress = headers.get('Location') || (data.links && data.links.self) || `/api/v1/jobs/${data.id}`;
         const done = await waitForJob(progress, bar);
-        if (['failed', 'error', 'cancelled'].includes(done.status)) {
-          const errs = (done.result && done.result.errors) || done.errors || [];
-          $('#import-result').replaceChildren(errs.length ? errorsView(errs, done.links) :
-            el('p', {class: 'msg error', role: 'alert'}, done.error || done.detail || done.status));
-          return;
+        const result = done.result || {};
+        if (result.http_status >= 400 || (!result.http_status && done.status !== 'succeeded')) {
+          const problem = result.problem ? {...result.problem, ...(result.problem.extra || {})}
+            : {detail: done.stage || done.status};
+          throw new Problem(result.http_status || 500, problem);
         }
-        data = done.result || done;
-        status = data.edit_id ? 202 : (dry ? 200 : 201);
+        status = result.http_status;
+        data = result.body || result;
       }
       await showImport(status, data, dry);
       loadImports();
