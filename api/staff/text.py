@@ -63,6 +63,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "upload": ("Tải lên", "Upload"),
     "series": ("Số liệu đã nhập", "Values entered"),
     "target": ("Mục tiêu", "Target"),
+    "set_target": ("Đặt mục tiêu cho chỉ tiêu đã chọn", "Set a target for the chosen indicator"),
+    "legal_basis": ("Căn cứ pháp lý", "Legal basis"),
     "title": ("Tiêu đề", "Title"),
     "kind": ("Loại", "Kind"),
     "lon": ("Kinh độ", "Longitude"),

@@ -427,3 +427,42 @@ def test_an_import_run_as_a_background_job_is_followed_to_its_end(walk, tmp_path
     assert "không phải số" in w.page.inner_text("table.errors")
     assert "Tệp có 1 dòng lỗi." in w.page.inner_text("#flash")
     assert w.errors == [] and w.outside == []
+
+
+def test_a_session_ended_mid_form_keeps_what_was_typed(walk, database_url):
+    w = walk("expired")
+    w.sign_in("deped2", "/staff/indicators")
+    w.page.fill("[name=period]", "2028")
+    w.page.fill("#value-form [name=value]", "6.5")
+    w.page.fill("#value-form [name=note]", "Ước tính quý IV")
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:  # the session ends
+        cur.execute("UPDATE sessions s SET revoked_at = now() FROM accounts a WHERE "
+                    "a.id = s.account_id AND a.username = 'deped2'")
+    w.click("#value-form button[type=submit]")
+    w.page.wait_for_url("**/staff/login?**")
+    assert "kết thúc" in w.page.inner_text("#why")
+    w.page.fill("[name=username]", "deped2")
+    w.page.fill("[name=password]", PASSWORD)
+    w.click("#login-form button[type=submit]")
+    w.page.wait_for_url("**/staff/indicators")
+    assert w.page.input_value("#value-form [name=note]") == "Ước tính quý IV"
+    assert w.page.input_value("#value-form [name=value]") == "6.5"
+    w.click("#value-form button[type=submit]")
+    w.flash("Đã ghi 1 giá trị")
+    assert _sql(database_url, "SELECT value FROM reported_values WHERE period = '2028' AND "
+                "note = 'Ước tính quý IV'") == [(6.5,)]
+
+
+def test_a_leader_sets_a_target_with_its_legal_basis(walk, database_url):
+    w = walk("target")
+    w.sign_in("leader1", "/staff/indicators")
+    w.page.select_option("#value-form [name=indicator]", "grdp_growth_pct")
+    w.page.fill("#target-form [name=period]", "2030")
+    w.page.fill("#target-form [name=value]", "8")
+    w.page.fill("#target-form [name=legal_basis]", "Nghị quyết 01/NQ-HĐND, Điều 2")
+    w.click("#target-form button[type=submit]")
+    w.flash("Đã ghi 1 giá trị")
+    assert _sql(database_url, "SELECT value, legal_basis, entered_by FROM indicator_targets "
+                "WHERE indicator = 'grdp_growth_pct' AND period = '2030'") == [
+        (8.0, "Nghị quyết 01/NQ-HĐND, Điều 2", "leader1")]
+    assert w.errors == [] and w.outside == []

@@ -31,6 +31,24 @@ class Problem extends Error {
   }
 }
 
+// What was typed in a page's forms survives a forced sign-in (files and passwords excepted).
+const KEPT = 'ioc-forms:' + location.pathname;
+function keepForms() {
+  const values = [...document.querySelectorAll('main form')].map(f => [f.id, [...f.elements]
+    .filter(e => e.name && e.type !== 'file' && e.type !== 'password' && e.type !== 'submit')
+    .map(e => [e.name, e.value])]);
+  sessionStorage.setItem(KEPT, JSON.stringify(values));
+}
+function restoreForms() {
+  const saved = sessionStorage.getItem(KEPT);
+  if (!saved) return;
+  sessionStorage.removeItem(KEPT);
+  for (const [id, pairs] of JSON.parse(saved)) {
+    const form = id && document.getElementById(id);
+    if (form) for (const [name, value] of pairs) if (form.elements[name]) form.elements[name].value = value;
+  }
+}
+
 // fetch with the cookie and the CSRF token; a 401 means the session is over: to the sign-in form.
 async function api(method, url, body) {
   const headers = {'Accept': 'application/json', 'Accept-Language': LANG};
@@ -44,6 +62,7 @@ async function api(method, url, body) {
   if (response.status === 401 && document.body.dataset.page !== 'login') {
     const why = new Problem(401, data || {}).message || W.session_over;
     flash(why, true);
+    keepForms();
     const next = location.pathname + location.search;
     location.assign(`/staff/login?why=${encodeURIComponent(why)}&next=${encodeURIComponent(next)}` +
                     (LANG === 'en' ? '&lang=en' : ''));
@@ -264,7 +283,7 @@ async function openEdit(id) {
   $('#edit-body').replaceChildren(...body);
   const detail = $('#edit-detail');
   detail.hidden = false;
-  $('#review-form').hidden = edit.status !== 'pending';
+  $('#review-form').hidden = edit.status !== 'pending' || edit.submitted_by === document.body.dataset.user;
   $('#review-form').reason.value = '';
   detail.focus();
   const feature = (g) => g ? {type: 'FeatureCollection', features: [{type: 'Feature', geometry: g, properties: {}}]} : null;
@@ -315,6 +334,14 @@ pages.indicators = () => {
     const {data} = await api('POST', '/api/v1/reported-values', [row]);
     form.value.value = ''; form.note.value = '';
     await loadValues();
+    flash(fmt(W.written, {n: data.written}));
+  });
+  const targets = $('#target-form');
+  if (targets) guard(targets, async () => {
+    const row = {indicator: form.indicator.value, period: targets.period.value.trim(),
+                 unit_code: targets.unit_code.value, value: Number(targets.value.value),
+                 legal_basis: targets.legal_basis.value};
+    const {data} = await api('POST', '/api/v1/targets', [row]);
     flash(fmt(W.written, {n: data.written}));
   });
   const upload = $('#values-upload');
@@ -469,5 +496,6 @@ if (logout) logout.addEventListener('click', async () => {
   location.assign('/staff/login' + (LANG === 'en' ? '?lang=en' : ''));
 });
 
+if (document.body.dataset.page !== 'login') restoreForms();
 const init = pages[document.body.dataset.page];
 if (init) Promise.resolve(init()).catch(err => { if (err.status !== 401) flash(err.message, true); });
