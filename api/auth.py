@@ -177,8 +177,9 @@ class CallerContext:
 
     Bad credentials leave the caller anonymous here; routes that need a caller answer 401.
     A browser session (the ``ioc_session`` cookie, used only without other credentials) stands
-    for its token; a request that changes anything with it must carry its ``X-CSRF-Token``, or
-    is refused (403) before any route runs.
+    for its token on reads; a request that changes anything counts as the session's only with its
+    ``X-CSRF-Token`` (without one it is anonymous; with a wrong one, refused with a 403 before any
+    route runs).
     """
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator):
@@ -198,10 +199,15 @@ class CallerContext:
         if not headers.get("authorization") and not headers.get("x-api-key") \
                 and scope["path"] not in CSRF_EXEMPT:
             cookie = session_cookie(headers)
-        if cookie and scope["method"] not in SAFE_METHODS and not hmac.compare_digest(
-                headers.get(CSRF_HEADER, ""), csrf_token(self.authenticator.secret, cookie)):
-            await self._forged(scope, receive, send, ip)
-            return
+        if cookie and scope["method"] not in SAFE_METHODS:
+            sent = headers.get(CSRF_HEADER)
+            if sent is None:
+                # Another page of the platform (the map, the field survey signing in) or another
+                # site: the cookie lends it no authority, the request goes on as anonymous.
+                cookie = None
+            elif not hmac.compare_digest(sent, csrf_token(self.authenticator.secret, cookie)):
+                await self._forged(scope, receive, send, ip)
+                return
         try:
             if cookie:
                 principal = await run_in_threadpool(

@@ -466,3 +466,22 @@ def test_a_leader_sets_a_target_with_its_legal_basis(walk, database_url):
                 "WHERE indicator = 'grdp_growth_pct' AND period = '2030'") == [
         (8.0, "Nghị quyết 01/NQ-HĐND, Điều 2", "leader1")]
     assert w.errors == [] and w.outside == []
+
+
+def test_the_cookie_is_out_of_scripts_reach_a_forged_change_is_refused_and_logout_revokes(
+        walk, database_url):
+    w = walk("csrf")
+    w.sign_in("op1")
+    assert "ioc_session" not in w.page.evaluate("document.cookie")
+    cookie = next(c for c in w.page.context.cookies() if c["name"] == "ioc_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+    forged = w.page.evaluate("""() => fetch('/api/v1/admin/users/viewer1/lock', {method: 'POST',
+        headers: {'X-CSRF-Token': 'forged'}}).then(r => r.status)""")
+    assert forged == 403
+    assert _sql(database_url, "SELECT status FROM accounts WHERE username = 'viewer1'") == [
+        ("active",)]
+    w.click("#logout")
+    w.page.wait_for_url("**/staff/login**")
+    assert not [c for c in w.page.context.cookies() if c["name"] == "ioc_session"]
+    w.page.context.add_cookies([cookie])  # the old cookie, replayed
+    assert w.page.request.get(w.base + "/api/v1/auth/me").status == 401

@@ -35,7 +35,11 @@ def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(
     client, csrf = browser_session("cookie-b")
     row = [{"indicator": "grdp_growth_pct", "period": "2031", "value": 7.5}]
     head = audit_head(database_url)
-    for headers in ({}, {"X-CSRF-Token": "0" * 64}, {"X-CSRF-Token": csrf[:-1] + "x"}):
+    # Without the token the cookie lends no authority: the request is anonymous (401 here).
+    anonymous = client.post("/api/v1/reported-values", json=row)
+    assert anonymous.status_code == 401, anonymous.text
+    for headers in ({"X-CSRF-Token": "0" * 64}, {"X-CSRF-Token": csrf[:-1] + "x"},
+                    {"X-CSRF-Token": ""}):
         refused = client.post("/api/v1/reported-values", json=row, headers=headers)
         assert refused.status_code == 403, refused.text
         assert "CSRF" in refused.json()["detail"]
@@ -43,7 +47,8 @@ def test_a_change_without_the_csrf_token_is_refused_and_changes_nothing(
     assert sql(database_url, "SELECT count(*) FROM reported_values WHERE period = '2031'")[0][0] == 0
     assert len(audit_rows(database_url, head, "auth.csrf")) == 3
     # Signing out is a change too: refused without the token, the session stays open.
-    assert client.post("/api/v1/auth/logout").status_code == 403
+    assert client.post("/api/v1/auth/logout").status_code == 401
+    assert client.post("/api/v1/auth/logout", headers={"X-CSRF-Token": "x"}).status_code == 403
     assert client.get("/api/v1/auth/me").status_code == 200
     written = client.post("/api/v1/reported-values", json=row, headers={"X-CSRF-Token": csrf})
     assert written.status_code == 201 and written.json()["written"] == 1
@@ -84,3 +89,23 @@ def test_bearer_tokens_need_no_csrf_token(client, tokens):
     response = client.post("/api/v1/reported-values", json=row,
                            headers={"Authorization": f"Bearer {tokens['deped1']}"})
     assert response.status_code == 201
+
+
+def test_other_pages_of_the_platform_work_beside_a_browser_session(browser_session, people,
+                                                                    database_url):
+    # The field page signs in for a bearer token and the map runs scenarios anonymously: the
+    # staff cookie in the same browser neither blocks them nor lends them its authority.
+    make_account(database_url, "cookie-e", "department_editor", "so_xay_dung")
+    session, _ = browser_session("cookie-e")
+    token = session.post("/api/v1/auth/token", json={"username": "cookie-e", "password": PASSWORD})
+    assert token.status_code == 200
+    as_bearer = session.get("/api/v1/auth/me",
+                            headers={"Authorization": f"Bearer {token.json()['access_token']}"})
+    assert as_bearer.status_code == 200
+    # A cross-site form post (no token) riding an operator's cookie changes nothing.
+    operator, _ = browser_session("op1")
+    assert operator.get("/api/v1/admin/users").status_code == 200  # reads are the operator's
+    forged = operator.post("/api/v1/admin/users/cookie-e/lock")
+    assert forged.status_code == 401
+    assert sql(database_url, "SELECT status FROM accounts WHERE username = 'cookie-e'") == [
+        ("active",)]
