@@ -312,7 +312,8 @@ def _principal(row: Any, *, session_id: str | None, client_ip: str | None, reaso
                      session_id=session_id, client_ip=client_ip, reason=reason)
 
 
-def _inactive(status: str) -> AuthenticationError:
+def inactive_error(status: str) -> AuthenticationError:
+    """The refusal of a request from an account that is not active (``status`` names why)."""
     return AuthenticationError(
         f"Tài khoản đang ở trạng thái '{status}'; mọi phiên đã kết thúc.",
         message_en=f"The account is {status}; its sessions have ended.")
@@ -330,7 +331,7 @@ def resolve_token(conn: Connection, token: str, *, secret: bytes, client_ip: str
     # The account's state first: a locked or revoked account's holder is told why it is out.
     if row is not None and (row["status"] != "active"
                             or (row["locked_until"] and row["locked_until"] > now)):
-        raise _inactive(row["status"] if row["status"] != "active" else "locked")
+        raise inactive_error(row["status"] if row["status"] != "active" else "locked")
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         raise AuthenticationError("Phiên làm việc đã kết thúc; hãy đăng nhập lại.",
                                   message_en="The session has ended; sign in again.")
@@ -352,5 +353,5 @@ def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
     if row is None or not hmac.compare_digest(digest, row["password_hash"] or ""):
         raise bad
     if row["status"] != "active":
-        raise _inactive(row["status"])
+        raise inactive_error(row["status"])
     return _principal(row, session_id=None, client_ip=client_ip, reason=reason)

@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.auth import csrf_token, current_principal, session_cookie
 from api.routes.pages import templates
-from api.staff.text import words
+from api.staff.text import WORDS, words
 from gis_core.db import raw_cursor
 from gis_core.errors import IocError
 from layers.access import (
@@ -22,6 +22,7 @@ from layers.access import (
     import_mode,
     may_approve,
 )
+from layers.accounts import inactive_error
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
 from scenarios.emergency import KIND_TITLES
@@ -63,11 +64,26 @@ def _render(request: Request, template: str, status: int = 200, **context: Any) 
     return response
 
 
+def _reasons() -> frozenset[str]:
+    """The texts a sign-in form may show as why one was sent there (a link cannot make it say
+    anything else)."""
+    texts = {text for key in ("session_over", "password_changed") for text in WORDS[key]}
+    for status in ("locked", "revoked", "expired"):
+        err = inactive_error(status)
+        texts |= {err.message, err.message_en}
+    return frozenset(texts)
+
+
+REASONS = _reasons()
+
+
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request) -> Response:
-    """The sign-in form (``why`` explains a forced sign-out)."""
-    return _render(request, "login", why=request.query_params.get("why", "")[:300],
-                   menu=[], principal=None, csrf="", page="login")
+    """The sign-in form; ``why`` (one of the platform's own messages) explains a forced sign-out."""
+    why = request.query_params.get("why", "")
+    if why and why not in REASONS:
+        why = words(_lang(request))["session_over"]
+    return _render(request, "login", why=why, menu=[], principal=None, csrf="", page="login")
 
 
 def _page(request: Request, page: str, **context: Any) -> Response:

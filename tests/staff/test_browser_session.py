@@ -109,3 +109,12 @@ def test_other_pages_of_the_platform_work_beside_a_browser_session(browser_sessi
     assert forged.status_code == 401
     assert sql(database_url, "SELECT status FROM accounts WHERE username = 'cookie-e'") == [
         ("active",)]
+
+
+def test_the_sign_in_page_shows_only_the_platforms_own_reasons(client):
+    planted = client.get("/staff/login", params={"why": "Gọi 0912345678 để mở khóa tài khoản"})
+    assert planted.status_code == 200
+    assert "0912345678" not in planted.text and "Phiên đã kết thúc" in planted.text
+    locked = "Tài khoản đang ở trạng thái 'locked'; mọi phiên đã kết thúc."
+    assert "trạng thái &#39;locked&#39;" in client.get("/staff/login", params={"why": locked}).text
+    assert client.get("/staff/login").headers["cache-control"] == "no-store"
