@@ -105,6 +105,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "live": ("Cập nhật", "Live"),
     "records": ("Bản ghi", "Records"),
     "failing": ("Bản ghi không đạt", "Failing records"),
+    "rule": ("Quy tắc", "Rule"),
+    "checked": ("Đã xét", "Checked"),
     "loading": ("Đang tải…", "Loading…"),
     "none": ("Không có.", "None."),
     "forbidden": ("Vai trò của bạn không dùng được trang này.", "Your role cannot use this page."),

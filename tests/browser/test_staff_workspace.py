@@ -485,3 +485,19 @@ def test_the_cookie_is_out_of_scripts_reach_a_forged_change_is_refused_and_logou
     assert not [c for c in w.page.context.cookies() if c["name"] == "ioc_session"]
     w.page.context.add_cookies([cookie])  # the old cookie, replayed
     assert w.page.request.get(w.base + "/api/v1/auth/me").status == 401
+
+
+def test_failing_records_are_one_click_from_the_quality_scores(walk, client, tokens):
+    headers = bearer(tokens["leader1"])
+    layers = client.get("/api/v1/quality", headers=headers).json()["layers"]
+    layer, rule = next((layer, rule) for layer in layers for rule in client.get(
+        f"/api/v1/quality/{layer['layer']}", headers=headers).json()["rules"] if rule["failed"])
+    w = walk("quality")
+    w.sign_in("leader1", "/staff/quality")
+    w.click(f"#quality-table button.link:text-is('{layer['title']['vi']}')")
+    w.click(f"#quality-detail tr[data-rule='{rule['rule']}'] button")
+    w.page.wait_for_selector("#quality-detail ul.failures li a")
+    first = w.page.get_attribute("#quality-detail ul.failures li a", "href")
+    assert first.startswith(f"/ogc/collections/{layer['layer']}/items/")
+    assert w.page.locator("#quality-detail ul.failures li").count() == min(rule["failed"], 50)
+    assert w.errors == [] and w.outside == []

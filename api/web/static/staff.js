@@ -465,10 +465,30 @@ pages.quality = async () => {
   const {data} = await api('GET', '/api/v1/quality');
   const pct = (v) => v === null || v === undefined ? '—' : `${Math.round(v * 100)}%`;
   fill($('#quality-table'), data.layers, l => el('tr', {class: l.stale ? 'stale' : ''},
-    el('td', {}, el('a', {href: `/api/v1/quality/${l.layer}`}, l.title[LANG] || l.layer)),
+    el('td', {}, el('button', {type: 'button', class: 'link', onclick: () => qualityOf(l)}, l.title[LANG] || l.layer)),
     el('td', {}, String(l.records)), el('td', {}, pct(l.scores.correct)), el('td', {}, pct(l.scores.complete)),
     el('td', {}, pct(l.scores.clean)), el('td', {}, pct(l.scores.live))));
 };
+
+// A layer's rules; the records failing one, each a click from its page (with its map).
+async function qualityOf(layer) {
+  const box = $('#quality-detail');
+  const {data} = await api('GET', `/api/v1/quality/${layer.layer}`);
+  const failing = async (rule) => {
+    const {data: found} = await api('GET', url(`/api/v1/quality/${layer.layer}/failures`, {rule: rule.rule, limit: 50}));
+    const list = el('ul', {class: 'failures'}, found.records.map(r => el('li', {},
+      r.id !== undefined ? el('a', {href: `/ogc/collections/${layer.layer}/items/${r.id}?f=html`}, `#${r.id}`) : '',
+      ' ', Object.entries(r).filter(([k]) => k !== 'id').slice(0, 3).map(([, v]) => show(v)).join(' · '))));
+    box.querySelector(`[data-rule="${rule.rule}"]`).after(el('p', {class: 'muted'}, `${found.matched}`), list);
+  };
+  box.replaceChildren(el('h2', {}, layer.title[LANG] || layer.layer), el('table', {}, el('thead', {}, el('tr', {},
+    el('th', {}, W.rule), el('th', {}, W.failing), el('th', {}, W.checked))),
+    el('tbody', {}, (data.rules || []).map(r => el('tr', {'data-rule': r.rule}, el('td', {}, r.title[LANG] || r.rule),
+      el('td', {}, r.failed ? el('button', {type: 'button', onclick: () => failing(r)}, String(r.failed)) : '0'),
+      el('td', {}, String(r.checked)))))));
+  box.hidden = false;
+  box.focus();
+}
 
 // ---- my account ----------------------------------------------------------------------------
 pages.me = () => {
