@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
@@ -67,11 +68,16 @@ class Settings(BaseSettings):
         "may start per minute.")
     sign_ins_per_minute: int = Field(default=20, description="Sign-in attempts per client "
                                      "address and minute.")
+    feedback_posts_per_minute: int = Field(
+        default=20, description="Citizen reports (Open311 and the /feedback page) and tracking-code "
+        "look-ups per client address and minute.")
     rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
                                      "count in (60: the limits are per minute).")
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(
         default=None, description="Web origins allowed to call the API from a browser, "
         "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import SESSION_COOKIE, Authenticator, SignedIn, client_ip, csrf_token
 from gis_core.errors import ValidationError
 from gis_core.text import has_control
-from layers import accounts, audit, sessions
+from governance import accounts, audit, sessions
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

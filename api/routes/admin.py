@@ -13,8 +13,8 @@ from api.auth import Operator
 from api.routes.account import public_account
 from gis_core.bounds import unique_list
 from gis_core.errors import ValidationError
-from layers import accounts, audit, sessions
-from layers.access import Principal
+from governance import accounts, audit, sessions
+from governance.access import Principal
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 

@@ -15,14 +15,14 @@ from api.routes.pages import templates
 from api.staff.text import WORDS, words
 from gis_core.db import raw_cursor
 from gis_core.errors import IocError
-from layers.access import (
+from governance.access import (
     INCIDENT_REPORTERS,
     INDICATOR_EDITORS,
     Principal,
     import_mode,
     may_approve,
 )
-from layers.accounts import inactive_error
+from governance.accounts import inactive_error
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
 from scenarios.emergency import KIND_TITLES

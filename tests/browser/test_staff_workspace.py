@@ -250,7 +250,7 @@ def test_an_editor_enters_indicator_values(walk, database_url):
 def test_the_operator_locks_an_account_and_its_open_page_is_refused_on_its_next_action(
         walk, database_url):
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         accounts.create_account(conn, username="bi-khoa", role="department_editor",
@@ -353,7 +353,7 @@ def test_an_incident_is_recorded_and_moved_along_its_timeline(walk, database_url
 
 def test_one_changes_ones_password_and_ends_another_session(walk, database_url):
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         accounts.create_account(conn, username="doi-mat-khau", role="viewer", password=PASSWORD)

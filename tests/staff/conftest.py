@@ -13,7 +13,7 @@ def make_account(database_url: str, username: str, role: str, department: str | 
                  commune: str | None = None) -> str:
     """A fresh account of its own (tests that lock or re-password it disturb nobody)."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         if username not in {a["username"] for a in accounts.list_accounts(conn)}:

@@ -13,9 +13,9 @@ from sqlalchemy.engine import Connection
 
 from gis_core.errors import NotFoundError, ValidationError
 from gis_core.passwords import verify_password
-from layers import audit
-from layers.access import Principal
-from layers.accounts import get_account, set_password
+from governance import audit
+from governance.access import Principal
+from governance.accounts import get_account, set_password
 
 HANDLE = 8
 
