@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from layers.departments import DEPARTMENTS
-from layers.registry import LAYERS
+from layers.registry import PUBLISHED
 from layers.spec import GROUP_TITLES
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -27,6 +27,7 @@ TEXT = {
         "ogc": "OGC API – Features", "ogc_hint": "Mở trong QGIS hoặc GDAL",
         "docs": "Tài liệu API", "docs_hint": "OpenAPI của nền tảng",
         "map": "Bản đồ", "map_hint": "Xem các lớp dữ liệu trên bản đồ",
+        "staff": "Cán bộ", "staff_hint": "Nhập, duyệt dữ liệu, chỉ tiêu, sự cố, tài khoản",
         "layers": "Các lớp dữ liệu", "owner": "Đơn vị quản lý", "switch": "English",
         "qgis": "Trong QGIS: Lớp → Thêm lớp → WFS / OGC API - Features, địa chỉ",
         "attribution": "Nguồn ranh giới hành chính",
@@ -38,6 +39,7 @@ TEXT = {
         "ogc": "OGC API – Features", "ogc_hint": "Open in QGIS or GDAL",
         "docs": "API documentation", "docs_hint": "The platform's OpenAPI",
         "map": "Map", "map_hint": "See the layers on a map",
+        "staff": "Staff", "staff_hint": "Imports, review, indicators, incidents, accounts",
         "layers": "Layers", "owner": "Owner", "switch": "Tiếng Việt",
         "qgis": "In QGIS: Layer → Add Layer → WFS / OGC API - Features, URL",
         "attribution": "Administrative boundaries",
@@ -57,7 +59,7 @@ def landing(request: Request) -> HTMLResponse:
     groups = [
         (GROUP_TITLES[g][lang], [
             (layer, DEPARTMENTS.get(layer.owner, {}).get(lang, layer.owner))
-            for layer in LAYERS if layer.group == g
+            for layer in PUBLISHED if layer.group == g
         ])
         for g in GROUP_TITLES
     ]
