@@ -1,5 +1,5 @@
 """What a field means, in one place: its declaration, how a value of each type is read (strictly
-from a JSON body, leniently from a file's cell), the checks it must pass (required, domain, range)
+from a JSON body, leniently from a file's cell), the checks it must pass (required, domain, range, length)
 and how it is described (the table's column type and CHECK constraints, the quality rules' SQL,
 JSON Schema).
 
@@ -36,8 +36,8 @@ class FieldSpec:
     """One attribute of a layer.
 
     ``domain`` lists the allowed codes, ``domain_titles`` their Vietnamese labels; ``minimum`` and
-    ``maximum`` bound a number; ``sensitivity`` decides who may see it: public, internal (staff)
-    or personal (citizens' data).
+    ``maximum`` bound a number, ``max_length`` a text (in characters, NFC); ``sensitivity``
+    decides who may see it: public, internal (staff) or personal (citizens' data).
     """
 
     name: str
@@ -50,6 +50,7 @@ class FieldSpec:
     minimum: float | None = None
     maximum: float | None = None
     references: str | None = None
+    max_length: int | None = None
 
     def __post_init__(self) -> None:
         if not _ID.match(self.name) or self.name in SYSTEM_COLUMNS:
@@ -61,6 +62,8 @@ class FieldSpec:
         if (self.minimum is not None or self.maximum is not None) and self.type not in (
                 "integer", "number"):
             raise ValueError(f"{self.name}: minimum and maximum are for numbers")
+        if self.max_length is not None and (self.type != "text" or self.max_length < 1):
+            raise ValueError(f"{self.name}: max_length is a positive length of a text field")
 
 
 class FieldError(ValueError):
@@ -247,6 +250,8 @@ def check(spec: FieldSpec, value: Any) -> Any:
         if spec.maximum is not None and value > spec.maximum:
             raise FieldError(f"lớn hơn giá trị tối đa {spec.maximum:g}",
                              f"above the maximum {spec.maximum:g}")
+    if spec.max_length is not None and isinstance(value, str) and len(value) > spec.max_length:
+        raise FieldError(f"dài quá {spec.max_length} ký tự", f"longer than {spec.max_length} characters")
     return value
 
 
@@ -299,6 +304,8 @@ def json_schema(spec: FieldSpec) -> dict[str, Any]:
     out: dict[str, Any] = {**_JSON_TYPES[spec.type]}
     if spec.domain:
         out["enum"] = list(spec.domain)
+    if spec.max_length is not None:
+        out["maxLength"] = spec.max_length
     return out
 
 
@@ -311,7 +318,7 @@ class Check:
     condition: str
 
 
-CHECK_KINDS = ("domain", "range")
+CHECK_KINDS = ("domain", "range", "max_length")
 
 
 def _literal(value: Any) -> str:
@@ -321,7 +328,7 @@ def _literal(value: Any) -> str:
 
 
 def checks(spec: FieldSpec, column: str) -> tuple[Check, ...]:
-    """The field's checks on the SQL expression ``column`` (a quoted column, possibly
+    """The field's checks (domain, range, length) on the SQL expression ``column`` (a quoted column, possibly
     qualified): the table's CHECK constraints and quality's correctness rules."""
     out = []
     if spec.domain:
@@ -335,6 +342,10 @@ def checks(spec: FieldSpec, column: str) -> tuple[Check, ...]:
                 f"{spec.maximum if spec.maximum is not None else '…'}]")
         out.append(Check("range", {"vi": f"'{spec.name}' trong khoảng {span}",
                                    "en": f"'{spec.name}' within {span}"}, " AND ".join(bounds)))
+    if spec.max_length is not None:
+        out.append(Check("max_length", {"vi": f"'{spec.name}' không dài quá {spec.max_length} ký tự",
+                                        "en": f"'{spec.name}' at most {spec.max_length} characters"},
+                         f"char_length({column}) <= {spec.max_length}"))
     return tuple(out)
 
 
