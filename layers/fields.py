@@ -309,6 +309,19 @@ def json_schema(spec: FieldSpec) -> dict[str, Any]:
     return out
 
 
+def describe(spec: FieldSpec) -> dict[str, Any]:
+    """The field as the platform's layer description lists it: name, type, titles, whether it is
+    required, and what it allows (domain codes with their titles, bounds, length)."""
+    out: dict[str, Any] = {"name": spec.name, "type": spec.type, "title": spec.title,
+                           "required": spec.required}
+    if spec.domain:
+        out["domain"] = dict(zip(spec.domain, spec.domain_titles or spec.domain, strict=True))
+    for key in ("minimum", "maximum", "max_length"):
+        if getattr(spec, key) is not None:
+            out[key] = getattr(spec, key)
+    return out
+
+
 @dataclass(frozen=True)
 class Check:
     """One declared check of a field as SQL: ``condition`` is true (or NULL) when a value passes."""

@@ -98,7 +98,10 @@ def test_the_table_refuses_it_and_quality_finds_rows_older_than_the_constraint(d
         conn.close()
 
 
-def test_the_json_schema_of_the_field_carries_the_limit():
-    """What the OGC provider hands pygeoapi for the field (pygeoapi's queryables keep only the
-    type and format of it)."""
+def test_the_layer_description_and_the_json_schema_carry_the_limit(client):
+    """The registry as clients read it, and what the OGC provider hands pygeoapi for the field
+    (pygeoapi's queryables keep only the type and format of it)."""
+    described = client.get("/api/v1/layers/schools").json()
+    name = next(f for f in described["fields"] if f["name"] == "name")
+    assert name["max_length"] == 200 and name["required"] is True
     assert json_schema(get_layer("schools").field("name")) == {"type": "string", "maxLength": 200}
