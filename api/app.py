@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -136,5 +135,6 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers: settings from the environment."""
-    logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"))
-    return create_app(Settings())
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    return create_app(settings)

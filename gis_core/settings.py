@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
@@ -72,6 +73,8 @@ class Settings(BaseSettings):
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(
         default=None, description="Web origins allowed to call the API from a browser, "
         "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")

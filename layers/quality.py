@@ -23,7 +23,6 @@ from typing import Any, Literal
 
 from psycopg2 import sql
 
-from layers.access import has_commune
 from layers.departments import DEPARTMENTS
 from layers.fields import CHECK_KINDS, checks, missing
 from layers.quality_rules import (
@@ -34,7 +33,7 @@ from layers.quality_rules import (
     coverage_for,
 )
 from layers.registry import LAYERS
-from layers.spec import FieldSpec, LayerSpec
+from layers.spec import FieldSpec, LayerSpec, has_commune
 
 Measure = Literal["correct", "complete", "clean"]
 MEASURES: tuple[str, ...] = ("correct", "complete", "clean", "live")
