@@ -13,7 +13,7 @@ from typing import Literal
 from layers.fields import SYSTEM_COLUMNS, FieldSpec, FieldType, Sensitivity
 
 GeometryType = Literal["Point", "MultiLineString", "MultiPolygon"]
-Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot"]
+Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot", "interaction"]
 
 __all__ = ["SYSTEM_COLUMNS", "FieldSpec", "FieldType", "LayerSpec", "Sensitivity", "TileSpec"]
 
@@ -24,6 +24,7 @@ GROUP_TITLES: dict[str, dict[str, str]] = {
     "housing": {"vi": "Nhà ở", "en": "Housing"},
     "infrastructure": {"vi": "Hạ tầng kỹ thuật", "en": "Technical infrastructure"},
     "iot": {"vi": "IoT", "en": "IoT"},
+    "interaction": {"vi": "Tương tác người dân", "en": "Citizen interaction"},
 }
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
@@ -55,6 +56,9 @@ class LayerSpec:
     key_field: str | None = None
     tiles: TileSpec = field(default_factory=TileSpec)
     color: str = "#3366cc"
+    # A read-only view derived from a domain's own tables (its migration creates the view and keeps
+    # its count and tile changes): served like any layer, never written, imported or sampled.
+    derived: bool = False
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
