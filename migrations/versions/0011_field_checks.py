@@ -1,7 +1,7 @@
 """field checks: each layer field's domain and range as a CHECK constraint
 
 Revision ID: 0011
-Revises: 0010
+Revises: 0016
 Create Date: 2026-12-07 16:30:00
 
 The database refuses what the layer registry forbids, whoever writes: ``layers.fields`` derives
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0011"
-down_revision: str | None = "0010"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
