@@ -248,7 +248,9 @@ class Backups:
         self._pg(["pg_ctl", "-D", str(data), "-l", str(socket_dir / "server.log"), "-w", "-t",
                   "600", "-o", f"-p {port} -k {socket_dir} -c listen_addresses=127.0.0.1 "
                   "-c archive_mode=off -c synchronous_standby_names=''", "start"])
-        return f"postgresql://{embedded.SUPERUSER}@127.0.0.1:{port}/{self.db_name}"
+        url = f"postgresql://{embedded.SUPERUSER}@127.0.0.1:{port}/{self.db_name}"
+        _wait_promoted(url, socket_dir / "server.log")
+        return url
 
     # --- helpers -------------------------------------------------------------------------------
 
@@ -329,6 +331,37 @@ class _Scratch:
             run_tool([pg_ctl, "-D", str(self.path), "-m", "immediate", "-w", "stop"], self.owner,
                  what="pg_ctl stop", check=False)
         shutil.rmtree(self.path.parent, ignore_errors=True)
+
+
+def _wait_promoted(url: str, log: Path, timeout: float = 3600) -> None:
+    """Wait until recovery reached its target and the server was promoted.
+
+    A hot standby answers queries while it still replays WAL: reading then would see an earlier
+    state than the target. PostgreSQL stops (FATAL) when the archive ends before the target.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with _connect(url) as conn, conn.cursor() as cur:
+                cur.execute("SELECT pg_is_in_recovery()")
+                if not cur.fetchone()[0]:
+                    return
+        except psycopg2.OperationalError:
+            pass
+        if time.monotonic() > deadline or not _log_alive(log):
+            tail = " | ".join(log.read_text("utf-8", "replace").strip().splitlines()[-3:])
+            raise BackupError(f"Khôi phục không tới được đích: {tail}",
+                              message_en=f"Recovery did not reach its target: {tail}")
+        time.sleep(0.2)
+
+
+def _log_alive(log: Path) -> bool:
+    """False once the server log says the server stopped during recovery."""
+    try:
+        text = log.read_text("utf-8", "replace")
+    except FileNotFoundError:
+        return True
+    return "database system is shut down" not in text and "startup process" not in text
 
 
 def checksums(url: str) -> dict[str, list[int]]:
