@@ -82,7 +82,8 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"Đã khôi phục tới {when.isoformat()} vào {into} (chưa khởi động).")
         return
     kept = repo.restore_to_time(when)
-    _say(f"Đã khôi phục CSDL nhúng tới {when.isoformat()}; dữ liệu cũ giữ tại {kept}.")
+    _say(f"Đã khôi phục CSDL nhúng tới {when.isoformat()}"
+         + (f"; dữ liệu cũ giữ tại {kept}." if kept else "."))
 
 
 def run_db(args: argparse.Namespace, settings: Settings) -> None:

@@ -82,24 +82,8 @@ class Backups:
             raise BackupError("Chưa cài pgBackRest; hãy chạy: apt-get install pgbackrest",
                               message_en="pgBackRest is not installed; run: apt-get install "
                               "pgbackrest")
-        folder = self.folder.absolute()
-        for sub in ("repo", "log", "lock", "spool", "points"):
-            (folder / sub).mkdir(parents=True, exist_ok=True)
-        lines = ["[global]", f"repo1-path={folder / 'repo'}",
-                 f"repo1-retention-full={self.retention_full}", f"log-path={folder / 'log'}",
-                 f"lock-path={folder / 'lock'}", f"spool-path={folder / 'spool'}",
-                 "log-level-console=warn", "log-level-file=info", "start-fast=y",
-                 "compress-type=lz4"]
-        if self.key:
-            lines += ["repo1-cipher-type=aes-256-cbc", f"repo1-cipher-pass={self.key}"]
-        lines += [f"[{STANZA}]", f"pg1-path={self.data}", f"pg1-port={state.port}",
-                  f"pg1-socket-path={self.root.absolute()}", f"pg1-user={embedded.SUPERUSER}"]
-        self.conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        self.conf.chmod(0o600)
+        self._write_conf(state.port)
         owner = cluster_owner(self.data)
-        if owner is not None:
-            for path in [folder, *folder.rglob("*")]:
-                os.chown(path, owner.pw_uid, owner.pw_gid)
         archive = self.data / embedded.ARCHIVE_CONF
         command = f"{shutil.which(_PGBACKREST)} --config={self.conf} --stanza={STANZA} archive-push %p"
         archive.write_text("# Written by gis_core.backup: WAL goes to pgBackRest.\n"
@@ -117,6 +101,27 @@ class Backups:
                 message_en="WAL archiving is off (archive_mode=off); restart the database "
                 "('ioc db stop', then 'ioc db start') and run again.")
         self._pgbackrest("stanza-create")
+
+    def _write_conf(self, port: int) -> None:
+        """pgBackRest's configuration file, readable by the cluster's owner only."""
+        folder = self.folder.absolute()
+        for sub in ("repo", "log", "lock", "spool", "points"):
+            (folder / sub).mkdir(parents=True, exist_ok=True)
+        lines = ["[global]", f"repo1-path={folder / 'repo'}",
+                 f"repo1-retention-full={self.retention_full}", f"log-path={folder / 'log'}",
+                 f"lock-path={folder / 'lock'}", f"spool-path={folder / 'spool'}",
+                 "log-level-console=warn", "log-level-file=info", "start-fast=y",
+                 "compress-type=lz4"]
+        if self.key:
+            lines += ["repo1-cipher-type=aes-256-cbc", f"repo1-cipher-pass={self.key}"]
+        lines += [f"[{STANZA}]", f"pg1-path={self.data}", f"pg1-port={port}",
+                  f"pg1-socket-path={self.root.absolute()}", f"pg1-user={embedded.SUPERUSER}"]
+        self.conf.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        self.conf.chmod(0o600)
+        owner = cluster_owner(self.data)
+        if owner is not None:  # archive-push runs as the server's user
+            for path in [folder, *folder.iterdir()]:
+                os.chown(path, owner.pw_uid, owner.pw_gid)
 
     # --- backup --------------------------------------------------------------------------------
 
@@ -204,11 +209,12 @@ class Backups:
         self._pgbackrest("restore", f"--pg1-path={target}", "--archive-mode=off",
                          "--target-action=promote", *options)
 
-    def restore_to_time(self, when: datetime, into: Path | None = None) -> Path:
+    def restore_to_time(self, when: datetime, into: Path | None = None) -> Path | None:
         """Point-in-time recovery to ``when``: into a new data directory, or in place.
 
         In place, the cluster is stopped and its data directory kept beside as
-        ``data.before-restore-<time>``; the recovered cluster starts on the same port.
+        ``data.before-restore-<time>`` (returned; None when there was none); the recovered
+        cluster starts on the same port.
         """
         target = "--target=" + when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
         state = embedded.status(self.root, db_name=self.db_name)
@@ -222,15 +228,23 @@ class Backups:
         if into is not None:
             self.restore_into(into, options)
             return into
+        else:  # the server is gone (a failed disk, a new machine): paths as they are here
+            self._write_conf(state.port or 5432)
         embedded.stop(self.root)
         kept = self.data.with_name("data.before-restore-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
-        self.data.rename(kept)
-        self.data.mkdir(mode=0o700)
-        owner = cluster_owner(kept)
+        if self.data.exists():
+            self.data.rename(kept)
+        else:
+            kept = None
+        self.data.mkdir(mode=0o700, parents=True)
+        owner = cluster_owner(kept or self.root)
         if owner is not None:
             os.chown(self.data, owner.pw_uid, owner.pw_gid)
         self._pgbackrest("restore", *options, "--target-action=promote")
+        log = self.root.absolute() / "server.log"
+        offset = log.stat().st_size if log.exists() else 0
         state = embedded.start(self.root, db_name=self.db_name)
+        _wait_promoted(state.url, log, offset)
         with _connect(state.url) as conn, conn.cursor() as cur:
             # The standby that made commits synchronous is not following this timeline.
             cur.execute("ALTER SYSTEM RESET synchronous_standby_names")
@@ -333,7 +347,7 @@ class _Scratch:
         shutil.rmtree(self.path.parent, ignore_errors=True)
 
 
-def _wait_promoted(url: str, log: Path, timeout: float = 3600) -> None:
+def _wait_promoted(url: str, log: Path, offset: int = 0, timeout: float = 3600) -> None:
     """Wait until recovery reached its target and the server was promoted.
 
     A hot standby answers queries while it still replays WAL: reading then would see an earlier
@@ -348,19 +362,25 @@ def _wait_promoted(url: str, log: Path, timeout: float = 3600) -> None:
                     return
         except psycopg2.OperationalError:
             pass
-        if time.monotonic() > deadline or not _log_alive(log):
-            tail = " | ".join(log.read_text("utf-8", "replace").strip().splitlines()[-3:])
+        if time.monotonic() > deadline or not _log_alive(log, offset):
+            tail = " | ".join(_log_text(log, offset).strip().splitlines()[-3:])
             raise BackupError(f"Khôi phục không tới được đích: {tail}",
                               message_en=f"Recovery did not reach its target: {tail}")
         time.sleep(0.2)
 
 
-def _log_alive(log: Path) -> bool:
-    """False once the server log says the server stopped during recovery."""
+def _log_text(log: Path, offset: int) -> str:
     try:
-        text = log.read_text("utf-8", "replace")
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            return fh.read().decode("utf-8", "replace")
     except FileNotFoundError:
-        return True
+        return ""
+
+
+def _log_alive(log: Path, offset: int) -> bool:
+    """False once the server log (from ``offset`` on) says the server stopped in recovery."""
+    text = _log_text(log, offset)
     return "database system is shut down" not in text and "startup process" not in text
 
 

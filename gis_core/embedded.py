@@ -155,7 +155,8 @@ def start(root: Path, *, db_name: str = DEFAULT_DB, timeout: float = 60) -> Clus
             message_en=f"Cannot determine the port of the private PostgreSQL cluster at {root}.",
         )
     _wait_ready(bin_dir, root, port, owner, deadline)
-    if not (root / "data" / "standby.signal").exists():  # a hot standby is read-only
+    # A hot standby, or a cluster still recovering to a target, is read-only.
+    if not any((root / "data" / f).exists() for f in ("standby.signal", "recovery.signal")):
         _ensure_database(bin_dir, root, port, db_name, owner, deadline)
     return status(root, db_name=db_name)
 

@@ -81,3 +81,34 @@ def test_every_backup_is_verified_by_a_restore_and_a_mismatch_is_caught(backups:
     from gis_core.backup import status
 
     assert status(backups.folder.parent)["verify"]["ok"] is False
+
+
+def test_lost_data_directory_is_recovered_in_place_to_the_noted_time(backups: Backups) -> None:
+    import shutil
+
+    from gis_core import embedded
+
+    url = backups.url()
+    _sql(url, "CREATE TABLE places (id serial PRIMARY KEY, name text, geom geometry(Point, 4326))")
+    _insert(url, ["Xã Pa Ủ", "Xã Thu Lũm"])
+    backups.backup("full")
+    _insert(url, ["Xã Ka Lăng"])
+    (noted,), = _sql(url, "SELECT clock_timestamp()")
+    expected = _rows(url)
+    _insert(url, ["sau mốc"])
+    (lsn,), = _sql(url, "SELECT pg_switch_wal()")  # what archive_timeout does within a minute
+    backups._wait_archived(url, lsn)
+    port = embedded.status(backups.root).port
+
+    # The disk fails: the server dies and its data directory is gone.
+    _kill = [str(embedded.find_pg_bin() / "pg_ctl"), "-D", str(backups.data), "-m", "immediate", "stop"]
+    from gis_core.backup import cluster_owner, run_tool
+
+    run_tool(_kill, cluster_owner(backups.data), what="pg_ctl stop")
+    shutil.rmtree(backups.data)
+
+    assert backups.restore_to_time(noted) is None
+    state = embedded.status(backups.root)
+    assert state.running and state.port == port
+    assert _rows(state.url) == expected
+    _insert(state.url, ["ghi được sau khôi phục"])  # promoted: a primary again
