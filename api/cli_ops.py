@@ -64,11 +64,14 @@ def _cmd_backup(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def _cmd_restore(args: argparse.Namespace, settings: Settings) -> None:
+    if (args.to_time is None) == (not args.latest):
+        raise InvalidParameterError("Cần đúng một trong --to-time THỜI_ĐIỂM hoặc --latest.",
+                                    message_en="Give exactly one of --to-time INSTANT or --latest.")
     try:
-        when = datetime.fromisoformat(args.to_time)
+        when = None if args.latest else datetime.fromisoformat(args.to_time)
     except ValueError:
-        when = None
-    if when is None or when.tzinfo is None:
+        when = datetime.min
+    if when is not None and when.tzinfo is None:
         raise InvalidParameterError(
             f"--to-time phải là thời điểm RFC 3339 có múi giờ, ví dụ 2026-07-01T03:00:00+07:00 "
             f"(nhận được {args.to_time!r}).",
@@ -79,11 +82,15 @@ def _cmd_restore(args: argparse.Namespace, settings: Settings) -> None:
         into = Path(args.into).absolute()
         into.mkdir(parents=True, exist_ok=True)
         repo.restore_to_time(when, into=into)
-        _say(f"Đã khôi phục tới {when.isoformat()} vào {into} (chưa khởi động).")
+        _say(f"Đã khôi phục tới {_label(when)} vào {into} (chưa khởi động).")
         return
     kept = repo.restore_to_time(when)
-    _say(f"Đã khôi phục CSDL nhúng tới {when.isoformat()}"
+    _say(f"Đã khôi phục CSDL nhúng tới {_label(when)}"
          + (f"; dữ liệu cũ giữ tại {kept}." if kept else "."))
+
+
+def _label(when: datetime | None) -> str:
+    return when.isoformat() if when else "trạng thái lưu trữ mới nhất / the latest archived state"
 
 
 def run_db(args: argparse.Namespace, settings: Settings) -> None:
@@ -118,6 +125,7 @@ def add_commands(add: Add) -> None:
                         help="không kiểm chứng ngay sau khi sao lưu")
     restore = add("restore", _cmd_restore, "Khôi phục tới một thời điểm (PITR) / point-in-time "
                   "recovery")
-    restore.add_argument("--to-time", required=True, help="thời điểm RFC 3339, ví dụ "
-                         "2026-07-01T03:00:00+07:00")
+    restore.add_argument("--to-time", help="thời điểm RFC 3339, ví dụ 2026-07-01T03:00:00+07:00")
+    restore.add_argument("--latest", action="store_true",
+                         help="tới WAL cuối cùng đã lưu trữ (khi đĩa CSDL hỏng)")
     restore.add_argument("--into", help="khôi phục vào thư mục mới thay vì thay cụm nhúng")

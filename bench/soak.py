@@ -30,7 +30,7 @@ from PIL import Image
 
 from bench.servers import ServerSpec, clean_env, free_port, start, stop, wait_ready
 from gis_core import embedded
-from gis_core.backup import Backups, cluster_owner, run_tool
+from gis_core.backup import BackupError, Backups, cluster_owner, run_tool
 
 ROOT = Path(__file__).resolve().parents[1]
 BOX = (103.2, 22.1, 103.7, 22.6)  # inside the province: tiles and new houses
@@ -249,14 +249,24 @@ def run(minutes: float, clients: int, scale: float) -> dict[str, Any]:
         # Point-in-time recovery of the whole cluster to now, timed (the RTO of a restore).
         when = datetime.now(UTC)
         started = time.monotonic()
-        with backups.scratch() as data:
-            backups.restore_to_time(when, into=data)
-            restored_url = backups.start_scratch(data)
-            with psycopg2.connect(restored_url) as conn, conn.cursor() as cur:
-                cur.execute("SELECT count(*) FROM housing WHERE id = ANY(%s)", (load.created,))
-                in_restore = cur.fetchone()[0]
-        report["pitr"] = {"seconds": round(time.monotonic() - started, 2),
-                          "acknowledged_houses_present": in_restore, "of": len(load.created)}
+        with psycopg2.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM housing")
+            houses_now = cur.fetchone()[0]
+        try:
+            with backups.scratch() as data:
+                backups.restore_to_time(when, into=data)
+                restored_url = backups.start_scratch(data)
+                with psycopg2.connect(restored_url) as conn, conn.cursor() as cur:
+                    cur.execute("SELECT count(*) FROM housing WHERE id = ANY(%s)",
+                                (load.created,))
+                    in_restore = cur.fetchone()[0]
+                    cur.execute("SELECT count(*) FROM housing")
+                    all_restored = cur.fetchone()[0]
+            report["pitr"] = {"seconds": round(time.monotonic() - started, 2),
+                              "acknowledged_houses_present": in_restore, "of": len(load.created),
+                              "houses": all_restored, "houses_in_source": houses_now}
+        except BackupError as err:
+            report["pitr"] = {"error": err.message_en}
 
         gaps = [(t0 + e["at_s"], t0 + e["at_s"] + (e.get("recovered_after_s") or 0) + 1)
                 for name, e in events.items() if name in ("restart", "crash")]

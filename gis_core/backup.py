@@ -187,7 +187,8 @@ class Backups:
                               message_en=f"No recorded restore point for backup {label}.") from None
         started = time.monotonic()
         with self.scratch() as scratch:
-            self.restore_into(scratch, ["--type=name", f"--target={label}", f"--set={label}"])
+            self.restore_into(scratch, ["--type=name", f"--target={label}", f"--set={label}",
+                                        "--target-action=promote"])
             restored = time.monotonic() - started
             with _connect(self.start_scratch(scratch)) as conn, conn.cursor() as cur:
                 actual = _checksums(cur, list(expected["tables"]))
@@ -206,30 +207,34 @@ class Backups:
 
     def restore_into(self, target: Path, options: Sequence[str]) -> None:
         """Restore into an empty data directory ``target`` with archiving off."""
-        self._pgbackrest("restore", f"--pg1-path={target}", "--archive-mode=off",
-                         "--target-action=promote", *options)
+        self._pgbackrest("restore", f"--pg1-path={target}", "--archive-mode=off", *options)
 
-    def restore_to_time(self, when: datetime, into: Path | None = None) -> Path | None:
-        """Point-in-time recovery to ``when``: into a new data directory, or in place.
+    def restore_to_time(self, when: datetime | None, into: Path | None = None) -> Path | None:
+        """Point-in-time recovery to ``when`` (None: the latest archived state): into a new
+        data directory, or in place.
 
         In place, the cluster is stopped and its data directory kept beside as
         ``data.before-restore-<time>`` (returned; None when there was none); the recovered
         cluster starts on the same port.
         """
-        target = "--target=" + when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
         state = embedded.status(self.root, db_name=self.db_name)
         if state.running:
             self.configure()
             with _connect(state.url) as conn, conn.cursor() as cur:
+                # A commit after the target lets recovery see that it went far enough.
+                cur.execute("SELECT txid_current()")
                 cur.execute("SELECT pg_switch_wal()")
                 lsn = cur.fetchone()[0]
             self._wait_archived(state.url, lsn)
-        options = ["--type=time", target, *self._set_before(when)]
+        else:  # the server is gone (a failed disk, a new machine): paths as they are here
+            self._write_conf(state.port or 5432)
+        options = ["--type=default"]  # no time: every archived WAL segment (the latest state)
+        if when is not None:
+            target = "--target=" + when.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f+00")
+            options = ["--type=time", target, *self._set_before(when), "--target-action=promote"]
         if into is not None:
             self.restore_into(into, options)
             return into
-        else:  # the server is gone (a failed disk, a new machine): paths as they are here
-            self._write_conf(state.port or 5432)
         embedded.stop(self.root)
         kept = self.data.with_name("data.before-restore-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S"))
         if self.data.exists():
@@ -240,7 +245,7 @@ class Backups:
         owner = cluster_owner(kept or self.root)
         if owner is not None:
             os.chown(self.data, owner.pw_uid, owner.pw_gid)
-        self._pgbackrest("restore", *options, "--target-action=promote")
+        self._pgbackrest("restore", *options)
         log = self.root.absolute() / "server.log"
         offset = log.stat().st_size if log.exists() else 0
         state = embedded.start(self.root, db_name=self.db_name)

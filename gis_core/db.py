@@ -92,7 +92,8 @@ def domain_error(err: BaseException) -> IocError | None:
         return InvalidParameterError(
             "Giá trị không hợp lệ cho kiểu dữ liệu của trường.",
             message_en="A value does not fit the field's data type.")
-    if isinstance(orig, psycopg2.OperationalError) or isinstance(err, OperationalError):
+    if isinstance(orig, psycopg2.OperationalError | psycopg2.InterfaceError) or isinstance(
+            err, OperationalError):
         return DatabaseUnavailableError(
             "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
             message_en="The database cannot be reached; check DATABASE_URL and the server.")
