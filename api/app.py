@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,11 +24,13 @@ from api.routes import (
     admin,
     edits,
     export,
+    feedback,
     field,
     history,
     imports,
     incidents,
     indicators,
+    open311,
     pages,
     quality,
     rasters,
@@ -96,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router,
-                   incidents.router, ogc_processes.router):
+                   incidents.router, ogc_processes.router, feedback.router, open311.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
@@ -136,5 +137,6 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers: settings from the environment."""
-    logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"))
-    return create_app(Settings())
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    return create_app(settings)

@@ -23,9 +23,12 @@ from gis_core.db import raw_cursor
 from gis_core.settings import Settings
 from layers.features import layer_extent
 from layers.ogc import resource_for
-from layers.registry import LAYERS
+from layers.registry import PUBLISHED
 from tiles.ogc import TILES_CONFORMANCE, tilesets_link
 
+# The feature provider pygeoapi loads by name (api/ogc_provider.py), not imported here: pygeoapi
+# must not be imported before its configuration is written.
+PROVIDER = "api.ogc_provider.PostGISProvider"
 _SPEC = "http://www.opengis.net/spec/"
 # What the items path implements. pygeoapi's own list omits the filter and CQL2 classes that
 # the items path implements; Part 4 (writes) is served by api/ogc_writes.py.
@@ -77,11 +80,11 @@ def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> di
     """The whole pygeoapi configuration, generated from the registry and the data's extents."""
     resources: dict[str, Any] = {}
     with raw_cursor(engine) as cursor:
-        for layer in LAYERS:
+        for layer in PUBLISHED:
             bbox, interval = layer_extent(cursor, layer)
             tiles = tilesets_link(f"{settings.base_url}/ogc", f"/collections/{layer.id}/tiles")
-            resources[layer.id] = resource_for(layer, database_url, bbox=bbox, interval=interval,
-                                               links=[tiles])
+            resources[layer.id] = resource_for(layer, database_url, PROVIDER, bbox=bbox,
+                                               interval=interval, links=[tiles])
     return {
         "server": {
             "bind": {"host": settings.host, "port": settings.port},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
@@ -67,6 +68,9 @@ class Settings(BaseSettings):
         "may start per minute.")
     sign_ins_per_minute: int = Field(default=20, description="Sign-in attempts per client "
                                      "address and minute.")
+    feedback_posts_per_minute: int = Field(
+        default=20, description="Citizen reports (Open311 and the /feedback page) and tracking-code "
+        "look-ups per client address and minute.")
     rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
                                      "count in (60: the limits are per minute).")
     audit_anchor_minutes: float = Field(
@@ -77,6 +81,8 @@ class Settings(BaseSettings):
         "set it before the first backup and keep it apart from the backups.")
     backup_retention_full: int = Field(default=2, ge=1, description="Full backups kept (with "
                                        "their differentials and WAL).")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(
         default=None, description="Web origins allowed to call the API from a browser, "
         "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")

@@ -10,7 +10,7 @@ from typing import Literal
 FieldType = Literal["text", "integer", "number", "boolean", "date", "datetime", "text[]"]
 Sensitivity = Literal["public", "internal", "personal"]
 GeometryType = Literal["Point", "MultiLineString", "MultiPolygon"]
-Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot"]
+Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot", "interaction"]
 
 GROUP_TITLES: dict[str, dict[str, str]] = {
     "base_map": {"vi": "Bản đồ nền", "en": "Base map"},
@@ -19,6 +19,7 @@ GROUP_TITLES: dict[str, dict[str, str]] = {
     "housing": {"vi": "Nhà ở", "en": "Housing"},
     "infrastructure": {"vi": "Hạ tầng kỹ thuật", "en": "Technical infrastructure"},
     "iot": {"vi": "IoT", "en": "IoT"},
+    "interaction": {"vi": "Tương tác người dân", "en": "Citizen interaction"},
 }
 # Columns every layer table carries besides its declared fields.
 SYSTEM_COLUMNS = ("id", "geom", "created_at", "updated_at", "source_dataset", "source_key", "import_job")
@@ -78,6 +79,9 @@ class LayerSpec:
     key_field: str | None = None
     tiles: TileSpec = field(default_factory=TileSpec)
     color: str = "#3366cc"
+    # A read-only view derived from a domain's own tables (its migration creates the view and keeps
+    # its count and tile changes): served like any layer, never written, imported or sampled.
+    derived: bool = False
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):
@@ -117,3 +121,8 @@ class LayerSpec:
             raise ValueError(f"{self.id}: update_every must be an ISO 8601 duration like P30D")
         years, months, weeks, days = (int(g or 0) for g in match.groups())
         return timedelta(days=years * 365 + months * 30 + weeks * 7 + days)
+
+
+def has_commune(layer: LayerSpec) -> bool:
+    """Whether the layer's features carry a commune code (so can be edited by a commune)."""
+    return any(f.name == "commune_code" for f in layer.fields)

@@ -111,7 +111,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # no
     # The whole suite calls from one address: the rate limits are tested on their own.
     return Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
                     port=_free_port(), anonymous_runs_per_minute=1_000_000,
-                    sign_ins_per_minute=1_000_000)
+                    sign_ins_per_minute=1_000_000, feedback_posts_per_minute=1_000_000)
 
 
 @pytest.fixture(scope="session")
@@ -214,7 +214,7 @@ def staff(database_url, app):  # noqa: ANN001, ANN201
     from fastapi.testclient import TestClient
 
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     client = TestClient(app)
 
@@ -240,7 +240,7 @@ def staff(database_url, app):  # noqa: ANN001, ANN201
 def reader(database_url) -> dict[str, str]:  # noqa: ANN001
     """Headers of a system client with no scopes: it sees features, public fields only."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-reader", scopes=())

@@ -13,8 +13,8 @@ from api.auth import SignedIn
 from api.routes.imports import rejected_extra
 from gis_core.db import translate_db_errors
 from gis_core.errors import PermissionDeniedError, PreconditionFailedError
-from layers import audit, editing
-from layers.access import Principal, may_approve, may_read_personal, personal_names
+from governance import audit, editing
+from governance.access import Principal, may_approve, may_read_personal, personal_names
 from layers.imports.problems import ImportRejected
 from layers.registry import require_layer
 

@@ -17,8 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
-from layers import audit, pending_imports
-from layers.access import import_mode, may_read_import
+from governance import audit, pending_imports
+from governance.access import import_mode, may_read_import
 from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import ImportRejected, ImportReport
 from layers.imports.rows import parse_mapping
