@@ -160,7 +160,7 @@ def _gap(samples: list[tuple[float, str, int, float]], since: float) -> dict[str
 def _setup(root: Path, scale: float) -> tuple[str, list[tuple[str, float, float]]]:
     from api.cli import load_samples, migrate
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     url = embedded.start(root).url
     migrate(url)
