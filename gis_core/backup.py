@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg2
+import psycopg2.errors
 
 from gis_core import embedded
 from gis_core.errors import IocError
@@ -143,13 +144,29 @@ class Backups:
         self._update_status(backup=record)
         return record
 
-    def mark_point(self, label: str) -> dict[str, Any]:
-        """Create the restore point named after ``label`` and record the tables there."""
+    def mark_point(self, label: str, attempts: int = 20) -> dict[str, Any]:
+        """Create the restore point named after ``label`` and record the tables there.
+
+        Taking the table locks one by one can deadlock with a writer that already holds one of
+        them: this side gives way (a short deadlock_timeout makes it the one that yields) and
+        tries again, so no writer fails because of a backup.
+        """
+        for attempt in range(attempts):
+            try:
+                return self._mark_point(label)
+            except (psycopg2.errors.DeadlockDetected, psycopg2.errors.LockNotAvailable):
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.2 * (attempt + 1))
+        raise AssertionError("unreachable")
+
+    def _mark_point(self, label: str) -> dict[str, Any]:
         url = self.url()
         with _connect(url) as conn:
             conn.autocommit = False
             with conn.cursor() as cur:
                 cur.execute("SET LOCAL lock_timeout = '30s'")
+                cur.execute("SET LOCAL deadlock_timeout = '20ms'")
                 tables = _tables(cur)
                 names = ", ".join(_quoted(t) for t in tables)
                 # Writers wait (not fail) while the point's checksums are taken.

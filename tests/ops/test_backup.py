@@ -112,3 +112,41 @@ def test_lost_data_directory_is_recovered_in_place_to_the_noted_time(backups: Ba
     assert state.running and state.port == port
     assert _rows(state.url) == expected
     _insert(state.url, ["ghi được sau khôi phục"])  # promoted: a primary again
+
+
+def test_backup_points_under_concurrent_writers_fail_no_write(backups: Backups) -> None:
+    import threading
+
+    url = backups.url()
+    _sql(url, "CREATE TABLE a (id serial PRIMARY KEY, v int)")
+    _sql(url, "CREATE TABLE b (id serial PRIMARY KEY, v int)")
+    backups.configure()
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def writer(first: str, second: str) -> None:
+        conn = psycopg2.connect(url)
+        try:
+            while not done.is_set():
+                try:
+                    with conn, conn.cursor() as cur:  # one transaction, two tables
+                        cur.execute(f"INSERT INTO {first} (v) VALUES (1)")  # noqa: S608
+                        cur.execute(f"INSERT INTO {second} (v) VALUES (1)")  # noqa: S608
+                except psycopg2.Error as err:
+                    errors.append(err)
+        finally:
+            conn.close()
+
+    threads = [threading.Thread(target=writer, args=order)
+               for order in (("a", "b"), ("b", "a"), ("a", "b"), ("b", "a"))]
+    for thread in threads:
+        thread.start()
+    try:
+        points = [backups.mark_point(f"point-{i}") for i in range(5)]
+    finally:
+        done.set()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    for point in points:  # each point sees whole transactions only
+        assert point["tables"]["public.a"][0] == point["tables"]["public.b"][0]
