@@ -147,14 +147,14 @@ def _pg_ctl(root: Path, *args: str) -> float:
 
 
 def _gap(samples: list[tuple[float, str, int, float]], since: float) -> dict[str, Any]:
-    """Requests that failed from ``since`` on until the first success, and how long that took."""
-    after = sorted(s for s in samples if s[0] >= since)
-    failed = 0
-    for t, _route, status, took in after:
-        if status and status < 500:
-            return {"failed_requests": failed, "recovered_after_s": round(t + took - since, 2)}
-        failed += 1
-    return {"failed_requests": failed, "recovered_after_s": None}
+    """Failed requests in the minute from ``since`` on, and when the last of them ended.
+
+    (Not "until the first success": a cached tile answers while the database is down.)
+    """
+    failed = [t + took for t, _route, status, took in samples
+              if since <= t < since + 60 and (status == 0 or status >= 500)]
+    return {"failed_requests": len(failed),
+            "recovered_after_s": round(max(failed) - since, 2) if failed else 0.0}
 
 
 def _setup(root: Path, scale: float) -> tuple[str, list[tuple[str, float, float]]]:
