@@ -318,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_ops import add_commands as add_ops
 
     add_ops(add)
+    from api.cli_reports import add_commands as add_report_commands
+
+    add_report_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 
