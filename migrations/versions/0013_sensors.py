@@ -1,7 +1,7 @@
 """sensors: datastreams of the IoT stations, observations, quarantine, alerts
 
 Revision ID: 0013
-Revises: 0016
+Revises: 0011
 Create Date: 2026-12-07 15:58:36
 
 Observations are unique by (datastream, phenomenon time), which makes ingestion idempotent; a
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0013"
-down_revision: str | None = "0016"
+down_revision: str | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
