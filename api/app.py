@@ -24,11 +24,13 @@ from api.routes import (
     admin,
     edits,
     export,
+    feedback,
     field,
     history,
     imports,
     incidents,
     indicators,
+    open311,
     pages,
     quality,
     rasters,
@@ -95,7 +97,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router,
-                   incidents.router, ogc_processes.router):
+                   incidents.router, ogc_processes.router, feedback.router, open311.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
