@@ -19,15 +19,9 @@ from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError, IocError, PermissionDeniedError
 from governance.access import CURRENT, filter_attributes, visible_specs
 from layers.features import fetch_item, fetch_items, output_fields
+from layers.fields import FieldSpec, json_schema
 from layers.items import CRS84, ItemsQuery, parse_datetime
 from layers.registry import get_layer
-from layers.spec import FieldSpec
-
-_JSON_TYPES = {
-    "text": ("string", None), "integer": ("integer", None), "number": ("number", None),
-    "boolean": ("boolean", None), "date": ("string", "date"), "datetime": ("string", "date-time"),
-    "text[]": ("array", None),
-}
 
 
 class PostGISProvider(BaseProvider):
@@ -49,15 +43,8 @@ class PostGISProvider(BaseProvider):
         """
         if not self._fields:
             for spec in visible_specs(CURRENT.get(), self.layer):
-                kind, fmt = _JSON_TYPES[spec.type]
-                entry: dict[str, Any] = {"type": kind, "title": spec.title.get("vi", spec.name)}
-                if fmt:
-                    entry["format"] = fmt
-                if spec.type == "text[]":
-                    entry["items"] = {"type": "string"}
-                if spec.domain:
-                    entry["enum"] = list(spec.domain)
-                self._fields[spec.name] = entry
+                self._fields[spec.name] = {**json_schema(spec),
+                                           "title": spec.title.get("vi", spec.name)}
         return self._fields
 
     def _visible(self, asked: set[str]) -> tuple[FieldSpec, ...]:
