@@ -57,12 +57,12 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples: every layer table refilled, then the province's reference
     actuals entered as reported values (never over entered ones)."""
-    from gis_core.db import engine_for, raw_cursor
+    from gis_core.db import engine_for, transaction
     from layers.samples import fill_layer_tables
     from scenarios.reported import seed_reference
 
     counts = fill_layer_tables(engine_for(url), scale=scale)
-    with raw_cursor(engine_for(url)) as cursor:
+    with transaction(engine_for(url)) as cursor:
         seed_reference(cursor)
     return counts
 

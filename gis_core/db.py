@@ -129,6 +129,17 @@ def raw_cursor(engine: Engine) -> Iterator[Any]:
             raw.close()
 
 
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Any]:
+    """``raw_cursor`` whose work is committed when the block ends, rolled back when it raises.
+
+    Domain code never commits: whoever opens the transaction (a route, a command) owns it.
+    """
+    with raw_cursor(engine) as cursor:
+        yield cursor
+        cursor.connection.commit()
+
+
 def fetch(conn: Connection, sql: Any, params: Mapping[str, Any] | None = None) -> list[Any]:
     """Run one query and return its rows, with driver errors translated."""
     statement = text(sql) if isinstance(sql, str) else sql
