@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from api import audit_anchor, ogc_processes
 from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
+from api.logs import configure_logging
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
 from api.rate_limit import RateLimit
@@ -30,6 +30,7 @@ from api.routes import (
     imports,
     incidents,
     indicators,
+    jobs,
     pages,
     quality,
     rasters,
@@ -41,6 +42,7 @@ from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
+from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
 from tiles.mvt import BUFFER, EXTENT
 
@@ -77,6 +79,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
             LOG.exception("could not publish the audit anchor on stopping")
+        jobs_queue.close()
         dispose_engines()
 
     app = FastAPI(
@@ -95,7 +98,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
-                   indicators.router,
+                   indicators.router, jobs.router,
                    incidents.router, ogc_processes.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
@@ -136,5 +139,6 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
 
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers: settings from the environment."""
-    logging.basicConfig(level=os.environ.get("IOC_LOG_LEVEL", "INFO"))
-    return create_app(Settings())
+    settings = Settings()
+    configure_logging(settings)
+    return create_app(settings)

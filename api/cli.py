@@ -94,7 +94,15 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"Đã nạp {sum(counts.values()):,} đối tượng vào {len(counts)} lớp.")
     _provide_terrain(settings)
     _say(f"Sẵn sàng sau {time.monotonic() - started:.1f} s.")
-    serve(settings, url)
+    from api.cli_jobs import start_worker_process
+
+    os.environ["DATABASE_URL"] = url
+    worker = start_worker_process()
+    try:
+        serve(settings, url)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
 
 
 def _provide_terrain(settings: Settings) -> None:
@@ -310,6 +318,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_data import add_commands
 
     add_commands(add)
+    from api import cli_jobs
+
+    cli_jobs.add_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

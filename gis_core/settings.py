@@ -72,6 +72,15 @@ class Settings(BaseSettings):
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
+    job_concurrency: int = Field(default=2, ge=1, description="Jobs one worker runs at once.")
+    job_heartbeat_seconds: float = Field(default=10, gt=0, description="How often a worker "
+                                         "tells the queue it is alive.")
+    job_stalled_seconds: float = Field(default=30, gt=0, description="A worker silent this long "
+                                       "is dead: its running jobs are queued again.")
+    export_inline_max: int = Field(default=50_000, description="Exports of more features run "
+                                   "as background jobs.")
+    log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING…).")
+    log_json: bool = Field(default=True, description="Logs as one JSON object a line.")
     cors_origins: str | None = Field(
         default=None, description="Web origins allowed to call the API from a browser, "
         "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")
