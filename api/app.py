@@ -16,6 +16,8 @@ from api import audit_anchor, ogc_processes
 from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
 from api.logs import configure_logging
+from api.metrics import POOL_SIZE
+from api.observability import Observe
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
 from api.rate_limit import RateLimit
@@ -26,6 +28,7 @@ from api.routes import (
     edits,
     export,
     field,
+    health,
     history,
     imports,
     incidents,
@@ -48,10 +51,10 @@ from tiles.mvt import BUFFER, EXTENT
 
 LOG = logging.getLogger("ioc")
 CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
-CORS_HEADERS = ["Authorization", "X-API-Key", "X-Reason", "Content-Type", "Content-Crs", "If-Match",
-                "If-None-Match", "Accept", "Accept-Language"]
+CORS_HEADERS = ["Authorization", "X-API-Key", "X-Reason", "X-Request-ID", "Content-Type",
+                "Content-Crs", "If-Match", "If-None-Match", "Accept", "Accept-Language"]
 CORS_EXPOSED = ["ETag", "Location", "Content-Location", "Content-Crs", "Allow", "Accept-Patch",
-                "Content-Disposition", "X-Feature-Count"]
+                "Content-Disposition", "X-Feature-Count", "X-Request-ID"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -98,7 +101,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
-                   indicators.router, jobs.router,
+                   indicators.router, jobs.router, health.router,
                    incidents.router, ogc_processes.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
@@ -115,6 +118,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=CORS_HEADERS, expose_headers=CORS_EXPOSED, max_age=600)
     # Outermost: every redirect, whoever made it, points at the configured public URL.
     app.add_middleware(PublicRedirects, base_url=settings.base_url)
+    # Outermost of all: the request's id, its log line, its count and latency.
+    app.add_middleware(Observe)
+    POOL_SIZE.set(settings.pool_size)
     return app
 
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextvars
 import json
 import logging
 from datetime import UTC, datetime
 
+from gis_core.db import REQUEST_ID
 from gis_core.settings import Settings
-
-REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("ioc_request_id",
-                                                                        default=None)
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,3 +37,5 @@ def configure_logging(settings: Settings) -> None:
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
+    # Each request's line comes from ``ioc.access``, with its id; uvicorn's would repeat it.
+    logging.getLogger("uvicorn.access").setLevel(logging.WARNING)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg2.errors
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, StatementError
 
@@ -19,6 +20,36 @@ from gis_core.errors import (
 )
 
 _ENGINES: dict[tuple[str, int, int], Engine] = {}
+APPLICATION_NAME = "laichau-ioc"
+# The id of the HTTP request being served (X-Request-ID): it names the request's connection in
+# PostgreSQL (``application_name``), so a slow query in pg_stat_activity or the server log
+# leads back to the request and its log lines.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("ioc_request_id",
+                                                                        default=None)
+# Called with +1 when a connection is taken from a pool and -1 when it is given back (metrics).
+POOL_LISTENERS: list[Any] = []
+
+
+def _name_connection(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """On checkout: the connection's ``application_name`` names the current request."""
+    request_id = REQUEST_ID.get()
+    name = f"{APPLICATION_NAME} {request_id}" if request_id else APPLICATION_NAME
+    if record.info.get("application_name", APPLICATION_NAME) != name:
+        # Outside a transaction (the pool rolled back on return): one round trip, none left open.
+        dbapi_conn.autocommit = True
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT set_config('application_name', %s, false)", (name,))
+        finally:
+            dbapi_conn.autocommit = False
+        record.info["application_name"] = name
+    for listener in POOL_LISTENERS:
+        listener(+1)
+
+
+def _checked_in(_dbapi_conn: Any, _record: Any) -> None:
+    for listener in POOL_LISTENERS:
+        listener(-1)
 
 
 def to_sqlalchemy_url(url: str) -> str:
@@ -46,9 +77,11 @@ def engine_for(url: str, *, statement_timeout_ms: int = 15_000, pool_size: int =
                 # JIT compiles for 100+ ms whenever PostGIS's function costs inflate an
                 # estimate (every tile query): far more than these short queries run.
                 "options": f"-c statement_timeout={statement_timeout_ms} -c jit=off",
-                "application_name": "laichau-ioc",
+                "application_name": APPLICATION_NAME,
             },
         )
+        event.listen(engine, "checkout", _name_connection)
+        event.listen(engine, "checkin", _checked_in)
         _ENGINES[key] = engine
     return engine
 

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
                                        "is dead: its running jobs are queued again.")
     export_inline_max: int = Field(default=50_000, description="Exports of more features run "
                                    "as background jobs.")
+    metrics_token: str | None = Field(default=None, description="Bearer token Prometheus sends "
+                                      "for /metrics; unset: only this machine may read it.")
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING…).")
     log_json: bool = Field(default=True, description="Logs as one JSON object a line.")
     cors_origins: str | None = Field(
