@@ -34,6 +34,7 @@ from api.routes import (
     incidents,
     indicators,
     jobs,
+    operations,
     pages,
     quality,
     rasters,
@@ -101,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
-                   indicators.router, jobs.router, health.router,
+                   indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)

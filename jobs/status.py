@@ -64,6 +64,8 @@ def describe(engine: Engine, job_id: int) -> dict[str, Any] | None:
 
 def listing(engine: Engine, *, status: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
     """The latest jobs, newest first (``status``: the queue's word, e.g. ``failed``)."""
+    by_word = {word: state for state, word in STATES.items() if state not in ("aborting", "aborted")}
+    status = by_word.get(status or "", status)
     where = " WHERE j.status::text = :status" if status else ""
     with engine.connect() as conn:
         rows = fetch(conn, _SELECT + where + " ORDER BY j.id DESC LIMIT :limit",
