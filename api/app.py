@@ -43,7 +43,7 @@ from api.routes import (
 )
 from api.routes import layers as layers_routes
 from api.uploads import BodyLimit
-from gis_core.db import dispose_engines, engine_for
+from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
 from jobs import queue as jobs_queue
@@ -72,6 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(open_pool, engine)
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
         if publishing is None:

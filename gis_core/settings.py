@@ -43,7 +43,8 @@ class Settings(BaseSettings):
     )
     workers: int = 1
     statement_timeout_ms: int = 15_000
-    pool_size: int = 8
+    pool_size: int = Field(default=16, ge=1, description="Database connections each web worker "
+                           "keeps open, and never more (a request beyond waits for one).")
     max_limit: int = 10_000
     default_limit: int = 10
     max_upload_mb: int = Field(default=512, description="Largest accepted upload (imports).")

@@ -137,3 +137,31 @@ def test_the_operations_overview_is_for_operators(client, staff, database_url, j
                       headers=staff("leader", "so_xay_dung")).status_code == 403
     assert client.get("/api/v1/admin/operations").status_code == 401
     assert client.get("/api/v1/jobs?status=failed", headers=operator).json()[0]["id"] == job_id
+
+
+def test_the_pool_keeps_its_connections_and_opens_none_under_load(empty_database):
+    """The tail-latency fix: a fixed pool, opened at start, opens no connection mid-load
+    (a database of its own: no other client to count)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from gis_core.db import engine_for, open_pool
+
+    engine = engine_for(empty_database, statement_timeout_ms=15_001, pool_size=3)
+    open_pool(engine)
+    assert engine.pool.checkedin() == 3
+
+    def sessions():
+        with psycopg2.connect(empty_database) as conn, conn.cursor() as cur:
+            cur.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+            return cur.fetchone()[0]
+
+    def query(_):
+        with engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT count(*) FROM pg_class, pg_sleep(0.01)").scalar()
+
+    before = sessions()
+    with ThreadPoolExecutor(12) as pool:
+        counts = set(pool.map(query, range(120)))
+    assert len(counts) == 1
+    assert sessions() - before == 1  # only the session that counted
+    assert engine.pool.checkedin() == 3 and engine.pool.overflow() <= 0
