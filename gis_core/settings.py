@@ -78,8 +78,6 @@ class Settings(BaseSettings):
                                          "tells the queue it is alive.")
     job_stalled_seconds: float = Field(default=30, gt=0, description="A worker silent this long "
                                        "is dead: its running jobs are queued again.")
-    export_inline_max: int = Field(default=50_000, description="Exports of more features run "
-                                   "as background jobs.")
     metrics_token: str | None = Field(default=None, description="Bearer token Prometheus sends "
                                       "for /metrics; unset: only this machine may read it.")
     log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING…).")
