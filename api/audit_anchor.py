@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gis_core.settings import Settings
 from gis_core.tokens import load_secret
-from layers import audit
+from governance import audit
 
 LOG = logging.getLogger("ioc.audit")
 KEY_FILE = "audit.key"

@@ -22,9 +22,9 @@ from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
 from gis_core.settings import Settings
 from gis_core.text import printable
 from gis_core.tokens import load_secret
-from layers import audit
-from layers.access import ANONYMOUS, CURRENT, Principal
-from layers.accounts import API_KEY_PREFIX, AuthRules, resolve_api_key, resolve_token
+from governance import audit
+from governance.access import ANONYMOUS, CURRENT, Principal
+from governance.accounts import API_KEY_PREFIX, AuthRules, resolve_api_key, resolve_token
 
 
 def reason_of(raw: str | None) -> str | None:
@@ -148,7 +148,7 @@ Operator = Annotated[Principal, Depends(require_operator)]
 
 
 class CallerContext:
-    """ASGI middleware: the caller of every request in ``layers.access.CURRENT``, so code below
+    """ASGI middleware: the caller of every request in ``governance.access.CURRENT``, so code below
     the routes (scenario drill-downs, pygeoapi's provider) applies the one policy.
 
     Bad credentials leave the caller anonymous here; routes that need a caller answer 401.

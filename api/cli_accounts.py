@@ -12,8 +12,8 @@ from api import audit_anchor
 from gis_core.db import engine_for
 from gis_core.errors import IocError
 from gis_core.settings import Settings
-from layers import accounts, audit
-from layers.access import Principal
+from governance import accounts, audit
+from governance.access import Principal
 
 ACTIONS = ("create-operator", "create", "grant", "lock", "unlock", "revoke", "password", "list",
            "expire-idle")

@@ -26,6 +26,9 @@ from layers.ogc import resource_for
 from layers.registry import LAYERS
 from tiles.ogc import TILES_CONFORMANCE, tilesets_link
 
+# The feature provider pygeoapi loads by name (api/ogc_provider.py), not imported here: pygeoapi
+# must not be imported before its configuration is written.
+PROVIDER = "api.ogc_provider.PostGISProvider"
 _SPEC = "http://www.opengis.net/spec/"
 # What the items path implements. pygeoapi's own list omits the filter and CQL2 classes that
 # the items path implements; Part 4 (writes) is served by api/ogc_writes.py.
@@ -80,8 +83,8 @@ def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> di
         for layer in LAYERS:
             bbox, interval = layer_extent(cursor, layer)
             tiles = tilesets_link(f"{settings.base_url}/ogc", f"/collections/{layer.id}/tiles")
-            resources[layer.id] = resource_for(layer, database_url, bbox=bbox, interval=interval,
-                                               links=[tiles])
+            resources[layer.id] = resource_for(layer, database_url, PROVIDER, bbox=bbox,
+                                               interval=interval, links=[tiles])
     return {
         "server": {
             "bind": {"host": settings.host, "port": settings.port},

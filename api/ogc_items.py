@@ -33,21 +33,21 @@ from gis_core.bounds import duplicates
 from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
 from gis_core.db import raw_cursor
 from gis_core.errors import (
-    InvalidParameterError,
     IocError,
     MethodNotAllowedError,
     NotFoundError,
+    invalid_parameter,
 )
-from layers import audit
-from layers.access import (
+from governance import audit
+from governance.access import (
     Principal,
     personal_names,
     require_features,
     visible_specs,
     write_mode,
 )
+from governance.feature_versions import etag_sql
 from layers.cql import parse_filter
-from layers.feature_versions import etag_sql
 from layers.features import (
     CRS84,
     ItemsQuery,
@@ -69,13 +69,6 @@ _KNOWN = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime",
           "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry"}
 
 
-def _invalid(parameter: str, value: str, hint_vi: str, hint_en: str) -> InvalidParameterError:
-    return InvalidParameterError(
-        f"Tham số '{parameter}' không hợp lệ: '{value}'. {hint_vi}",
-        message_en=f"Parameter '{parameter}' is invalid: '{value}'. {hint_en}",
-        parameter=parameter,
-    )
-
 
 def _integer(params: Any, name: str, default: int, minimum: int) -> int:
     raw = params.get(name)
@@ -86,8 +79,8 @@ def _integer(params: Any, name: str, default: int, minimum: int) -> int:
     except ValueError:
         value = minimum - 1
     if not minimum <= value <= _MAX_INT:
-        raise _invalid(name, raw, f"Cần một số nguyên từ {minimum} đến {_MAX_INT}.",
-                       f"An integer from {minimum} to {_MAX_INT} is required.")
+        raise invalid_parameter(name, f"Cần một số nguyên từ {minimum} đến {_MAX_INT}.",
+                                f"An integer from {minimum} to {_MAX_INT} is required.", value=raw)
     return value
 
 
@@ -100,28 +93,28 @@ def _bbox(params: Any, bbox_crs: OutputCrs) -> tuple[float, float, float, float]
     try:
         numbers = [float(v) for v in raw.split(",")]
     except ValueError:
-        raise _invalid("bbox", raw, *hint) from None
+        raise invalid_parameter("bbox", *hint, value=raw) from None
     if len(numbers) == 6:
         numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
     if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise _invalid("bbox", raw, *hint)
+        raise invalid_parameter("bbox", *hint, value=raw)
     if numbers[1] > numbers[3] or numbers[0] > numbers[2]:
-        raise _invalid("bbox", raw, "Giá trị nhỏ nhất phải đứng trước giá trị lớn nhất.",
-                       "Minimum values must come before maximum values.")
+        raise invalid_parameter("bbox", "Giá trị nhỏ nhất phải đứng trước giá trị lớn nhất.",
+                                "Minimum values must come before maximum values.", value=raw)
     if bbox_crs.uri == CRS84_URI and (
         not -180 <= numbers[0] <= 180 or not -180 <= numbers[2] <= 180
         or not -90 <= numbers[1] <= 90 or not -90 <= numbers[3] <= 90
     ):
-        raise _invalid("bbox", raw, "Kinh độ trong [-180, 180], vĩ độ trong [-90, 90].",
-                       "Longitudes must lie in [-180, 180], latitudes in [-90, 90].")
+        raise invalid_parameter("bbox", "Kinh độ trong [-180, 180], vĩ độ trong [-90, 90].",
+                                "Longitudes must lie in [-180, 180], latitudes in [-90, 90].", value=raw)
     try:
         box = bbox_to_crs84(tuple(numbers), bbox_crs)
     except Exception as err:  # noqa: BLE001 - pyproj rejects boxes outside the CRS's area
-        raise _invalid("bbox", raw, "Hộp nằm ngoài miền xác định của hệ tọa độ.",
-                       "The box lies outside the CRS's area of use.") from err
+        raise invalid_parameter("bbox", "Hộp nằm ngoài miền xác định của hệ tọa độ.",
+                                "The box lies outside the CRS's area of use.", value=raw) from err
     if not all(math.isfinite(n) for n in box):
-        raise _invalid("bbox", raw, "Hộp nằm ngoài miền xác định của hệ tọa độ.",
-                       "The box lies outside the CRS's area of use.")
+        raise invalid_parameter("bbox", "Hộp nằm ngoài miền xác định của hệ tọa độ.",
+                                "The box lies outside the CRS's area of use.", value=raw)
     return box
 
 
@@ -132,12 +125,12 @@ def _names(params: Any, name: str, allowed: dict[str, str]) -> list[str] | None:
     names = [n.strip() for n in raw.split(",") if n.strip()]
     unknown = [n.lstrip("+-") for n in names if n.lstrip("+-") not in allowed]
     if unknown or not names:
-        raise _invalid(name, raw, f"Các trường có thể dùng: {', '.join(sorted(allowed))}.",
-                       f"Available properties: {', '.join(sorted(allowed))}.")
+        raise invalid_parameter(name, f"Các trường có thể dùng: {', '.join(sorted(allowed))}.",
+                                f"Available properties: {', '.join(sorted(allowed))}.", value=raw)
     repeated = duplicates([n.lstrip("+-") for n in names])
     if repeated:
-        raise _invalid(name, raw, f"Mỗi trường chỉ một lần; lặp lại: {', '.join(repeated)}.",
-                       f"Name each property once; repeated: {', '.join(repeated)}.")
+        raise invalid_parameter(name, f"Mỗi trường chỉ một lần; lặp lại: {', '.join(repeated)}.",
+                                f"Name each property once; repeated: {', '.join(repeated)}.", value=raw)
     return names
 
 
@@ -152,27 +145,26 @@ def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_
     queryables = queryable_fields(layer, visible)
     for key, value in params.multi_items():
         if "\x00" in key or "\x00" in value:
-            raise _invalid(key.replace("\x00", ""), value.replace("\x00", "\\0"),
-                           "Không được chứa ký tự NUL.", "NUL characters are not allowed.")
+            raise invalid_parameter(key.replace("\x00", ""), "Không được chứa ký tự NUL.",
+                                    "NUL characters are not allowed.", value=value.replace("\x00", "\\0"))
     unknown = [k for k in params if k not in _KNOWN and k not in queryables]
     if unknown:
-        raise _invalid(unknown[0], params[unknown[0]],
-                       "Tham số không được hỗ trợ ở điểm cuối này.",
-                       "The parameter is not supported by this endpoint.")
+        raise invalid_parameter(unknown[0], "Tham số không được hỗ trợ ở điểm cuối này.",
+                                "The parameter is not supported by this endpoint.", value=params[unknown[0]])
     crs = parse_crs(params["crs"], "crs") if "crs" in params else CRS84
     if "bbox-crs" in params and "bbox" not in params:
-        raise _invalid("bbox-crs", params["bbox-crs"], "Cần kèm tham số 'bbox'.",
-                       "It needs a 'bbox' parameter.")
+        raise invalid_parameter("bbox-crs", "Cần kèm tham số 'bbox'.", "It needs a 'bbox' parameter.",
+                                value=params["bbox-crs"])
     bbox_crs = parse_crs(params["bbox-crs"], "bbox-crs") if "bbox-crs" in params else CRS84
     filter_crs = params.get("filter-crs")
     if filter_crs is not None and parse_crs(filter_crs, "filter-crs").uri != CRS84_URI:
-        raise _invalid("filter-crs", filter_crs, "Bộ lọc chỉ nhận tọa độ CRS84.",
-                       "Filters take CRS84 coordinates only.")
+        raise invalid_parameter("filter-crs", "Bộ lọc chỉ nhận tọa độ CRS84.",
+                                "Filters take CRS84 coordinates only.", value=filter_crs)
     sortby = _names(params, "sortby", queryables)
     properties = _names(params, "properties", {f.name: f.type for f in visible})
     skip = params.get("skipGeometry", "false").lower()
     if skip not in ("true", "false"):
-        raise _invalid("skipGeometry", skip, "Dùng true hoặc false.", "Use true or false.")
+        raise invalid_parameter("skipGeometry", "Dùng true hoặc false.", "Use true or false.", value=skip)
     return ItemsQuery(
         limit=min(_integer(params, "limit", default_limit, 1), max_limit),
         offset=_integer(params, "offset", 0, 0),
@@ -368,9 +360,9 @@ class ItemsFastPath:
         params = request.query_params
         unknown = [k for k in params if k not in ("f", "lang", "crs")]
         if unknown:
-            raise _invalid(unknown[0], params[unknown[0]],
-                           "Tham số không được hỗ trợ ở điểm cuối này.",
-                           "The parameter is not supported by this endpoint.")
+            raise invalid_parameter(unknown[0], "Tham số không được hỗ trợ ở điểm cuối này.",
+                                    "The parameter is not supported by this endpoint.",
+                                    value=params[unknown[0]])
         crs = parse_crs(params["crs"], "crs") if "crs" in params else CRS84
         missing = NotFoundError(
             f"Không có đối tượng '{item}' trong lớp '{layer.id}'.",

@@ -17,8 +17,8 @@ from api.visibility import refuse_hidden_fields
 from gis_core.crs import parse_crs
 from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError, IocError, PermissionDeniedError
-from layers import audit
-from layers.access import CURRENT, filter_attributes, personal_names, visible_specs
+from governance import audit
+from governance.access import CURRENT, filter_attributes, personal_names, visible_specs
 from layers.features import (
     CRS84,
     ItemsQuery,

@@ -31,9 +31,9 @@ from gis_core.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from layers import audit
-from layers.access import Principal, require_write
-from layers.editing import Op, submit_edit, to_wgs84, validate_feature
+from governance import audit
+from governance.access import Principal, require_write
+from governance.editing import Op, submit_edit, to_wgs84, validate_feature
 from layers.spec import LayerSpec
 
 MAX_BODY = 5 * 2**20

@@ -24,7 +24,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.errors import problem
 from gis_core.errors import TooManyRequestsError
 from gis_core.settings import Settings
-from layers.access import Principal
+from governance.access import Principal
 
 LOG = logging.getLogger("ioc.api")
 

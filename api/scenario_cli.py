@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError
-from layers.access import CURRENT, Principal
+from governance.access import CURRENT, Principal
 from scenarios.registry import all_scenarios, require_scenario
 
 

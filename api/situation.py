@@ -15,7 +15,7 @@ import folium
 from branca.element import Element, MacroElement
 from jinja2 import Template
 
-from layers.access import MIN_CELL, is_personal_layer
+from governance.access import MIN_CELL, is_personal_layer
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import LAYERS
 from layers.spec import GROUP_TITLES

@@ -12,14 +12,14 @@ from sqlalchemy.engine import Engine
 
 from api.auth import current_principal
 from gis_core.errors import PermissionDeniedError
-from layers import audit
-from layers.access import Principal, filter_attributes, personal_names, visible_specs
+from governance import audit
+from governance.access import Principal, filter_attributes, personal_names, visible_specs
 from layers.cql import parse_filter
 from layers.spec import FieldSpec, LayerSpec
 
 
 def visible_fields(request: Request, layer: LayerSpec) -> tuple[FieldSpec, ...]:
-    """The layer's fields this caller may read (the access policy in ``layers.access``)."""
+    """The layer's fields this caller may read (the access policy in ``governance.access``)."""
     return visible_specs(current_principal(request), layer)
 
 

@@ -242,7 +242,7 @@ def reader_key(url: str) -> str:
     from sqlalchemy import create_engine
 
     from gis_core.db import to_sqlalchemy_url
-    from layers import accounts
+    from governance import accounts
 
     engine = create_engine(to_sqlalchemy_url(url))
     try:

@@ -21,7 +21,7 @@ from typing import Any
 
 from bench.config import DATABASE, database_url
 from gis_core.db import engine_for, raw_cursor
-from layers.access import CURRENT, Principal
+from governance.access import CURRENT, Principal
 from scenarios.engine import Request, evaluate, measure_statements
 from scenarios.indicators import INDICATORS
 from scenarios.registry import require_scenario

@@ -1,4 +1,4 @@
-"""Coordinate reference systems of the platform: WGS 84, Web Mercator and VN-2000 (see CRS.md).
+"""Coordinate reference systems of the platform: WGS 84, Web Mercator and VN-2000 (see docs/crs.md).
 
 Geometries are stored in EPSG:4326 (lon, lat). OGC API names CRSs by URI; EPSG:4326 and
 EPSG:4756 have latitude first, CRS84 and the projected CRSs have easting first.
@@ -141,7 +141,7 @@ class Recognised:
     warnings: tuple[tuple[str, str], ...] = ()
 
 
-# Where a datum shift's effect is measured: CRS.md's Lai Châu reference point.
+# Where a datum shift's effect is measured: the Lai Châu reference point of docs/crs.md.
 LAI_CHAU = (103.4583, 22.3964)
 _TOWGS84_WKT1 = re.compile(r"TOWGS84\s*\[([^\]]*)\]", re.IGNORECASE)
 _TOWGS84_PROJ = re.compile(r"\+towgs84=([^\s]+)", re.IGNORECASE)

@@ -6,7 +6,8 @@ from __future__ import annotations
 class IocError(Exception):
     """Base of every error the platform raises on purpose.
 
-    ``message`` is shown to the user when ``safe`` is true; ``message_en`` is the English text.
+    ``message`` is shown to the user when ``safe`` is true; ``message_en`` is the English text;
+    ``parameter`` names the request parameter or field at fault.
     """
 
     status: int = 500
@@ -14,7 +15,7 @@ class IocError(Exception):
     title: str = "Lỗi hệ thống"
     safe: bool = False
 
-    def __init__(self, message: str, *, message_en: str | None = None, parameter: str | None = None):
+    def __init__(self, message: str, message_en: str | None = None, parameter: str | None = None):
         super().__init__(message)
         self.message = message
         self.message_en = message_en or message
@@ -151,3 +152,12 @@ class TooManyRequestsError(IocError):
     code = "too-many-requests"
     title = "Quá nhiều yêu cầu"
     safe = True
+
+
+def invalid_parameter(parameter: str, vi: str, en: str, *, value: str | None = None
+                      ) -> InvalidParameterError:
+    """400 for a malformed or out-of-range request parameter, in the platform's one wording:
+    ``Tham số '<parameter>' không hợp lệ: ['<value>'. ]<vi>``, the English text beside it."""
+    shown = "" if value is None else f"'{value}'. "
+    return InvalidParameterError(f"Tham số '{parameter}' không hợp lệ: {shown}{vi}",
+                                 f"Parameter '{parameter}' is invalid: {shown}{en}", parameter)

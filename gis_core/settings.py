@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 from urllib.parse import quote
 
 from pydantic import Field
@@ -80,8 +81,9 @@ class Settings(BaseSettings):
                                        "is dead: its running jobs are queued again.")
     metrics_token: str | None = Field(default=None, description="Bearer token Prometheus sends "
                                       "for /metrics; unset: only this machine may read it.")
-    log_level: str = Field(default="INFO", description="Log level (DEBUG, INFO, WARNING…).")
     log_json: bool = Field(default=True, description="Logs as one JSON object a line.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(
         default=None, description="Web origins allowed to call the API from a browser, "
         "comma-separated (e.g. https://gis.laichau.gov.vn), or * for any; unset: none.")

@@ -18,10 +18,10 @@ from sqlalchemy.engine import Engine
 from gis_core.db import engine_for, translate_db_errors
 from gis_core.errors import DatabaseUnavailableError, IocError
 from gis_core.settings import Settings
+from governance import audit, pending_imports
+from governance.access import Principal
 from jobs import status
 from jobs.queue import TRANSIENT, app_for, declare
-from layers import audit, pending_imports
-from layers.access import Principal
 from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import ImportRejected
 from layers.registry import require_layer

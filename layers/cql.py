@@ -21,7 +21,7 @@ from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 from pygeofilter.parsers.ecql import parse as parse_ecql
 from shapely.geometry import box, shape
 
-from gis_core.errors import InvalidParameterError
+from gis_core.errors import InvalidParameterError, invalid_parameter
 
 FILTER_LANGS = ("cql2-text", "cql2-json", "cql-text", "cql-json")
 _SPATIAL = {
@@ -76,22 +76,16 @@ def _whole_day(value: Any) -> bool:
     return isinstance(value, date) and not isinstance(value, datetime)
 
 
-def _bad(message_vi: str, message_en: str, parameter: str = "filter") -> InvalidParameterError:
-    return InvalidParameterError(
-        f"Tham số '{parameter}' không hợp lệ: {message_vi}",
-        message_en=f"Parameter '{parameter}' is invalid: {message_en}",
-        parameter=parameter,
-    )
-
 
 def parse_filter(text: str, lang: str | None) -> ast.Node:
     """Parse a filter in ``lang`` (default cql2-text) to a pygeofilter AST; 400 when malformed."""
     lang = (lang or "cql2-text").lower()
     if len(text) > MAX_FILTER_CHARS:
-        raise _bad(f"dài {len(text):,} ký tự, tối đa {MAX_FILTER_CHARS:,}; hãy thu gọn bộ lọc "
-                   "(dùng IN (…), BETWEEN hoặc bbox).",
-                   f"it is {len(text):,} characters long, at most {MAX_FILTER_CHARS:,}; shorten "
-                   "it (use IN (…), BETWEEN or bbox).")
+        raise invalid_parameter("filter",
+                                f"dài {len(text):,} ký tự, tối đa {MAX_FILTER_CHARS:,}; hãy thu gọn bộ lọc "
+                                "(dùng IN (…), BETWEEN hoặc bbox).",
+                                f"it is {len(text):,} characters long, at most {MAX_FILTER_CHARS:,}; shorten "
+                                "it (use IN (…), BETWEEN or bbox).")
     if lang not in FILTER_LANGS:
         raise InvalidParameterError(
             f"Tham số 'filter-lang' không hợp lệ: '{lang}'. Hỗ trợ: {', '.join(FILTER_LANGS)}.",
@@ -107,7 +101,7 @@ def parse_filter(text: str, lang: str | None) -> ast.Node:
         except InvalidParameterError:
             raise
         except Exception as err:  # noqa: BLE001 - any parser failure is the client's input
-            raise _bad("không phải CQL2 JSON hợp lệ.", "not valid CQL2 JSON.") from err
+            raise invalid_parameter("filter", "không phải CQL2 JSON hợp lệ.", "not valid CQL2 JSON.") from err
     # pygeofilter's CQL2-text grammar lacks IS NULL, BETWEEN and booleans, its ECQL grammar
     # lacks the S_ names: try the first, then the second with the S_ prefix removed.
     try:
@@ -126,17 +120,20 @@ def parse_filter(text: str, lang: str | None) -> ast.Node:
         raise
     except Exception as err:  # noqa: BLE001
         shown = text if len(text) <= 200 else f"{text[:200]}…"
-        raise _bad(f"không phân tích được biểu thức '{shown}'.",
-                   f"cannot parse the expression '{shown}'.") from err
+        raise invalid_parameter("filter", f"không phân tích được biểu thức '{shown}'.",
+                                f"cannot parse the expression '{shown}'.") from err
 
 
 def _too_deep() -> InvalidParameterError:
-    return _bad(f"lồng quá sâu hoặc quá nhiều điều kiện (tối đa {MAX_FILTER_DEPTH} tầng, "
-                f"{MAX_FILTER_PARTS} thành phần); dùng IN (…) thay cho nhiều phép so sánh nối "
-                "bằng OR, BETWEEN thay cho cặp so sánh, hoặc chia thành nhiều truy vấn.",
-                f"it nests too deeply or has too many parts (at most {MAX_FILTER_DEPTH} levels, "
-                f"{MAX_FILTER_PARTS} parts); use IN (…) instead of many ORed comparisons, BETWEEN "
-                "instead of pairs of comparisons, or split it into several queries.")
+    return invalid_parameter(
+        "filter",
+        f"lồng quá sâu hoặc quá nhiều điều kiện (tối đa {MAX_FILTER_DEPTH} tầng, "
+        f"{MAX_FILTER_PARTS} thành phần); dùng IN (…) thay cho nhiều phép so sánh nối "
+        "bằng OR, BETWEEN thay cho cặp so sánh, hoặc chia thành nhiều truy vấn.",
+        f"it nests too deeply or has too many parts (at most {MAX_FILTER_DEPTH} levels, "
+        f"{MAX_FILTER_PARTS} parts); use IN (…) instead of many ORed comparisons, BETWEEN "
+        "instead of pairs of comparisons, or split it into several queries.",
+    )
 
 
 def bounded(node: ast.Node) -> ast.Node:
@@ -156,9 +153,11 @@ def bounded(node: ast.Node) -> ast.Node:
 
 def _out_of_range(value: Any, parameter: str, integer: bool = False) -> InvalidParameterError:
     limit = f"±{_BIGINT:,}" if integer else "±1.8e308"
-    return _bad(f"số '{value}' nằm ngoài miền giá trị (trong khoảng {limit}); hãy dùng một số "
-                "nhỏ hơn.", f"the number '{value}' is out of range (within {limit}); use a "
-                "smaller number.", parameter)
+    return invalid_parameter(parameter,
+                             f"số '{value}' nằm ngoài miền giá trị (trong khoảng {limit}); hãy dùng một số "
+                             "nhỏ hơn.",
+                             f"the number '{value}' is out of range (within {limit}); use a "
+                             "smaller number.")
 
 
 class SqlFilter:
@@ -195,10 +194,13 @@ class SqlFilter:
         if isinstance(node, ast.Like):
             pattern = node.pattern
             if not isinstance(pattern, str):
-                raise _bad("mẫu của LIKE phải là một chuỗi (ví dụ name LIKE 'Bản%'), không phải "
-                           "một trường hay biểu thức.",
-                           "the pattern of LIKE must be a text value (e.g. name LIKE 'Bản%'), not "
-                           "a property or an expression.")
+                raise invalid_parameter(
+                    "filter",
+                    "mẫu của LIKE phải là một chuỗi (ví dụ name LIKE 'Bản%'), không phải "
+                    "một trường hay biểu thức.",
+                    "the pattern of LIKE must be a text value (e.g. name LIKE 'Bản%'), not "
+                    "a property or an expression.",
+                )
             if node.wildcard != "%":
                 pattern = pattern.replace(node.wildcard, "%")
             if node.singlechar != "_":
@@ -228,8 +230,8 @@ class SqlFilter:
             return self.comparison(node.lhs, _TEMPORAL[node.op.value], node.rhs)
         if isinstance(node, bool):
             return sql.SQL("TRUE" if node else "FALSE")
-        raise _bad(f"phép toán '{type(node).__name__}' chưa được hỗ trợ.",
-                   f"the operation '{type(node).__name__}' is not supported.")
+        raise invalid_parameter("filter", f"phép toán '{type(node).__name__}' chưa được hỗ trợ.",
+                                f"the operation '{type(node).__name__}' is not supported.")
 
     def comparison(self, lhs: Any, op: str, rhs: Any) -> sql.Composable:
         """``lhs op rhs``; an attribute against a literal goes through ``compare``."""
@@ -279,8 +281,8 @@ class SqlFilter:
                 return value
         except ValueError:
             pass
-        raise _bad(f"giá trị '{value}' không phải ngày hoặc thời điểm RFC 3339.",
-                   f"the value '{value}' is not an RFC 3339 date or date-time.", parameter)
+        raise invalid_parameter(parameter, f"giá trị '{value}' không phải ngày hoặc thời điểm RFC 3339.",
+                                f"the value '{value}' is not an RFC 3339 date or date-time.")
 
     def temporal_literal(self, node: ast.Function) -> date | datetime:
         """The value of ``DATE('…')`` or ``TIMESTAMP('…')``."""
@@ -289,10 +291,9 @@ class SqlFilter:
     def attribute(self, name: str) -> sql.Composable:
         """A queryable column; 400 for any other name."""
         if name not in self.fields:
-            raise _bad(
-                f"trường '{name}' không có trong danh sách truy vấn được (queryables).",
-                f"the property '{name}' is not queryable.",
-            )
+            raise invalid_parameter("filter",
+                                    f"trường '{name}' không có trong danh sách truy vấn được (queryables).",
+                                    f"the property '{name}' is not queryable.")
         return sql.Identifier(name)
 
     def literal(self, value: Any) -> sql.Composable:
@@ -319,15 +320,19 @@ class SqlFilter:
                 isinstance(node, ast.Function) and any(names(a) for a in node.arguments))
 
         if not any(names(o) for o in operands):
-            raise _bad("mỗi phép so sánh cần một trường ở một vế (ví dụ students > 300).",
-                       "each comparison needs a property on one side (e.g. students > 300).")
+            raise invalid_parameter("filter",
+                                    "mỗi phép so sánh cần một trường ở một vế (ví dụ students > 300).",
+                                    "each comparison needs a property on one side (e.g. students > 300).")
 
     def _fits(self, name: str, have: str | None, want: str | None) -> None:
         if have and want and _FAMILY.get(have) != _FAMILY.get(want):
-            raise _bad(f"'{name}' (kiểu {have}) không so sánh được với giá trị kiểu {want}; hãy so "
-                       "sánh với giá trị cùng kiểu.",
-                       f"'{name}' ({have}) cannot be compared with a {want} value; compare it "
-                       "with a value of its own type.")
+            raise invalid_parameter(
+                "filter",
+                f"'{name}' (kiểu {have}) không so sánh được với giá trị kiểu {want}; hãy so "
+                "sánh với giá trị cùng kiểu.",
+                f"'{name}' ({have}) cannot be compared with a {want} value; compare it "
+                "with a value of its own type.",
+            )
 
     def coerce(self, value: Any, kind: str | None, parameter: str = "filter") -> Any:
         """Fit a literal to the type of the field it is compared with; 400 (naming ``parameter``)
@@ -354,9 +359,8 @@ class SqlFilter:
             if kind == "boolean" and not isinstance(value, bool):
                 raise ValueError(value)
         except (TypeError, ValueError, ArithmeticError) as err:
-            raise _bad(f"giá trị '{value}' không hợp với kiểu '{kind}' của trường.",
-                       f"the value '{value}' does not fit the field's type '{kind}'.",
-                       parameter) from err
+            raise invalid_parameter(parameter, f"giá trị '{value}' không hợp với kiểu '{kind}' của trường.",
+                                    f"the value '{value}' does not fit the field's type '{kind}'.") from err
         return value
 
     def scalar(self, node: Any, kind: str | None = None) -> sql.Composable:
@@ -373,37 +377,40 @@ class SqlFilter:
             if name in _TIME_FUNCTIONS and len(node.arguments) == 1:
                 self._fits(f"{node.name}()", "datetime", kind)
                 return self.literal(self.coerce(self.temporal_literal(node), kind or "datetime"))
-            raise _bad(f"hàm '{node.name}' chưa được hỗ trợ.",
-                       f"the function '{node.name}' is not supported.")
+            raise invalid_parameter("filter", f"hàm '{node.name}' chưa được hỗ trợ.",
+                                    f"the function '{node.name}' is not supported.")
         if isinstance(node, values.Interval):
-            raise _bad("khoảng thời gian chỉ dùng với T_DURING.", "intervals need T_DURING.")
+            raise invalid_parameter("filter", "khoảng thời gian chỉ dùng với T_DURING.",
+                                    "intervals need T_DURING.")
         if isinstance(node, str | int | float | bool | date | datetime):
             return self.literal(self.coerce(node, kind))
-        raise _bad(f"giá trị '{node}' không hợp lệ.", f"the value '{node}' is not valid.")
+        raise invalid_parameter("filter", f"giá trị '{node}' không hợp lệ.",
+                                f"the value '{node}' is not valid.")
 
     def spatial(self, node: Any) -> sql.Composable:
         """The geometry column, a literal geometry or an envelope (CRS84)."""
         if isinstance(node, ast.Attribute):
             if node.name not in (self.geometry_column, "geometry"):
-                raise _bad(f"'{node.name}' không phải trường hình học.",
-                           f"'{node.name}' is not the geometry property.")
+                raise invalid_parameter("filter", f"'{node.name}' không phải trường hình học.",
+                                        f"'{node.name}' is not the geometry property.")
             return sql.Identifier(self.geometry_column)
         if isinstance(node, values.Geometry):
             try:
                 geom = shape(node.geometry)
             except (ValueError, TypeError, KeyError) as err:
-                raise _bad("hình học trong bộ lọc sai cấu trúc.",
-                           "the filter's geometry is malformed.") from err
+                raise invalid_parameter("filter", "hình học trong bộ lọc sai cấu trúc.",
+                                        "the filter's geometry is malformed.") from err
             return self.geometry(geom)
         if isinstance(node, values.Envelope):
             return self.geometry(box(node.x1, node.y1, node.x2, node.y2))
         if isinstance(node, ast.Function) and node.name.lower() == "bbox":
             return self.geometry(box(*[float(a) for a in node.arguments]))
-        raise _bad("toán hạng không gian không hợp lệ.", "invalid spatial operand.")
+        raise invalid_parameter("filter", "toán hạng không gian không hợp lệ.", "invalid spatial operand.")
 
     def geometry(self, geom: Any) -> sql.Composable:
         """A literal geometry in CRS84, as WKB with SRID 4326."""
         if not geom.is_valid:
-            raise _bad("hình học trong bộ lọc không hợp lệ (tự cắt hoặc sai cấu trúc).",
-                       "the filter's geometry is invalid (self-intersecting or malformed).")
+            raise invalid_parameter("filter",
+                                    "hình học trong bộ lọc không hợp lệ (tự cắt hoặc sai cấu trúc).",
+                                    "the filter's geometry is invalid (self-intersecting or malformed).")
         return sql.SQL("ST_GeomFromWKB({}, 4326)").format(self.literal(geom.wkb))

@@ -9,16 +9,16 @@ from gis_core.crs import CRS84_URI, supported_uris
 from layers.departments import DEPARTMENTS
 from layers.spec import GROUP_TITLES, LayerSpec
 
-PROVIDER = "api.ogc_provider.PostGISProvider"
 # The province's bounding box, for empty layers.
 PROVINCE_BBOX = [102.33, 21.67, 103.99, 22.84]
 
 
 def resource_for(
-    layer: LayerSpec, database_url: str, *, bbox: list[float] | None = None,
+    layer: LayerSpec, database_url: str, provider: str, *, bbox: list[float] | None = None,
     interval: list[datetime | None] | None = None, links: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """The pygeoapi ``resources`` entry of one layer.
+    """The pygeoapi ``resources`` entry of one layer, served by the ``provider`` class (dotted
+    path).
 
     The temporal extent stays as ``datetime`` values: pygeoapi compares its HTML pages'
     ``datetime`` parameter with them and refuses strings.
@@ -40,7 +40,7 @@ def resource_for(
         "extents": extents,
         "providers": [{
             "type": "feature",
-            "name": PROVIDER,
+            "name": provider,
             "data": {"url": database_url},
             "table": layer.id,
             "id_field": "id",

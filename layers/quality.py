@@ -22,7 +22,6 @@ from typing import Any, Literal
 
 from psycopg2 import sql
 
-from layers.access import has_commune
 from layers.departments import DEPARTMENTS
 from layers.quality_rules import (
     DUPLICATE_METRES,
@@ -32,7 +31,7 @@ from layers.quality_rules import (
     coverage_for,
 )
 from layers.registry import LAYERS
-from layers.spec import FieldSpec, LayerSpec
+from layers.spec import FieldSpec, LayerSpec, has_commune
 
 Measure = Literal["correct", "complete", "clean"]
 MEASURES: tuple[str, ...] = ("correct", "complete", "clean", "live")

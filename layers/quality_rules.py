@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from layers.access import has_commune
 from layers.registry import get_layer
+from layers.spec import has_commune
 
 
 @dataclass(frozen=True)

@@ -117,3 +117,8 @@ class LayerSpec:
             raise ValueError(f"{self.id}: update_every must be an ISO 8601 duration like P30D")
         years, months, weeks, days = (int(g or 0) for g in match.groups())
         return timedelta(days=years * 365 + months * 30 + weeks * 7 + days)
+
+
+def has_commune(layer: LayerSpec) -> bool:
+    """Whether the layer's features carry a commune code (so can be edited by a commune)."""
+    return any(f.name == "commune_code" for f in layer.fields)

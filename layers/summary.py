@@ -9,8 +9,7 @@ from typing import Any
 from psycopg2 import sql
 
 from gis_core.errors import InvalidParameterError
-from layers.access import has_commune
-from layers.spec import LayerSpec
+from layers.spec import LayerSpec, has_commune
 
 
 def commune_summary(cursor: Any, layer: LayerSpec) -> dict[str, Any]:

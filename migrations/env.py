@@ -7,8 +7,8 @@ from geoalchemy2 import alembic_helpers
 from sqlalchemy import create_engine
 
 from gis_core.db import to_sqlalchemy_url
-from layers.schema import metadata
 from migrations.env_compare import include_object
+from migrations.schema import metadata
 
 config = context.config
 

@@ -6,8 +6,6 @@ from typing import Any
 
 from geoalchemy2 import alembic_helpers
 
-import jobs.tables  # noqa: F401 - declares the job results table
-
 IGNORED_TABLES = {"spatial_ref_sys", "alembic_version"}
 
 

@@ -16,7 +16,7 @@ from psycopg2 import sql
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from gis_core.errors import InvalidParameterError
-from layers.access import CURRENT, MIN_CELL, withholds_small_cells
+from governance.access import CURRENT, MIN_CELL, withholds_small_cells
 from layers.registry import require_layer
 from scenarios.base import Outcome, Scenario
 from scenarios.engine import public_props, small_cell_note

@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 from psycopg2 import sql
 
-from layers.access import CURRENT, MIN_CELL, may_see_features, withholds_small_cells
+from governance.access import CURRENT, MIN_CELL, may_see_features, withholds_small_cells
 from layers.registry import require_layer
 from layers.spec import LayerSpec
 from scenarios.indicators import (

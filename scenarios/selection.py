@@ -153,25 +153,25 @@ def _fold(text: str) -> str:
     return bare.replace("đ", "d").replace("Đ", "D").casefold()
 
 
-def _invalid(param: str, vi: str, en: str) -> InvalidParameterError:
-    return InvalidParameterError(vi, message_en=en, parameter=param)
-
 
 def check_lonlat(lon: float, lat: float) -> None:
     """A 400 unless (lon, lat) are finite WGS 84 coordinates."""
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise _invalid("selection", f"Tọa độ ({lon}, {lat}) không hợp lệ: kinh độ trong [-180, 180], "
-                       "vĩ độ trong [-90, 90] (WGS 84, kinh độ trước).",
-                       f"Coordinates ({lon}, {lat}) are invalid: longitude in [-180, 180], latitude in "
-                       "[-90, 90] (WGS 84, longitude first).")
+        raise InvalidParameterError(
+            f"Tọa độ ({lon}, {lat}) không hợp lệ: kinh độ trong [-180, 180], "
+            "vĩ độ trong [-90, 90] (WGS 84, kinh độ trước).",
+            f"Coordinates ({lon}, {lat}) are invalid: longitude in [-180, 180], latitude in "
+            "[-90, 90] (WGS 84, longitude first).",
+            "selection",
+        )
 
 
 def outside_error(what_vi: str, what_en: str) -> InvalidParameterError:
     """The 400 for an area that misses the province."""
-    return _invalid("selection", f"{what_vi} nằm ngoài tỉnh Lai Châu; hãy chọn vị trí trong tỉnh "
-                    "(khoảng kinh độ 102.2–103.9, vĩ độ 21.6–22.9).",
-                    f"{what_en} lies outside Lai Châu province; choose a place inside it "
-                    "(about longitude 102.2–103.9, latitude 21.6–22.9).")
+    return InvalidParameterError(f"{what_vi} nằm ngoài tỉnh Lai Châu; hãy chọn vị trí trong tỉnh "
+                                 "(khoảng kinh độ 102.2–103.9, vĩ độ 21.6–22.9).",
+                                 f"{what_en} lies outside Lai Châu province; choose a place inside it "
+                                 "(about longitude 102.2–103.9, latitude 21.6–22.9).", "selection")
 
 
 def polygon_wkt(selection: PolygonSelection) -> str:
@@ -179,19 +179,25 @@ def polygon_wkt(selection: PolygonSelection) -> str:
     try:
         shape = sgeom.shape(selection.geometry)
     except Exception as err:  # noqa: BLE001 - shapely raises several kinds for bad GeoJSON
-        raise _invalid("selection.geometry", "Hình không đọc được: cần GeoJSON Polygon hoặc "
-                       "MultiPolygon với 'coordinates'.", "The geometry cannot be read: a GeoJSON "
-                       "Polygon or MultiPolygon with 'coordinates' is required.") from err
+        raise InvalidParameterError("Hình không đọc được: cần GeoJSON Polygon hoặc "
+                                    "MultiPolygon với 'coordinates'.",
+                                    "The geometry cannot be read: a GeoJSON "
+                                    "Polygon or MultiPolygon with 'coordinates' is required.",
+                                    "selection.geometry") from err
     vertices = shapely.get_num_coordinates(shape)
     if vertices > MAX_VERTICES:
-        raise _invalid("selection.geometry", f"Đa giác có {vertices:,} đỉnh, tối đa {MAX_VERTICES:,}; "
-                       "hãy đơn giản hóa nó (ví dụ trong QGIS: Vector → Geometry → Simplify).",
-                       f"The polygon has {vertices:,} vertices, at most {MAX_VERTICES:,}; simplify "
-                       "it (for example in QGIS: Vector → Geometry → Simplify).")
+        raise InvalidParameterError(
+            f"Đa giác có {vertices:,} đỉnh, tối đa {MAX_VERTICES:,}; "
+            "hãy đơn giản hóa nó (ví dụ trong QGIS: Vector → Geometry → Simplify).",
+            f"The polygon has {vertices:,} vertices, at most {MAX_VERTICES:,}; simplify "
+            "it (for example in QGIS: Vector → Geometry → Simplify).",
+            "selection.geometry",
+        )
     if shape.geom_type not in ("Polygon", "MultiPolygon") or shape.is_empty:
-        raise _invalid("selection.geometry", f"Cần một Polygon hoặc MultiPolygon, không phải "
-                       f"{shape.geom_type}.", f"A Polygon or MultiPolygon is required, not "
-                       f"{shape.geom_type}.")
+        raise InvalidParameterError(f"Cần một Polygon hoặc MultiPolygon, không phải "
+                                    f"{shape.geom_type}.",
+                                    f"A Polygon or MultiPolygon is required, not "
+                                    f"{shape.geom_type}.", "selection.geometry")
     if not shape.is_valid:
         reason = explain_validity(shape)
         raise ValidationError(
@@ -207,9 +213,11 @@ def polygon_wkt(selection: PolygonSelection) -> str:
             transformer.transform(xy[:, 0], xy[:, 1])))
     minx, miny, maxx, maxy = shape.bounds
     if not (-180 <= minx <= maxx <= 180 and -90 <= miny <= maxy <= 90):
-        raise _invalid("selection.geometry", "Tọa độ đa giác không nằm trong hệ tọa độ đã chọn "
-                       f"({selection.crs}); kiểm tra tham số 'crs'.", "The polygon's coordinates do "
-                       f"not fit the chosen CRS ({selection.crs}); check 'crs'.")
+        raise InvalidParameterError("Tọa độ đa giác không nằm trong hệ tọa độ đã chọn "
+                                    f"({selection.crs}); kiểm tra tham số 'crs'.",
+                                    "The polygon's coordinates do "
+                                    f"not fit the chosen CRS ({selection.crs}); check 'crs'.",
+                                    "selection.geometry")
     return shape.wkt
 
 
@@ -240,9 +248,10 @@ def resolve(cursor: Any, selection: Any) -> Area:
         check_lonlat(selection.lon, selection.lat)
         r = selection.radius_m
         if not (math.isfinite(r) and 0 < r <= MAX_RADIUS_M):
-            raise _invalid("selection.radius_m", f"Bán kính {r:g} m không hợp lệ: cần lớn hơn 0 và "
-                           f"tối đa {MAX_RADIUS_M:,.0f} m.", f"Radius {r:g} m is invalid: it must be "
-                           f"above 0 and at most {MAX_RADIUS_M:,.0f} m.")
+            raise InvalidParameterError(f"Bán kính {r:g} m không hợp lệ: cần lớn hơn 0 và "
+                                        f"tối đa {MAX_RADIUS_M:,.0f} m.",
+                                        f"Radius {r:g} m is invalid: it must be "
+                                        f"above 0 and at most {MAX_RADIUS_M:,.0f} m.", "selection.radius_m")
         area = Area("radius", [], centre=(selection.lon, selection.lat), radius_m=r,
                     description={"vi": f"Bán kính {r:,.0f} m quanh ({selection.lon}, "
                                  f"{selection.lat})", "en": f"{r:,.0f} m around "
@@ -263,13 +272,15 @@ def resolve(cursor: Any, selection: Any) -> Area:
         if not area.communes:
             raise outside_error("Đa giác đã chọn", "The polygon")
         return area
-    raise _invalid("selection", "Kiểu vùng chọn không được hỗ trợ.", "Unsupported selection type.")
+    raise InvalidParameterError("Kiểu vùng chọn không được hỗ trợ.", "Unsupported selection type.",
+                                "selection")
 
 
 def _communes(cursor: Any, selection: CommuneSelection) -> Area:
     if not selection.codes and not selection.names:
-        raise _invalid("selection.codes", "Cần ít nhất một mã xã ('codes') hoặc tên xã ('names').",
-                       "At least one commune code ('codes') or name ('names') is required.")
+        raise InvalidParameterError("Cần ít nhất một mã xã ('codes') hoặc tên xã ('names').",
+                                    "At least one commune code ('codes') or name ('names') is required.",
+                                    "selection.codes")
     cursor.execute("SELECT code, name, full_name, name_en FROM communes ORDER BY code")
     rows = cursor.fetchall()
     by_code = {r[0]: r for r in rows}

@@ -214,7 +214,7 @@ def staff(database_url, app):  # noqa: ANN001, ANN201
     from fastapi.testclient import TestClient
 
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     client = TestClient(app)
 
@@ -240,7 +240,7 @@ def staff(database_url, app):  # noqa: ANN001, ANN201
 def reader(database_url) -> dict[str, str]:  # noqa: ANN001
     """Headers of a system client with no scopes: it sees features, public fields only."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-reader", scopes=())

@@ -12,7 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Authenticator, SignedIn, client_ip
 from gis_core.errors import ValidationError
 from gis_core.text import has_control
-from layers import accounts
+from governance import accounts
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 

@@ -11,8 +11,8 @@ from api import audit_anchor
 from api.auth import Operator
 from api.routes.account import public_account
 from gis_core.bounds import unique_list
-from layers import accounts, audit
-from layers.access import Principal
+from governance import accounts, audit
+from governance.access import Principal
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
 

@@ -12,9 +12,9 @@ from pydantic import BaseModel, Field
 from api.auth import SignedIn
 from gis_core.db import translate_db_errors
 from gis_core.errors import PermissionDeniedError, PreconditionFailedError
+from governance import audit, editing
+from governance.access import Principal, may_approve, may_read_personal, personal_names
 from jobs import imports as import_jobs
-from layers import audit, editing
-from layers.access import Principal, may_approve, may_read_personal, personal_names
 from layers.imports.problems import ImportRejected
 from layers.registry import require_layer
 

@@ -17,8 +17,8 @@ from api.ogc_items import parse_items_query
 from api.visibility import audit_personal_read, refuse_hidden_parameters, visible_fields
 from gis_core.crs import crs_uri
 from gis_core.db import translate_db_errors
-from gis_core.errors import InvalidParameterError
-from layers.access import require_features
+from gis_core.errors import invalid_parameter
+from governance.access import require_features
 from layers.export import (
     ExportResult,
     export_layer,
@@ -39,10 +39,8 @@ def _limit(raw: str | None) -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or int(raw) < 1:
-        raise InvalidParameterError(
-            f"Tham số 'limit' không hợp lệ: '{raw}'. Cần một số nguyên dương.",
-            message_en=f"Parameter 'limit' is invalid: '{raw}'. A positive integer is required.",
-            parameter="limit")
+        raise invalid_parameter("limit", "Cần một số nguyên dương.", "A positive integer is required.",
+                                value=raw)
     return int(raw)
 
 

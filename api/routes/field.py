@@ -26,10 +26,10 @@ from gis_core.errors import (
     UnsupportedMediaTypeError,
     ValidationError,
 )
-from layers import audit
-from layers.access import Principal, require_write
-from layers.field_photos import inspect_photo, served_path, store_photo
-from layers.field_survey import existing_submission, form_fields, parse_client_uuid, submit_household
+from governance import audit
+from governance.access import Principal, require_write
+from governance.field_photos import inspect_photo, served_path, store_photo
+from governance.field_survey import existing_submission, form_fields, parse_client_uuid, submit_household
 from layers.registry import require_layer
 
 router = APIRouter(tags=["field"])

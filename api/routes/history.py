@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from api.auth import current_principal
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError
-from layers.access import require_features
+from governance.access import require_features
 from layers.history import feature_changes, features_as_of
 from layers.registry import require_layer
 

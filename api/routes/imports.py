@@ -17,9 +17,9 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
+from governance import audit
+from governance.access import import_mode, may_read_import
 from jobs import imports as import_jobs
-from layers import audit
-from layers.access import import_mode, may_read_import
 from layers.imports.load import ImportOptions
 from layers.imports.problems import ImportReport
 from layers.imports.rows import parse_mapping

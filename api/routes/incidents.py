@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request, Response
 
 from api.scenario_http import GEOJSON, actor, respond, wants_geojson
 from gis_core.db import raw_cursor
-from layers.access import INCIDENT_REPORTERS
+from governance.access import INCIDENT_REPORTERS
 from scenarios import emergency, incidents
 
 router = APIRouter(prefix="/api/v1/incidents", tags=["incidents"])

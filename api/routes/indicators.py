@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from api.scenario_http import GEOJSON, actor, overview_cache, respond
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError
-from layers.access import INDICATOR_EDITORS
+from governance.access import INDICATOR_EDITORS
 from scenarios import overview, reported
 from scenarios.engine import withheld_layers
 from scenarios.indicators import INDICATORS, describe, require_indicator

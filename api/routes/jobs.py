@@ -11,8 +11,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Operator, require_signed_in
 from api.errors import problem_body
 from gis_core.errors import NotFoundError
+from governance import audit
 from jobs import status
-from layers import audit
 
 router = APIRouter(prefix="/api/v1/jobs", tags=["jobs"])
 JobId = Annotated[int, PathParam(ge=1, le=2**62)]

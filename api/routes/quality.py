@@ -5,17 +5,18 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
+from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import current_principal
 from api.visibility import audit_personal_read, visible_fields
 from gis_core.db import raw_cursor
-from gis_core.errors import InvalidParameterError, PermissionDeniedError
-from layers import audit
-from layers.access import require_features
+from gis_core.errors import InvalidParameterError, PermissionDeniedError, invalid_parameter
+from governance import audit
+from governance.access import require_features
 from layers.quality import (
     available_rules,
     failing_records,
@@ -27,6 +28,7 @@ from layers.registry import LAYERS, require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["quality"])
 _MAX_LIMIT = 1000
+_MAX_OFFSET = 2**31 - 1
 # A report is reused while no layer's data version has moved and it is younger than this
 # (liveness changes with the clock alone, slowly).
 CACHE_SECONDS = 300.0
@@ -51,16 +53,45 @@ def _cached(request: Request, key: tuple[str, ...], compute: Callable[[Any], dic
     return report
 
 
-def _integer(request: Request, name: str, default: int, minimum: int, maximum: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None:
-        return default
-    if not raw.isdigit() or not minimum <= int(raw) <= maximum:
+def _bounded(name: str, minimum: int, maximum: int) -> BeforeValidator:
+    """An integer parameter from ``minimum`` to ``maximum``; the 400 naming it otherwise."""
+    def check(raw: Any) -> int:
+        text = str(raw)
+        if not text.isdigit() or not minimum <= int(text) <= maximum:
+            raise invalid_parameter(name, f"Cần số nguyên từ {minimum} đến {maximum}.",
+                                    f"An integer from {minimum} to {maximum} is required.", value=text)
+        return int(text)
+    return BeforeValidator(check)
+
+
+def _one_of(name: str, choices: tuple[str, ...]) -> BeforeValidator:
+    """One of ``choices``; the 400 naming the parameter otherwise."""
+    def check(raw: Any) -> str:
+        if raw not in choices:
+            words = " hoặc ".join(f"'{c}'" for c in choices), " or ".join(f"'{c}'" for c in choices)
+            raise invalid_parameter(name, f"Dùng {words[0]}.", f"Use {words[1]}.", value=str(raw))
+        return raw
+    return BeforeValidator(check)
+
+
+def _commune(raw: Any) -> str:
+    if not _COMMUNE.fullmatch(str(raw)):
         raise InvalidParameterError(
-            f"Tham số '{name}' không hợp lệ: '{raw}'. Cần số nguyên từ {minimum} đến {maximum}.",
-            message_en=f"Parameter '{name}' is invalid: '{raw}'. An integer from {minimum} to "
-            f"{maximum} is required.", parameter=name)
-    return int(raw)
+            "Tham số 'commune' không hợp lệ: cần mã xã gồm chữ số, ví dụ 03388.",
+            "Parameter 'commune' is invalid: give a commune code of digits, e.g. 03388.", "commune")
+    return str(raw)
+
+
+# Declared for /openapi.json; the checks answer the platform's 400 naming the parameter.
+By = Annotated[Literal["commune", "department"], _one_of("by", ("commune", "department")),
+               Query(description="commune: evidence by commune; department: with the owning "
+                     "department's layers taken together")]
+Rule = Annotated[str | None, Query(description="A rule of the layer (its report lists them), "
+                                   "e.g. domain:poverty_status")]
+Limit = Annotated[int, _bounded("limit", 1, _MAX_LIMIT), Query(ge=1, le=_MAX_LIMIT)]
+Offset = Annotated[int, _bounded("offset", 0, _MAX_OFFSET), Query(ge=0, le=_MAX_OFFSET)]
+Commune = Annotated[str | None, BeforeValidator(_commune),
+                    Query(pattern=_COMMUNE.pattern, description="A commune code, e.g. 03388")]
 
 
 @router.get("/quality", summary="Chất lượng dữ liệu toàn tỉnh / Data quality of every layer")
@@ -71,16 +102,10 @@ async def quality(request: Request) -> dict[str, Any]:
 
 
 @router.get("/quality/{layer_id}", summary="Chất lượng một lớp / Data quality of one layer")
-async def layer_quality_report(layer_id: str, request: Request) -> dict[str, Any]:
+async def layer_quality_report(layer_id: str, request: Request, by: By = "commune") -> dict[str, Any]:
     """One layer with its evidence by rule and by commune (``by=commune``, default) or with its
     owning department's layers taken together (``by=department``)."""
     layer = require_layer(layer_id)
-    by = request.query_params.get("by", "commune")
-    if by not in ("commune", "department"):
-        raise InvalidParameterError(
-            f"Tham số 'by' không hợp lệ: '{by}'. Dùng 'commune' hoặc 'department'.",
-            message_en=f"Parameter 'by' is invalid: '{by}'. Use 'commune' or 'department'.",
-            parameter="by")
 
     def compute(cursor: Any) -> dict[str, Any]:
         if by == "commune":
@@ -95,13 +120,13 @@ async def layer_quality_report(layer_id: str, request: Request) -> dict[str, Any
 
 @router.get("/quality/{layer_id}/failures",
             summary="Các bản ghi không đạt một quy tắc / Records failing a rule")
-async def failures(layer_id: str, request: Request) -> dict[str, Any]:
+async def failures(layer_id: str, request: Request, rule: Rule = None, limit: Limit = 100,
+                   offset: Offset = 0, commune: Commune = None) -> dict[str, Any]:
     """Records failing ``rule``, optionally in one ``commune``: ids and the fields the caller may
     read (the access policy); a read that shows personal fields is audited."""
     layer = require_layer(layer_id)
     principal = await run_in_threadpool(current_principal, request)
     require_features(principal, layer)
-    rule = request.query_params.get("rule")
     rules = available_rules(layer)
     if rule not in rules:
         raise InvalidParameterError(
@@ -122,14 +147,6 @@ async def failures(layer_id: str, request: Request) -> dict[str, Any]:
             outcome="denied", target=layer.id, details={"query": str(request.url.query),
                                                          "why": err.message_en})
         raise err
-    limit = _integer(request, "limit", 100, 1, _MAX_LIMIT)
-    offset = _integer(request, "offset", 0, 0, 2**31 - 1)
-    commune = request.query_params.get("commune")
-    if commune is not None and not _COMMUNE.fullmatch(commune):
-        raise InvalidParameterError(
-            "Tham số 'commune' không hợp lệ: cần mã xã gồm chữ số, ví dụ 03388.",
-            message_en="Parameter 'commune' is invalid: give a commune code of digits, e.g. 03388.",
-            parameter="commune")
 
     def work() -> dict[str, Any] | None:
         with raw_cursor(request.app.state.engine) as cursor:

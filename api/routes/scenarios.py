@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.scenario_http import GEOJSON, actor, respond, wants_geojson
 from gis_core.db import raw_cursor
-from layers.access import THEMATIC_AUTHORS
+from governance.access import THEMATIC_AUTHORS
 from scenarios import thematic
 from scenarios.base import Scenario
 from scenarios.registry import SCENARIOS, all_scenarios, require_scenario

@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import current_principal
 from gis_core.db import raw_cursor
 from gis_core.errors import NotFoundError
-from layers.access import may_see_features, require_features
+from governance.access import may_see_features, require_features
 from layers.ogc import PROVINCE_BBOX
 from layers.registry import LAYERS, require_layer
 from layers.spec import LayerSpec

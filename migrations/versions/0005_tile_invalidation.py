@@ -10,6 +10,11 @@ new data version; the tile cache reads the rows past the version it last applied
 tiles those boxes touch. The triggers run after the feature-count triggers (names sort after
 ``ioc_count_*``), so the layer's row in feature_counts is locked: versions of one layer appear in
 commit order. A statement changing more than BULK rows writes boxes per 0.01° cell instead.
+
+The order is not the number: this revision was written beside 0006 and 0007 and chained after
+them when the branches were merged, so the history runs 0004, 0006, 0007, 0005, 0008. Revision ids
+are names that databases already record (``alembic_version``), so they stay as they are; follow
+``down_revision``, not the file names, to read the order (``alembic history`` prints it).
 """
 
 from collections.abc import Sequence

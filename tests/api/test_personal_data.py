@@ -4,7 +4,7 @@ from urllib.parse import quote
 
 import pytest
 
-from layers.access import is_personal_layer
+from governance.access import is_personal_layer
 from layers.registry import LAYERS
 
 JSON = {"accept": "application/json"}

@@ -11,7 +11,7 @@ import httpx
 import psycopg2
 import pytest
 
-from layers.access import MIN_CELL
+from governance.access import MIN_CELL
 from tests.conftest import loaded_database, serving
 
 PASSWORD = "Lai-Chau-2026-cells"
@@ -23,7 +23,7 @@ def sparse(tmp_path_factory):
     """(anonymous client, leader headers, database URL) on a province with very few households,
     served by a worker process of its own."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     for url in loaded_database("ioc_cells", 0.001):
         with engine_for(url).begin() as conn:

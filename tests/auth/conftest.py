@@ -37,7 +37,7 @@ def communes(database_url):
 def people(database_url, communes):
     """username -> (role, department, commune) for one account per role."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     home, _ = communes
     wanted = {

@@ -68,7 +68,7 @@ def test_tampered_and_expired_tokens_are_refused(client, tokens, app):
 
 def test_lockout_after_repeated_failures(client, app, database_url):
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         accounts.create_account(conn, username="lockme", role="viewer", password=PASSWORD)
@@ -163,7 +163,7 @@ def test_idle_accounts_expire(client, database_url):
     import psycopg2
 
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         accounts.create_account(conn, username="sleeper", role="viewer", password=PASSWORD)
@@ -196,7 +196,7 @@ def test_cli_creates_the_first_operator_and_lists(database_url, monkeypatch, cap
 def test_cli_expires_idle_accounts(database_url, monkeypatch, capsys):
     from api.cli import main
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         accounts.create_account(conn, username="dormant", role="viewer", password=PASSWORD)

@@ -13,7 +13,7 @@ from tests.conftest import serving
 
 def _verify(database_url):
     from gis_core.db import engine_for
-    from layers import audit
+    from governance import audit
 
     with engine_for(database_url).connect() as conn:
         return audit.verify(conn)
@@ -24,7 +24,7 @@ def scratch_db():
     """A migrated database of its own, so tampering cannot disturb the other tests."""
     from api.cli import migrate
     from gis_core.db import engine_for
-    from layers import audit
+    from governance import audit
     from tests.conftest import _fresh_database
 
     for url in _fresh_database("ioc_audit"):
@@ -80,7 +80,7 @@ def test_rehashed_entry_still_breaks_the_chain(scratch_db):
     """Recomputing an altered entry's own hash does not help: the next entry points at the old one."""
     from datetime import UTC
 
-    from layers.audit import _digest
+    from governance.audit import _digest
 
     with psycopg2.connect(scratch_db) as conn, conn.cursor() as cur:
         cur.execute("SELECT seq, at, actor, action, target, outcome, client_ip, reason, details, "
@@ -112,7 +112,7 @@ def _rewrite_without(url, removed):
     consistent again, as someone with database access could leave it."""
     from datetime import UTC
 
-    from layers.audit import _digest
+    from governance.audit import _digest
 
     with psycopg2.connect(url) as conn, conn.cursor() as cur:
         cur.execute("ALTER TABLE audit_log DISABLE TRIGGER ioc_audit_append_only")
@@ -147,7 +147,7 @@ def anchored(scratch_db, tmp_path):
 
 def test_a_consistent_rewrite_is_caught_by_the_anchor(anchored, scratch_db):
     from api import audit_anchor
-    from layers import audit
+    from governance import audit
 
     settings, engine = anchored
     audit.record_now(engine, "test.entry", actor="user5")  # after the anchor
@@ -180,7 +180,7 @@ def test_a_forged_anchor_is_refused(anchored, scratch_db):
 
 def test_cli_and_api_verify_against_the_anchors(anchored, scratch_db, monkeypatch, capsys):
     from api.cli import main
-    from layers import accounts
+    from governance import accounts
 
     settings, engine = anchored
     monkeypatch.setenv("DATABASE_URL", scratch_db)
@@ -209,7 +209,7 @@ def test_cli_and_api_verify_against_the_anchors(anchored, scratch_db, monkeypatc
 def test_the_server_publishes_the_head_periodically(scratch_db, tmp_path):
     from api import audit_anchor
     from gis_core.db import engine_for
-    from layers import audit
+    from governance import audit
 
     engine = engine_for(scratch_db)
     path = tmp_path / audit_anchor.ANCHOR_FOLDER / f"{scratch_db.rsplit('/', 1)[1]}.jsonl"

@@ -52,7 +52,7 @@ def race(*requests: Request) -> list[httpx.Response]:
 def editors(client, database_url, tokens):
     """Bearer headers of the schools' department (so_gd_dt): two editors and a leader; the operator."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     names = {"gd-editor1": "department_editor", "gd-editor2": "department_editor",
              "gd-leader": "leader"}

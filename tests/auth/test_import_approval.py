@@ -63,7 +63,7 @@ def _large_objects(database_url):
 def school_client(database_url):
     """An API client allowed to write schools (the key of a partner system)."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-school-sync",

@@ -26,7 +26,7 @@ HEADER = ["Mã hộ", "Chủ hộ", "Số CCCD chủ hộ", "Số nhân khẩu",
 def personal_client(database_url):
     """An API client that may read housing's personal fields, but imported nothing."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-housing-reader",

@@ -13,7 +13,7 @@ import mapbox_vector_tile
 import psycopg2
 import pytest
 
-from layers.access import is_personal_layer
+from governance.access import is_personal_layer
 from layers.registry import LAYERS
 from tests.auth.conftest import audit_head, audit_rows, bearer
 

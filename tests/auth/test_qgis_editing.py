@@ -164,7 +164,7 @@ def gd_tokens(client, database_url, tokens):
     """Bearer headers: an editor and the leader of the schools' department (so_gd_dt), the
     operator, a viewer and another department's editor."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     names = {"qgis-gd-editor": "department_editor", "qgis-gd-leader": "leader"}
     with engine_for(database_url).begin() as conn:

@@ -41,7 +41,7 @@ def verifications(monkeypatch):
 def locked(app, database_url):
     """A fresh account (locked by the tests that need it)."""
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     name = f"khoa-{uuid.uuid4().hex[:8]}"
     with engine_for(database_url).begin() as conn:
@@ -91,7 +91,7 @@ def test_the_right_password_after_the_lockout_signs_in(client, app, database_url
 def test_an_account_locked_by_an_operator_is_told_so_only_with_the_right_password(
         client, app, database_url, locked, verifications):
     from gis_core.db import engine_for
-    from layers import accounts
+    from governance import accounts
 
     with engine_for(database_url).begin() as conn:
         accounts.set_status(conn, locked, "locked")

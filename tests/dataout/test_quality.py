@@ -256,7 +256,7 @@ def test_http_quality(quality_db, defects, tmp_path):
     from api.routes import quality as quality_routes
     from gis_core.db import engine_for
     from gis_core.settings import Settings
-    from layers.accounts import create_api_client
+    from governance.accounts import create_api_client
 
     app = FastAPI()
     install_error_handlers(app)

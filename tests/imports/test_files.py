@@ -18,7 +18,7 @@ from layers.imports.load import ImportOptions, run_import
 from layers.imports.problems import ImportRejected
 from tests.imports.conftest import commune
 
-# CRS.md's Lai Châu reference point: WGS 84 lon/lat and VN-2000 TM-3 103° (EPSG:9205).
+# The Lai Châu reference point of docs/crs.md: WGS 84 lon/lat and VN-2000 TM-3 103° (EPSG:9205).
 REF_LONLAT = (103.4583, 22.3964)
 REF_EN = (546991.573, 2477623.919)
 CM = 1e-7  # about a centimetre, in degrees

@@ -198,7 +198,7 @@ def test_a_central_directory_that_understates_a_member_cannot_write_more(tmp_pat
 
 
 def _shapefile_with_prj(engine, folder, prj: str):
-    """The CRS.md reference point as a VN-2000 school (with its commune), with the .prj given."""
+    """The docs/crs.md reference point as a VN-2000 school (with its commune), with the .prj given."""
     frame = gpd.GeoDataFrame({"TEN": ["Trường tham chiếu"], "CAP_HOC": ["Tiểu học"],
                               "MA_XA": [_commune_at(engine, *REF_LONLAT)]},
                              geometry=[Point(*REF_EN)])

@@ -42,7 +42,7 @@ def _sql(url, query, *params):
 @pytest.fixture(scope="module")
 def accounts(jobs_db, site):
     from gis_core.db import engine_for
-    from layers import accounts as store
+    from governance import accounts as store
 
     headers = {}
     for name, role, department in (("j-op", "operator", None),

@@ -5,8 +5,8 @@ from sqlalchemy import create_engine, inspect, text
 
 from gis_core.db import to_sqlalchemy_url
 from layers.registry import LAYERS
-from layers.schema import metadata
 from migrations import alembic_config
+from migrations.schema import metadata
 
 
 def _tables(url):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from layers.access import ANONYMOUS, CURRENT, Principal
+from governance.access import ANONYMOUS, CURRENT, Principal
 from layers.registry import get_layer
 from scenarios import reported
 from scenarios.engine import status_of

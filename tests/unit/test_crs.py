@@ -4,7 +4,7 @@ from pyproj import Transformer
 from gis_core.crs import CRS84_URI, bbox_to_crs84, parse_crs, vn2000_tm3_proj4
 from gis_core.errors import InvalidParameterError
 
-# CRS.md: Lai Châu reference points computed with EPSG:9205.
+# docs/crs.md: Lai Châu reference points computed with EPSG:9205.
 REFERENCE = [((103.4583, 22.3964), (546991.573, 2477623.919)),
              ((102.83, 22.37), (482296.995, 2474638.781))]
 
@@ -64,7 +64,7 @@ def test_projected_bbox_is_densified_not_cornered():
 
 # --- recognising a .prj ----------------------------------------------------------------------
 # The national shift as +towgs84 (position vector) and with the Decision's coordinate-frame
-# signs copied verbatim (CRS.md's sign trap).
+# signs copied verbatim (the sign trap of docs/crs.md).
 NATIONAL = "-191.90441429,-39.30318279,-111.45032835,0.00928836,-0.01975479,0.00427372,0.252906278"
 WRONG_SIGNS = "-191.90441429,-39.30318279,-111.45032835,-0.00928836,0.01975479,-0.00427372,0.252906278"
 TM3_103 = ("+proj=tmerc +lat_0=0 +lon_0=103 +k=0.9999 +x_0=500000 +y_0=0 +ellps=WGS84 "

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from gis_core.db import translate_db_errors
 from gis_core.text import without_nul
-from layers.access import Principal
+from governance.access import Principal
 
 LOG = logging.getLogger("ioc.audit")
 GENESIS = "0" * 64

@@ -25,9 +25,9 @@ from gis_core.errors import (
     ValidationError,
 )
 from gis_core.passwords import check_policy, hash_password, verify_password
-from layers import audit
-from layers.access import Principal
-from layers.account_tables import ROLES
+from governance import audit
+from governance.access import Principal
+from governance.tables import ROLES
 from layers.departments import DEPARTMENTS
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
@@ -46,36 +46,33 @@ class AuthRules:
     idle: timedelta = timedelta(days=90)
 
 
-def _invalid(vi: str, en: str, parameter: str) -> ValidationError:
-    return ValidationError(vi, message_en=en, parameter=parameter)
-
 
 def _check_membership(conn: Connection, role: str, department: str | None,
                       commune_code: str | None) -> None:
     if role not in ROLES:
-        raise _invalid(f"Vai trò '{role}' không hợp lệ; dùng: {', '.join(ROLES)}.",
-                       f"Unknown role '{role}'; use: {', '.join(ROLES)}.", "role")
+        raise ValidationError(f"Vai trò '{role}' không hợp lệ; dùng: {', '.join(ROLES)}.",
+                              f"Unknown role '{role}'; use: {', '.join(ROLES)}.", "role")
     if department is not None and department not in DEPARTMENTS:
-        raise _invalid(f"Không có sở '{department}'; dùng: {', '.join(DEPARTMENTS)}.",
-                       f"Unknown department '{department}'; use: {', '.join(DEPARTMENTS)}.",
-                       "department")
+        raise ValidationError(f"Không có sở '{department}'; dùng: {', '.join(DEPARTMENTS)}.",
+                              f"Unknown department '{department}'; use: {', '.join(DEPARTMENTS)}.",
+                              "department")
     if role == "department_editor" and department is None:
-        raise _invalid("Biên tập viên của sở cần thuộc một sở (department).",
-                       "A department editor needs a department.", "department")
+        raise ValidationError("Biên tập viên của sở cần thuộc một sở (department).",
+                              "A department editor needs a department.", "department")
     if role == "commune_editor" and commune_code is None:
-        raise _invalid("Biên tập viên của xã cần thuộc một xã (commune_code).",
-                       "A commune editor needs a commune code.", "commune_code")
+        raise ValidationError("Biên tập viên của xã cần thuộc một xã (commune_code).",
+                              "A commune editor needs a commune code.", "commune_code")
     if commune_code is not None and not conn.execute(
             text("SELECT 1 FROM communes WHERE code = :c"), {"c": commune_code}).first():
-        raise _invalid(f"Không có xã mã '{commune_code}'.", f"No commune with code '{commune_code}'.",
-                       "commune_code")
+        raise ValidationError(f"Không có xã mã '{commune_code}'.", f"No commune with code '{commune_code}'.",
+                              "commune_code")
 
 
 def _check_username(username: str) -> None:
     if not _USERNAME.match(username):
-        raise _invalid("Tên đăng nhập gồm 3–64 ký tự a-z, 0-9, dấu chấm, gạch dưới, gạch ngang.",
-                       "A user name has 3-64 characters: a-z, 0-9, dot, underscore, hyphen.",
-                       "username")
+        raise ValidationError("Tên đăng nhập gồm 3–64 ký tự a-z, 0-9, dấu chấm, gạch dưới, gạch ngang.",
+                              "A user name has 3-64 characters: a-z, 0-9, dot, underscore, hyphen.",
+                              "username")
 
 
 def create_account(conn: Connection, *, username: str, role: str, password: str | None = None,
@@ -87,12 +84,12 @@ def create_account(conn: Connection, *, username: str, role: str, password: str 
     _check_membership(conn, role, department, commune_code)
     if role != "api_client":
         if password is None:
-            raise _invalid("Cần mật khẩu.", "A password is required.", "password")
+            raise ValidationError("Cần mật khẩu.", "A password is required.", "password")
         check_policy(password, username)
     for scope in scopes:
         if not _SCOPE.match(scope):
-            raise _invalid(f"Phạm vi '{scope}' không hợp lệ (write:<lớp> hoặc personal:<lớp>).",
-                           f"Invalid scope '{scope}' (write:<layer> or personal:<layer>).", "scopes")
+            raise ValidationError(f"Phạm vi '{scope}' không hợp lệ (write:<lớp> hoặc personal:<lớp>).",
+                                  f"Invalid scope '{scope}' (write:<layer> or personal:<layer>).", "scopes")
     if conn.execute(text("SELECT 1 FROM accounts WHERE username = :u"), {"u": username}).first():
         raise ConflictError(f"Tên đăng nhập '{username}' đã tồn tại.",
                             message_en=f"User name '{username}' is taken.")
@@ -173,8 +170,8 @@ def grant(conn: Connection, username: str, *, role: str, department: str | None 
     before = get_account(conn, username)
     _check_membership(conn, role, department, commune_code)
     if (role == "api_client") != (before["role"] == "api_client"):
-        raise _invalid("Không đổi được giữa người dùng và ứng dụng (API client).",
-                       "A person cannot become an API client or the reverse.", "role")
+        raise ValidationError("Không đổi được giữa người dùng và ứng dụng (API client).",
+                              "A person cannot become an API client or the reverse.", "role")
     conn.execute(text("UPDATE accounts SET role = :r, department = :d, commune_code = :c, "
                       "scopes = coalesce(:s, scopes) WHERE username = :u"),
                  {"r": role, "d": department, "c": commune_code,

@@ -1,6 +1,6 @@
 """Safe editing: validate a submitted feature or merge patch, apply it (the operator) or queue it
 for approval, and apply approved edits with the actor and source recorded for the history
-triggers. Versions are compared as ``layers.feature_versions`` states: under the feature's row
+triggers. Versions are compared as ``governance.feature_versions`` states: under the feature's row
 lock wherever something is written. Pending imports (``op = 'import'``) are reviewed here too
 and applied by ``pending_imports``.
 
@@ -26,8 +26,8 @@ from gis_core.errors import (
     PreconditionFailedError,
     ValidationError,
 )
-from layers import audit, pending_imports
-from layers.access import (
+from governance import audit, pending_imports
+from governance.access import (
     Principal,
     may_approve,
     may_read_personal,
@@ -35,7 +35,7 @@ from layers.access import (
     require_write,
     spatial_limit,
 )
-from layers.feature_versions import (
+from governance.feature_versions import (
     GEOMETRY,
     Version,
     changed_since,

@@ -31,7 +31,7 @@ from typing import Literal
 from pygeofilter import ast
 
 from gis_core.errors import AuthenticationError, PermissionDeniedError
-from layers.spec import FieldSpec, LayerSpec
+from layers.spec import FieldSpec, LayerSpec, has_commune
 
 Role = Literal["anonymous", "operator", "leader", "department_editor", "commune_editor",
                "field_staff", "viewer", "api_client"]
@@ -132,11 +132,6 @@ def require_features(principal: Principal, layer: LayerSpec) -> None:
 def personal_names(layer: LayerSpec) -> set[str]:
     """Names of the layer's personal fields."""
     return {f.name for f in layer.fields if f.sensitivity == "personal"}
-
-
-def has_commune(layer: LayerSpec) -> bool:
-    """Whether the layer's features carry a commune code (so can be edited by a commune)."""
-    return any(f.name == "commune_code" for f in layer.fields)
 
 
 def write_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:

@@ -15,10 +15,10 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from gis_core.errors import ValidationError
-from layers import audit
-from layers.access import Principal
-from layers.editing import get_edit, submit_edit, validate_feature
-from layers.field_photos import PhotoInfo
+from governance import audit
+from governance.access import Principal
+from governance.editing import get_edit, submit_edit, validate_feature
+from governance.field_photos import PhotoInfo
 from layers.registry import require_layer
 
 FAR_FROM_HOUSE_M = 50.0

@@ -20,8 +20,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from gis_core.db import translate_db_errors
 from gis_core.errors import ConflictError, PreconditionFailedError
-from layers import audit
-from layers.access import Principal
+from governance import audit
+from governance.access import Principal
 from layers.imports.load import (
     ImportOptions,
     check_file,

@@ -1,5 +1,5 @@
 """Tables of accounts, sessions, the audit log, pending edits and field photos (migrations 0006,
-0008; pending imports 0009)."""
+0008; pending imports 0009) and the request counts of the rate limits (0010)."""
 
 from __future__ import annotations
 
@@ -129,4 +129,13 @@ FIELD_PHOTOS = Table(
     Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("pending_edit_id", BigInteger,
            ForeignKey("pending_edits.id", name="fk_field_photos_pending_edit")),
+)
+
+# One row per bucket (e.g. 'compute:203.0.113.7') and minute (the start of the counting window):
+# the requests it made in that window. Rows a few windows old are deleted as new windows start.
+RATE_LIMITS = Table(
+    "rate_limits", metadata,
+    Column("bucket", Text, primary_key=True),
+    Column("minute", DateTime(timezone=True), primary_key=True),
+    Column("hits", Integer, nullable=False),
 )

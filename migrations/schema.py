@@ -1,0 +1,16 @@
+"""Every table the migrations manage: the layer tables and each package's own tables.
+
+Each package declares its tables on ``layers.tables.metadata`` in its ``tables`` module; importing
+them here gives the migrations and the schema test the complete picture. A new package with
+tables adds its ``<package>.tables`` below.
+"""
+
+from __future__ import annotations
+
+import governance.tables  # noqa: F401 - accounts, sessions, audit log, pending edits, rate limits
+import jobs.tables  # noqa: F401 - each background job's progress and result
+import scenarios.tables  # noqa: F401 - targets, reported values, thematic documents, incidents
+import tiles.tables  # noqa: F401 - the tile cache's invalidation
+from layers.tables import metadata
+
+__all__ = ["metadata"]
