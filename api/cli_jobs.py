@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 from collections.abc import Callable
 
+from gis_core.errors import IocError
 from gis_core.settings import Settings
 
 Add = Callable[[str, Callable[[argparse.Namespace, Settings], None], str], argparse.ArgumentParser]
@@ -29,9 +31,28 @@ def _cmd_worker(args: argparse.Namespace, settings: Settings) -> None:
     from jobs.worker import run_forever
 
     configure_logging(settings)
-    run_forever(_url(settings), concurrency=args.concurrency or settings.job_concurrency,
+    if args.concurrency:  # the jobs read it too (their pool's size)
+        os.environ["IOC_JOB_CONCURRENCY"] = str(args.concurrency)
+    url = _url(settings)
+    _check_queue(url)
+    run_forever(url, concurrency=args.concurrency or settings.job_concurrency,
                 heartbeat_seconds=settings.job_heartbeat_seconds,
                 stalled_seconds=settings.job_stalled_seconds)
+
+
+def _check_queue(url: str) -> None:
+    """One clear line when the database or its queue is missing (not endless reconnecting)."""
+    import psycopg2
+
+    try:
+        with psycopg2.connect(url, connect_timeout=10) as conn, conn.cursor() as cur:
+            cur.execute("SELECT 1 FROM procrastinate.procrastinate_jobs LIMIT 1")
+    except psycopg2.Error as err:
+        raise IocError(
+            "Tiến trình xử lý việc nền không kết nối được hàng đợi trong cơ sở dữ liệu; kiểm tra "
+            "DATABASE_URL và đã chạy 'ioc migrate'.",
+            message_en="The worker cannot reach the job queue in the database; check DATABASE_URL "
+            f"and that 'ioc migrate' ran ({type(err).__name__}).") from None
 
 
 def _cmd_jobs(args: argparse.Namespace, settings: Settings) -> None:
@@ -54,7 +75,7 @@ def start_worker_process() -> subprocess.Popen[bytes]:
 
 def add_commands(add: Add) -> None:
     """Declare ``worker`` and ``jobs`` on the ``ioc`` parser."""
-    worker = add("worker", _cmd_worker, "Chạy tiến trình xử lý việc nền (nhập, xuất, báo cáo, "
+    worker = add("worker", _cmd_worker, "Chạy tiến trình xử lý việc nền (nhập tệp, việc theo "
                  "lịch) / run a background-job worker")
     worker.add_argument("--concurrency", type=int, help="số việc chạy cùng lúc (mặc định 2)")
     jobs = add("jobs", _cmd_jobs, "Liệt kê việc nền / list background jobs")

@@ -75,7 +75,8 @@ def _engine() -> Engine:
     if not url:
         raise DatabaseUnavailableError("Chưa cấu hình cơ sở dữ liệu cho tiến trình xử lý nền.",
                                        message_en="No database configured for the job worker.")
-    return engine_for(url, statement_timeout_ms=0, pool_size=2)
+    # A job holds up to two connections at once (its import, and its progress reports).
+    return engine_for(url, statement_timeout_ms=0, pool_size=2 * settings.job_concurrency + 1)
 
 
 @tasks.task(name="run", retry=TRANSIENT, pass_context=True)
