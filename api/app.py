@@ -27,6 +27,7 @@ from api.routes import (
     admin,
     edits,
     export,
+    feedback,
     field,
     health,
     history,
@@ -34,6 +35,7 @@ from api.routes import (
     incidents,
     indicators,
     jobs,
+    open311,
     operations,
     pages,
     quality,
@@ -104,7 +106,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router, jobs.router, health.router, operations.router,
-                   incidents.router, ogc_processes.router):
+                   incidents.router, ogc_processes.router, feedback.router, open311.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")

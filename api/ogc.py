@@ -23,7 +23,7 @@ from gis_core.db import raw_cursor
 from gis_core.settings import Settings
 from layers.features import layer_extent
 from layers.ogc import resource_for
-from layers.registry import LAYERS
+from layers.registry import PUBLISHED
 from tiles.ogc import TILES_CONFORMANCE, tilesets_link
 
 # The feature provider pygeoapi loads by name (api/ogc_provider.py), not imported here: pygeoapi
@@ -80,7 +80,7 @@ def pygeoapi_config(settings: Settings, database_url: str, engine: Engine) -> di
     """The whole pygeoapi configuration, generated from the registry and the data's extents."""
     resources: dict[str, Any] = {}
     with raw_cursor(engine) as cursor:
-        for layer in LAYERS:
+        for layer in PUBLISHED:
             bbox, interval = layer_extent(cursor, layer)
             tiles = tilesets_link(f"{settings.base_url}/ogc", f"/collections/{layer.id}/tiles")
             resources[layer.id] = resource_for(layer, database_url, PROVIDER, bbox=bbox,

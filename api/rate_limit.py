@@ -40,6 +40,8 @@ class RateClass:
 
     def limit(self, settings: Settings) -> int:
         """Requests allowed per client address and minute."""
+        if self.name == "feedback":
+            return settings.feedback_posts_per_minute
         return settings.sign_ins_per_minute if self.name == "sign-in" \
             else settings.anonymous_runs_per_minute
 
@@ -51,6 +53,11 @@ RATE_CLASSES = (
         r"^/api/v1/(layers/[^/]+/export|indicators/[^/]+/choropleth|warnings|quality(/.*)?)/?$"),
         True),
     RateClass("sign-in", frozenset({"POST"}), re.compile(r"^/api/v1/auth/token/?$"), False),
+    # Citizen reports, and look-ups of tracking codes (guesses), from anyone.
+    RateClass("feedback", frozenset({"POST"}), re.compile(
+        r"^/(open311/v2/requests\.\w+|api/v1/feedback/requests)/?$"), False),
+    RateClass("feedback", frozenset({"GET", "HEAD", "POST"}), re.compile(
+        r"^/(open311/v2/tokens/[^/]+|api/v1/feedback/track/.+)$"), False),
 )
 
 # ``minute`` holds the start of the counting window (a minute unless IOC_RATE_WINDOW_SECONDS
@@ -62,6 +69,14 @@ _COUNT = text(
     "ON CONFLICT (bucket, minute) DO UPDATE SET hits = rate_limits.hits + 1 "
     "RETURNING hits, ceil(extract(epoch FROM minute + make_interval(secs => :window) - now()))::int")
 _FORGET = text("DELETE FROM rate_limits WHERE minute < now() - make_interval(secs => 5 * :window)")
+
+
+WHAT = {
+    "sign-in": ("lần đăng nhập", "sign-in attempts"),
+    "compute": ("yêu cầu tính toán (kịch bản, xuất dữ liệu, báo cáo)",
+                "computing requests (scenarios, exports, reports)"),
+    "feedback": ("lần gửi hoặc tra cứu phản ánh", "feedback reports or look-ups"),
+}
 
 
 def rate_class(method: str, path: str) -> RateClass | None:
@@ -107,11 +122,9 @@ class RateLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, kind: RateClass,
                       limit: int, left: int, address: str) -> None:
         LOG.warning("rate limit: %s from %s over %d a minute", kind.name, address, limit)
-        what_vi, what_en = ("lần đăng nhập", "sign-in attempts") if kind.name == "sign-in" else \
-            ("yêu cầu tính toán (kịch bản, xuất dữ liệu, báo cáo)",
-             "computing requests (scenarios, exports, reports)")
-        after_vi = "" if kind.name == "sign-in" else " hoặc đăng nhập"
-        after_en = "" if kind.name == "sign-in" else ", or sign in"
+        what_vi, what_en = WHAT.get(kind.name, WHAT["compute"])
+        after_vi = "" if kind.name != "compute" else " hoặc đăng nhập"
+        after_en = "" if kind.name != "compute" else ", or sign in"
         window = self.settings.rate_window_seconds
         per_vi, per_en = ("mỗi phút", "a minute") if window == 60 else \
             (f"trong {window} giây", f"in {window} seconds")

@@ -17,7 +17,7 @@ from jinja2 import Template
 
 from governance.access import MIN_CELL, is_personal_layer
 from layers.ogc import PROVINCE_BBOX
-from layers.registry import LAYERS
+from layers.registry import PUBLISHED
 from layers.spec import GROUP_TITLES
 from tiles.raster_names import TERRAIN
 
@@ -134,7 +134,7 @@ def _groups(lang: str) -> list[dict]:
     signed = {"vi": " (cần đăng nhập)", "en": " (signed-in users)"}[lang]
 
     def title(group: str, titles: dict[str, str]) -> str:
-        members = [layer for layer in LAYERS if layer.group == group]
+        members = [layer for layer in PUBLISHED if layer.group == group]
         return titles[lang] + (signed if members and all(map(is_personal_layer, members)) else "")
 
     return [{"id": group, "title": title(group, titles), "visible": group == "base_map", "layers": [
@@ -142,7 +142,7 @@ def _groups(lang: str) -> list[dict]:
          "geometry": layer.geometry, "minzoom": layer.tiles.minzoom,
          "label": layer.title_field if layer.title_field in layer.tiles.properties else None,
          "fields": {name: layer.field(name).title.get(lang, name) for name in layer.tiles.properties}}
-        for layer in LAYERS if layer.group == group]} for group, titles in GROUP_TITLES.items()]
+        for layer in PUBLISHED if layer.group == group]} for group, titles in GROUP_TITLES.items()]
 
 
 @lru_cache(maxsize=8)

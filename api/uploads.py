@@ -43,6 +43,8 @@ BODY_CLASSES = (
     BodyClass("photo", re.compile(r"^/api/v1/field/households/?$"),
               lambda s: (s.max_photo_mb + 2) * MB, "hãy gửi ảnh nhỏ hơn", "send a smaller photo",
               by_length=False),
+    BodyClass("feedback", re.compile(r"^/api/v1/feedback/requests/?$"),
+              lambda s: (s.max_photo_mb + 1) * MB, "hãy gửi ảnh nhỏ hơn", "send a smaller photo"),
     BodyClass("sheet", re.compile(r"^/api/v1/reported-values/upload/?$"),
               lambda s: MAX_SHEET_BYTES + MB, *_SPLIT),
     BodyClass("feature", re.compile(r"^/ogc/collections/[^/]+/items(/[^/]+)?/?$"),

@@ -69,6 +69,9 @@ class Settings(BaseSettings):
         "may start per minute.")
     sign_ins_per_minute: int = Field(default=20, description="Sign-in attempts per client "
                                      "address and minute.")
+    feedback_posts_per_minute: int = Field(
+        default=20, description="Citizen reports (Open311 and the /feedback page) and tracking-code "
+        "look-ups per client address and minute.")
     rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
                                      "count in (60: the limits are per minute).")
     audit_anchor_minutes: float = Field(

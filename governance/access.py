@@ -137,6 +137,8 @@ def personal_names(layer: LayerSpec) -> set[str]:
 def write_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:
     """How the caller's writes to the layer take effect: directly, as pending edits, or not at all."""
     role = principal.role
+    if layer.derived:
+        return None
     if role == "operator":
         return "direct"
     if role == "department_editor" and principal.department == layer.owner:

@@ -6,6 +6,7 @@ from gis_core.errors import NotFoundError
 from layers.catalog import (
     communes,
     construction_permits,
+    feedback_points,
     health_facilities,
     housing,
     iot_stations,
@@ -37,7 +38,10 @@ LAYERS: tuple[LayerSpec, ...] = (
     stations.LAYER,
     iot_stations.LAYER,
 )
-_BY_ID = {layer.id: layer for layer in LAYERS}
+# Views over a domain's tables (``LayerSpec.derived``): read like the layers above, not stored.
+DERIVED: tuple[LayerSpec, ...] = (feedback_points.LAYER,)
+PUBLISHED: tuple[LayerSpec, ...] = LAYERS + DERIVED
+_BY_ID = {layer.id: layer for layer in PUBLISHED}
 
 
 def get_layer(layer_id: str) -> LayerSpec | None:

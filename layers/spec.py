@@ -10,7 +10,7 @@ from typing import Literal
 FieldType = Literal["text", "integer", "number", "boolean", "date", "datetime", "text[]"]
 Sensitivity = Literal["public", "internal", "personal"]
 GeometryType = Literal["Point", "MultiLineString", "MultiPolygon"]
-Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot"]
+Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot", "interaction"]
 
 GROUP_TITLES: dict[str, dict[str, str]] = {
     "base_map": {"vi": "Bản đồ nền", "en": "Base map"},
@@ -19,6 +19,7 @@ GROUP_TITLES: dict[str, dict[str, str]] = {
     "housing": {"vi": "Nhà ở", "en": "Housing"},
     "infrastructure": {"vi": "Hạ tầng kỹ thuật", "en": "Technical infrastructure"},
     "iot": {"vi": "IoT", "en": "IoT"},
+    "interaction": {"vi": "Tương tác người dân", "en": "Citizen interaction"},
 }
 # Columns every layer table carries besides its declared fields.
 SYSTEM_COLUMNS = ("id", "geom", "created_at", "updated_at", "source_dataset", "source_key", "import_job")
@@ -78,6 +79,9 @@ class LayerSpec:
     key_field: str | None = None
     tiles: TileSpec = field(default_factory=TileSpec)
     color: str = "#3366cc"
+    # A read-only view derived from a domain's own tables (its migration creates the view and keeps
+    # its count and tile changes): served like any layer, never written, imported or sampled.
+    derived: bool = False
 
     def __post_init__(self) -> None:
         if not _ID.match(self.id):

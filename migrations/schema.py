@@ -7,6 +7,7 @@ tables adds its ``<package>.tables`` below.
 
 from __future__ import annotations
 
+import feedback.tables  # noqa: F401 - citizen reports, their steps, sealed identities, reveals
 import governance.tables  # noqa: F401 - accounts, sessions, audit log, pending edits, rate limits
 import jobs.tables  # noqa: F401 - each background job's progress and result
 import scenarios.tables  # noqa: F401 - targets, reported values, thematic documents, incidents

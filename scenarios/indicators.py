@@ -267,6 +267,11 @@ INDICATORS: tuple[Indicator, ...] = (
        "lower", "cong_an_tinh"),
     _r("traffic_accidents", "Số vụ tai nạn giao thông", "Traffic accidents", "public_order", "vụ",
        "lower", "cong_an_tinh"),
+    # Citizen interaction: published from the feedback cases (POST /api/v1/feedback/indicators)
+    _r("feedback_on_time_pct", "Tỷ lệ phản ánh được trả lời đúng hạn",
+       "Citizen feedback answered on time", "socio_economic", "%", "higher", "so_khcn",
+       targets=_t(100.0, "Quyết định 1757/QĐ-UBND (2025), Điều 10 và 14.4: tiếp nhận, xử lý và "
+                  "trả kết quả phản ánh trong thời hạn", 2025, 2025)),  # later years: /targets
     # Socio-economic plan indicators (reported)
     _r("grdp_growth_pct", "Tốc độ tăng trưởng GRDP", "GRDP growth", "socio_economic", "%/năm",
        "higher", "so_tai_chinh", targets=_t(_ref_target("grdp_growth_pct_per_year"), PLAN)),

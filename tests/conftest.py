@@ -111,7 +111,7 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory):  # no
     # The whole suite calls from one address: the rate limits are tested on their own.
     return Settings(database_url=database_url, var_dir=tmp_path_factory.mktemp("var"),
                     port=_free_port(), anonymous_runs_per_minute=1_000_000,
-                    sign_ins_per_minute=1_000_000)
+                    sign_ins_per_minute=1_000_000, feedback_posts_per_minute=1_000_000)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from layers.departments import DEPARTMENTS
-from layers.registry import LAYERS
+from layers.registry import PUBLISHED
 from layers.spec import GROUP_TITLES
 
 WEB = Path(__file__).resolve().parents[1] / "web"
@@ -57,7 +57,7 @@ def landing(request: Request) -> HTMLResponse:
     groups = [
         (GROUP_TITLES[g][lang], [
             (layer, DEPARTMENTS.get(layer.owner, {}).get(lang, layer.owner))
-            for layer in LAYERS if layer.group == g
+            for layer in PUBLISHED if layer.group == g
         ])
         for g in GROUP_TITLES
     ]

@@ -13,7 +13,7 @@ from gis_core.db import raw_cursor
 from gis_core.errors import NotFoundError
 from governance.access import may_see_features, require_features
 from layers.ogc import PROVINCE_BBOX
-from layers.registry import LAYERS, require_layer
+from layers.registry import PUBLISHED, require_layer
 from layers.spec import LayerSpec
 from tiles import ogc as ogc_tiles
 from tiles.cache import RenderedTile, TileCache
@@ -147,7 +147,7 @@ def dataset_tilesets(request: Request) -> dict[str, Any]:
 def dataset_tileset(request: Request, tms: str) -> dict[str, Any]:
     """Metadata of the dataset's vector tileset: limits, the tile template, its layers."""
     _require_tms(tms)
-    return ogc_tiles.tileset(_ogc(request), list(LAYERS), "/tiles", DATASET_TITLE)
+    return ogc_tiles.tileset(_ogc(request), list(PUBLISHED), "/tiles", DATASET_TITLE)
 
 
 @router.get("/ogc/tiles/WebMercatorQuad/{z}/{row}/{col}",
@@ -156,7 +156,7 @@ async def dataset_tile(request: Request, z: int, row: int, col: int,
                        collections: str | None = None) -> Response:
     """One tile of every layer (or of ``collections``) the caller may see, each from its
     minimum zoom; 204 when empty."""
-    names = collections or ",".join(layer.id for layer in LAYERS)
+    names = collections or ",".join(layer.id for layer in PUBLISHED)
     return await _respond(request, names, z, col, row, combined=True)
 
 

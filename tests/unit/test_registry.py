@@ -3,7 +3,7 @@ import pkgutil
 import pytest
 
 import layers.catalog
-from layers.registry import LAYERS, get_layer
+from layers.registry import DERIVED, LAYERS, get_layer
 from layers.spec import FieldSpec, LayerSpec
 from layers.tables import TABLES
 
@@ -16,7 +16,7 @@ REQUIRED = {
 
 def test_every_catalog_module_is_registered():
     modules = {m.name for m in pkgutil.iter_modules(layers.catalog.__path__)}
-    assert modules == {layer.id for layer in LAYERS}
+    assert modules == {layer.id for layer in LAYERS + DERIVED}
 
 
 def test_the_regulation_layer_groups_are_covered():
