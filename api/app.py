@@ -40,10 +40,13 @@ from api.routes import (
     pages,
     quality,
     rasters,
+    reports,
     scenarios,
+    sdmx,
     tiles,
 )
 from api.routes import layers as layers_routes
+from api.staff import pages as staff_pages
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
@@ -106,7 +109,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router, jobs.router, health.router, operations.router,
-                   incidents.router, ogc_processes.router, feedback.router, open311.router):
+                   incidents.router, ogc_processes.router, feedback.router, open311.router,
+                   reports.router, sdmx.router, staff_pages.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")

@@ -331,6 +331,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api import cli_jobs
 
     cli_jobs.add_commands(add)
+    from api.cli_reports import add_commands as add_report_commands
+
+    add_report_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

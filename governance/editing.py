@@ -473,8 +473,8 @@ def conflicts(layer: LayerSpec, edit: dict[str, Any], now: Version | None) -> li
 
 def current_conflicts(conn: Connection, edit: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The conflicts of a pending edit as things stand (a read, for the approver's view)."""
-    if edit["status"] != "pending" or edit["op"] == "create":
-        return None
+    if edit["status"] != "pending" or edit["op"] in ("create", "import"):
+        return None  # an import is checked again as a whole when approved
     layer = require_layer(edit["layer"])
     return conflicts(layer, edit, read_version(conn, layer, edit["feature_id"], lock=False))
 
