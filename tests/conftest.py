@@ -70,6 +70,12 @@ def empty_database() -> Iterator[str]:
     yield from _fresh_database("ioc_empty")
 
 
+@pytest.fixture(scope="module")
+def unmigrated_database() -> Iterator[str]:
+    """A database of its own, never migrated (``empty_database`` may have been by then)."""
+    yield from _fresh_database("ioc_bare")
+
+
 def _fresh_database(prefix: str) -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = _admin()

@@ -156,10 +156,10 @@ def test_two_workers_share_the_queue_and_never_run_one_job_twice(jobs_db, site, 
     assert sum(_count(jobs_db, f"song_song_{tag}_{n}") for n in range(12)) == 24
 
 
-def test_a_worker_without_its_queue_says_so_in_one_line(empty_database):
+def test_a_worker_without_its_queue_says_so_in_one_line(unmigrated_database):
     ran = subprocess.run([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT, text=True,
                          capture_output=True, timeout=120,
-                         env={**os.environ, "DATABASE_URL": empty_database})
+                         env={**os.environ, "DATABASE_URL": unmigrated_database})
     assert ran.returncode == 1
     assert ran.stderr.strip().splitlines()[-1].startswith("ioc: lỗi:")
     assert "ioc migrate" in ran.stderr and "Traceback" not in ran.stderr

@@ -27,11 +27,11 @@ def test_liveness_and_readiness(client, settings):
     assert checks["migrations"]["ok"] and checks["migrations"]["current"] == checks["migrations"]["head"]
 
 
-def test_not_ready_on_a_database_without_the_schema(empty_database, settings):
+def test_not_ready_on_a_database_without_the_schema(unmigrated_database, settings):
     from api.routes.health import checks
     from gis_core.db import engine_for
 
-    found = checks(engine_for(empty_database), settings.var_dir)
+    found = checks(engine_for(unmigrated_database), settings.var_dir)
     assert not found["migrations"]["ok"] and not found["queue"]["ok"]
 
 
