@@ -85,6 +85,11 @@ class Settings(BaseSettings):
     metrics_token: str | None = Field(default=None, description="Bearer token Prometheus sends "
                                       "for /metrics; unset: only this machine may read it.")
     log_json: bool = Field(default=True, description="Logs as one JSON object a line.")
+    backup_key: str | None = Field(
+        default=None, description="Passphrase encrypting the pgBackRest repository (AES-256); "
+        "set it before the first backup and keep it apart from the backups.")
+    backup_retention_full: int = Field(default=2, ge=1, description="Full backups kept (with "
+                                       "their differentials and WAL).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(
