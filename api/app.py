@@ -43,6 +43,8 @@ from api.routes import (
     reports,
     scenarios,
     sdmx,
+    sensors,
+    sta,
     tiles,
 )
 from api.routes import layers as layers_routes
@@ -110,7 +112,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
-                   reports.router, sdmx.router, staff_pages.router):
+                   reports.router, sdmx.router, staff_pages.router,
+                   sta.router, sensors.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")

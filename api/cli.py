@@ -342,6 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_reports import add_commands as add_report_commands
 
     add_report_commands(add)
+    from api.cli_iot import add_command as add_iot
+
+    add_iot(add)
     parser.set_defaults(_commands=commands)
     return parser
 

@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     tile_cache_redis: str | None = Field(
         default=None, description="Redis URL (e.g. redis://127.0.0.1:6379/0) to share cached tiles "
         "between workers instead of keeping them in each process's memory.")
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="MQTT broker of the "
+                          "stations (ioc iot listen, ioc iot simulate).")
+    mqtt_topic: str = Field(default="ioc/stations", description="Topic root: a station publishes "
+                            "on <root>/<station id>.")
     basemap_url: str | None = Field(
         default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
     )

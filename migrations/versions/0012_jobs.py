@@ -1,7 +1,7 @@
 """jobs: procrastinate's queue in its own schema, and the progress and result of each job
 
 Revision ID: 0012
-Revises: 0011
+Revises: 0013
 Create Date: 2026-12-07 16:00:00
 
 The queue's tables and functions are procrastinate's own schema SQL, shipped in the package at
@@ -17,7 +17,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0012"
-down_revision: str | None = "0011"
+down_revision: str | None = "0013"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
