@@ -86,6 +86,14 @@ class Settings(BaseSettings):
                                          "tells the queue it is alive.")
     job_stalled_seconds: float = Field(default=30, gt=0, description="A worker silent this long "
                                        "is dead: its running jobs are queued again.")
+    export_inline_max: int = Field(default=50_000, ge=0, description="Exports of more features "
+                                   "than this run as background jobs (202 + job) for signed-in "
+                                   "callers; the file waits under var/exports.")
+    export_keep_hours: float = Field(default=24, gt=0, description="How long an export job's file "
+                                     "is kept for download.")
+    scheduled_backups: bool = Field(default=False, description="Run the backups as scheduled "
+                                    "jobs (differential daily, full on Sundays); off by default so "
+                                    "test and CI workers never take one.")
     metrics_token: str | None = Field(default=None, description="Bearer token Prometheus sends "
                                       "for /metrics; unset: only this machine may read it.")
     log_json: bool = Field(default=True, description="Logs as one JSON object a line.")

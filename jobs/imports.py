@@ -69,7 +69,8 @@ def submit(engine: Engine, principal: Principal, layer_id: str, path: Path, file
     return job_id
 
 
-def _engine() -> Engine:
+def worker_engine() -> Engine:
+    """The engine of a job on the worker (its pool sized for the worker's concurrency)."""
     settings = Settings()
     url = settings.resolved_database_url()
     if not url:
@@ -83,7 +84,7 @@ def _engine() -> Engine:
 def run(context: JobContext, *, layer: str, upload: int, file_name: str, mode: str,
         options: dict[str, Any], principal: dict[str, Any]) -> None:
     """Check the uploaded file and apply it, or hold it for approval; the outcome is the result."""
-    engine = _engine()
+    engine = worker_engine()
     job_id = context.job.id
     assert job_id is not None
     who = Principal(**{**principal, "scopes": frozenset(principal["scopes"])})

@@ -5,67 +5,36 @@ from __future__ import annotations
 import shutil
 import tempfile
 from pathlib import Path
+from typing import Annotated
 
 from fastapi import APIRouter, Request
-from fastapi.responses import FileResponse
+from fastapi import Path as PathParam
+from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import current_principal
-from api.visibility import audit_personal_read, refuse_hidden_parameters, visible_fields
+from api import export_jobs
+from api.auth import current_principal, require_signed_in
 from gis_core.crs import crs_uri
-from gis_core.db import translate_db_errors
-from gis_core.errors import invalid_parameter
-from governance.access import require_features
-from layers.export import (
-    ExportResult,
-    export_layer,
-    parse_export_crs,
-    parse_format,
-    parse_geometry_columns,
-)
-from layers.features import output_fields
-from layers.items import ItemsQuery, parse_items_query
+from gis_core.errors import NotFoundError
+from governance import audit
+from jobs import status
+from layers.export import ExportResult
 from layers.registry import require_layer
-from layers.spec import LayerSpec
 
 router = APIRouter(prefix="/api/v1", tags=["export"])
-# Parameters of the export itself; every other one is an items filter (bbox, datetime, filter…).
-_OWN = ("format", "crs", "geometry", "limit")
 
 
-def _limit(raw: str | None) -> int | None:
-    if raw is None:
-        return None
-    if not raw.isdigit() or int(raw) < 1:
-        raise invalid_parameter("limit", "Cần một số nguyên dương.", "A positive integer is required.",
-                                value=raw)
-    return int(raw)
-
-
-def _export(request: Request, layer: LayerSpec, directory: Path) -> ExportResult:
-    params = request.query_params
-    fmt = parse_format(params.get("format", "gpkg"))
-    srid = parse_export_crs(params.get("crs"))
-    geometry = parse_geometry_columns(params.get("geometry"))
-    limit = _limit(params.get("limit"))
-    rest = [(k, v) for k, v in params.multi_items() if k not in _OWN]
-    settings = request.app.state.settings
-    refuse_hidden_parameters(request.app.state.engine, current_principal(request), layer, rest)
-    visible = visible_fields(request, layer)
-    query: ItemsQuery = parse_items_query(rest, layer, default_limit=settings.default_limit,
-                                          max_limit=settings.max_limit, visible=visible)
-    with translate_db_errors():
-        raw = request.app.state.engine.raw_connection()
-    try:
-        result = export_layer(raw.driver_connection, layer, fmt, srid, directory, query=query,
-                              visible=visible, limit=limit, geometry_columns=geometry)
-    finally:
-        raw.close()
-    audit_personal_read(request.app.state.engine, current_principal(request), layer,
-                        output_fields(layer, query, visible), result.count, via=f"export:{fmt.id}",
-                        query=str(request.url.query))
-    return result
+def _export(request: Request, layer_id: str, directory: Path) -> ExportResult | int:
+    """The written export, or the id of its job when it is too large to write in the request."""
+    engine, settings = request.app.state.engine, request.app.state.settings
+    principal = current_principal(request)
+    asked = export_jobs.prepare(engine, settings, principal, require_layer(layer_id),
+                                list(request.query_params.multi_items()))
+    bound = settings.export_inline_max
+    if not principal.is_anonymous and export_jobs.count_up_to(engine, asked, bound) > bound:
+        return export_jobs.submit(engine, asked)
+    return export_jobs.write(engine, asked, directory)
 
 
 @router.get(
@@ -76,24 +45,52 @@ def _export(request: Request, layer: LayerSpec, directory: Path) -> ExportResult
                      "content": {"application/octet-stream": {}}},
                400: {"description": "problem+json"}},
 )
-async def export(layer_id: str, request: Request) -> FileResponse:
+async def export(layer_id: str, request: Request) -> Response:
     """The layer (or the features matching bbox, datetime, filter…) as a file.
 
     Query: ``format`` = gpkg | shp | geojson | csv | xlsx (default gpkg); ``crs`` = EPSG:4326 or
     EPSG:9205…9218 (VN-2000); ``geometry`` = xy | wkt for CSV/XLSX; ``limit``; plus every filter
     of the OGC items endpoint. Personal and internal fields are left out for the public.
+    For a signed-in caller, an export of more than ``IOC_EXPORT_INLINE_MAX`` features answers
+    202 with its job (``Location: /api/v1/jobs/{id}``); the job's ``links.download`` is the file.
     """
-    layer = require_layer(layer_id)
-    require_features(await run_in_threadpool(current_principal, request), layer)
     directory = Path(tempfile.mkdtemp(prefix="ioc-export-"))
     try:
-        result = await run_in_threadpool(_export, request, layer, directory)
+        result = await run_in_threadpool(_export, request, layer_id, directory)
     except BaseException:
         shutil.rmtree(directory, ignore_errors=True)
         raise
+    if isinstance(result, int):
+        shutil.rmtree(directory, ignore_errors=True)
+        location = f"/api/v1/jobs/{result}"
+        return JSONResponse({"id": result, "status": "queued", "links": {"self": location}},
+                            status_code=202, headers={"Location": location})
     return FileResponse(
         result.path, media_type=result.media_type, filename=result.filename,
         headers={"X-Feature-Count": str(result.count),
                  "Content-Crs": f"<{crs_uri(None if result.srid == 4326 else result.srid)}>"},
         background=BackgroundTask(shutil.rmtree, directory, ignore_errors=True),
     )
+
+
+@router.get("/exports/{job_id}", summary="Tải tệp xuất của một việc nền / Download an export job's file",
+            response_class=FileResponse)
+async def download(job_id: Annotated[int, PathParam(ge=1, le=2**62)], request: Request) -> Response:
+    """The file an export job wrote, for the account that asked for it only (the fields it holds
+    are those that account may see); each download audited."""
+    principal = require_signed_in(request)
+    engine, settings = request.app.state.engine, request.app.state.settings
+    job = await run_in_threadpool(status.describe, engine, job_id)
+    body = ((job or {}).get("result") or {}).get("body") or {}
+    path = export_jobs.folder(settings.var_dir, job_id) / Path(str(body.get("file", "-"))).name
+    if (job is None or job["kind"] != export_jobs.KIND or job["owner"] != principal.username
+            or not path.is_file()):
+        raise NotFoundError(f"Không có tệp xuất của việc nền số {job_id} cho tài khoản này "
+                            "(chưa xong, đã hết hạn hoặc của người khác).",
+                            message_en=f"No export file of job {job_id} for this account (not "
+                            "done yet, expired, or someone else's).")
+    await run_in_threadpool(audit.record_now, engine, "export.download", actor=principal,
+                            target=f"job:{job_id}", details={"file": path.name,
+                                                             "count": body.get("count")})
+    return FileResponse(path, media_type=body.get("media_type"), filename=path.name,
+                        headers={"X-Feature-Count": str(body.get("count"))})
