@@ -53,6 +53,7 @@ from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
+from jobs import backups as _backups  # noqa: F401 - scheduled backups and their probe
 from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
 from tiles.mvt import BUFFER, EXTENT

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -104,15 +105,23 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"Đã nạp {sum(counts.values()):,} đối tượng vào {len(counts)} lớp.")
     _provide_terrain(settings)
     _say(f"Sẵn sàng sau {time.monotonic() - started:.1f} s.")
+    from api.cli_iot import start_listener_process
     from api.cli_jobs import start_worker_process
 
     os.environ["DATABASE_URL"] = url
-    worker = start_worker_process()
+    beside = [start_worker_process()]
+    if "mqtt_url" in settings.model_fields_set:  # IOC_MQTT_URL set: the stations' listener too
+        beside.append(start_listener_process())
+    # uvicorn re-raises the SIGTERM it stopped on: exit through ``finally`` so the processes
+    # beside it stop too (the default action would kill this process and leave them running).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     try:
         serve(settings, url)
     finally:
-        worker.terminate()
-        worker.wait(timeout=60)
+        for process in beside:
+            process.terminate()
+        for process in beside:
+            process.wait(timeout=60)
 
 
 def _provide_terrain(settings: Settings) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import signal
+import subprocess
 import sys
 import threading
 from collections.abc import Callable
@@ -53,6 +54,12 @@ def listen(database: str, mqtt_url: str, *, workers: int = 1, stop: threading.Ev
         x.stop()
     for t in threads:
         t.join()
+
+
+def start_listener_process() -> subprocess.Popen[bytes]:
+    """The stations' MQTT listener beside the web workers (``ioc up`` with IOC_MQTT_URL set),
+    stopped with them."""
+    return subprocess.Popen([sys.executable, "-m", "api.cli", "iot", "listen"])
 
 
 def _cmd_iot(args: argparse.Namespace, settings: Settings) -> None:

@@ -30,15 +30,10 @@ def _cmd_report(args: argparse.Namespace, settings: Settings) -> None:
         return
     engine = _engine(settings)
     if args.action == "due":
-        from reports.schedule import run_due
+        from reports.jobs import SCHEDULE_ACTOR, make_due
 
-        actor = args.actor or "lich-bao-cao"
-        with raw_cursor(engine) as cursor:
-            made = run_due(cursor, args.format, actor)
+        made = make_due(engine, args.format, args.actor or SCHEDULE_ACTOR)
         for run in made:
-            audit.record_now(engine, "report.generate", actor=actor, target=f"report_runs/{run['id']}",
-                             details={"definition": run["definition"], "period": run["period"],
-                                      "format": run["format"], "via": "schedule"})
             _say(f"{run['definition']}\t{run['period']}\tsố {run['number']}\t{run['seconds']} s")
         _say(f"{len(made)} báo cáo đã lập / reports generated")
         return

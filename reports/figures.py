@@ -92,6 +92,17 @@ def compute(cursor: Any, definition: Definition, period: str, params: dict[str, 
             "queries": ctx.queries, "layer_versions": layer_versions(cursor, ctx.layers)}
 
 
+def incident_of(params: dict[str, Any]) -> int:
+    """The incident an incident report is about; 400 when the request names none."""
+    incident_id = params.get("incident")
+    if not isinstance(incident_id, int):
+        raise InvalidParameterError(
+            "Báo cáo sự cố cần số sự cố (tham số 'incident').",
+            message_en="An incident report needs the incident's number ('incident').",
+            parameter="incident")
+    return incident_id
+
+
 def _fill(template: str, values: dict[str, Any]) -> str:
     out = template
     for key, value in values.items():
@@ -215,12 +226,7 @@ class _Context:
         return rows
 
     def incident(self) -> dict[str, Any]:
-        incident_id = self.params.get("incident")
-        if not isinstance(incident_id, int):
-            raise InvalidParameterError(
-                "Báo cáo sự cố cần số sự cố (tham số 'incident').",
-                message_en="An incident report needs the incident's number ('incident').",
-                parameter="incident")
+        incident_id = incident_of(self.params)
         inc = incident_store.get(self.cursor, incident_id)
         point = inc["geometry"]["type"] == "Point"
         p = EmergencyParams(kind=inc["kind"], radius_m=max(inc["radius_m"], 0 if not point else 1),

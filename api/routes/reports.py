@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from fastapi import APIRouter, Request, Response, UploadFile
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
@@ -13,6 +14,7 @@ from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError
 from governance import audit
 from governance.access import Principal
+from reports import jobs as report_jobs
 from reports import snapshot
 from reports.definitions import Definition, definitions, require
 
@@ -107,15 +109,22 @@ def get_report(request: Request, report_id: str) -> dict[str, Any]:
     return {**_describe(definition), "definition": definition.model_dump(exclude_none=True)}
 
 
-@router.post("/{report_id}/generate", status_code=201, summary="Lập báo cáo / Generate a report")
-def generate(request: Request, report_id: str, body: GenerateIn) -> dict[str, Any]:
-    """Compute the figures, render the file and keep it with its snapshot; audited."""
+@router.post("/{report_id}/generate", status_code=201, summary="Lập báo cáo / Generate a report",
+             responses={202: {"description": "queued: a report with maps in PDF or DOCX"}},
+             response_model=None)
+def generate(request: Request, report_id: str, body: GenerateIn) -> dict[str, Any] | JSONResponse:
+    """Compute the figures, render the file and keep it with its snapshot; audited.
+
+    A report that draws maps into a PDF or DOCX answers 202 at once with its job
+    (``Location: /api/v1/jobs/{id}``), whose result is this answer (201 and the run).
+    """
     definition = require(report_id)
     who = _reader(request, definition)
     params = {"incident": body.incident} if body.incident is not None else {}
-    with raw_cursor(request.app.state.engine) as cursor:
-        run = snapshot.generate(cursor, definition, body.period, body.format, who.label, params)
-    audit.record_now(request.app.state.engine, "report.generate", actor=who,
-                     target=f"report_runs/{run['id']}",
-                     details={"definition": report_id, "period": run["period"], "format": body.format})
-    return {**run, "links": {"file": f"/api/v1/reports/runs/{run['id']}/file"}}
+    engine = request.app.state.engine
+    if not report_jobs.is_long(definition, body.format):
+        return report_jobs.make(engine, who, definition, body.period, body.format, params)
+    job = report_jobs.submit(engine, who, definition, body.period, body.format, params)
+    location = f"/api/v1/jobs/{job}"
+    return JSONResponse({"id": job, "status": "queued", "links": {"self": location}},
+                        status_code=202, headers={"Location": location})
