@@ -106,7 +106,8 @@ class LayerVersions:
             conn.notifies.clear()
             self._live = True
 
-    def _listen(self) -> None:
+    def connect(self) -> psycopg2.extensions.connection:
+        """Listen on a new connection, then read every version (the thread's first step)."""
         conn = self._conn = psycopg2.connect(self.dsn, application_name="laichau-ioc-tiles")
         conn.set_session(autocommit=True)
         with conn.cursor() as cursor:
@@ -115,6 +116,10 @@ class LayerVersions:
             self._versions.clear()  # anything heard before this connection may have been lost
         self._read_all(conn)
         self.connects += 1
+        return conn
+
+    def _listen(self) -> None:
+        conn = self.connect()
         checked = time.monotonic()
         while not self._stop.is_set():
             if select.select([conn], [], [], min(1.0, self.check_s)) != ([], [], []):

@@ -143,3 +143,25 @@ def test_the_periodic_check_catches_up_without_a_notice(database_url):
         until(lambda: versions.version("schools") == current, "the check re-reads the versions")
     finally:
         versions.stop()
+
+
+def test_a_notice_or_a_lost_connection_not_yet_read_is_never_answered_over(database_url):
+    """Without the thread to read them, a waiting notice or a closed connection make ``version``
+    answer None (ask the database) instead of the version read before."""
+    versions = LayerVersions(database_url)
+    conn = versions.connect()  # connected, read, but nobody reads its socket
+    try:
+        with psycopg2.connect(database_url) as other, other.cursor() as cur:
+            cur.execute("SELECT version FROM feature_counts WHERE layer = 'schools'")
+            assert versions.version("schools") == cur.fetchone()[0]
+            cur.execute("UPDATE schools SET name = name WHERE id = (SELECT min(id) FROM schools)")
+        until(lambda: versions.version("schools") is None, "the waiting notice is seen")
+        conn.poll()
+        versions._apply(conn.notifies)
+        conn.notifies.clear()
+        assert versions.version("schools") is not None
+        with psycopg2.connect(database_url) as other, other.cursor() as cur:
+            cur.execute("SELECT pg_terminate_backend(%s)", (conn.get_backend_pid(),))
+        until(lambda: versions.version("schools") is None, "the closed connection is seen")
+    finally:
+        conn.close()
