@@ -21,6 +21,7 @@ from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import problem
+from gis_core.db import translate_db_errors
 from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
 from gis_core.settings import Settings
 from gis_core.text import printable
@@ -78,7 +79,8 @@ class Authenticator:
                 self._refuse(client_ip, "malformed authorization header")
             return Principal(client_ip=client_ip, reason=reason)
         try:
-            with self.engine.connect() as conn:
+            # The database down (a restart, a failover): 503, never a 500.
+            with translate_db_errors(), self.engine.connect() as conn:
                 if key:
                     return resolve_api_key(conn, key, client_ip=client_ip, reason=reason)
                 return resolve_token(conn, credential, secret=self.secret, client_ip=client_ip,

@@ -13,28 +13,15 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
-from api.visibility import refuse_hidden_fields
+from api.visibility import audit_personal_read, refuse_hidden_fields
 from gis_core.crs import parse_crs
 from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError, IocError, PermissionDeniedError
-from governance import audit
-from governance.access import CURRENT, filter_attributes, personal_names, visible_specs
-from layers.features import (
-    CRS84,
-    ItemsQuery,
-    fetch_item,
-    fetch_items,
-    output_fields,
-    parse_datetime,
-)
+from governance.access import CURRENT, filter_attributes, visible_specs
+from layers.features import fetch_item, fetch_items, output_fields
+from layers.fields import FieldSpec, json_schema
+from layers.items import CRS84, ItemsQuery, parse_datetime
 from layers.registry import get_layer
-from layers.spec import FieldSpec
-
-_JSON_TYPES = {
-    "text": ("string", None), "integer": ("integer", None), "number": ("number", None),
-    "boolean": ("boolean", None), "date": ("string", "date"), "datetime": ("string", "date-time"),
-    "text[]": ("array", None),
-}
 
 
 class PostGISProvider(BaseProvider):
@@ -56,15 +43,8 @@ class PostGISProvider(BaseProvider):
         """
         if not self._fields:
             for spec in visible_specs(CURRENT.get(), self.layer):
-                kind, fmt = _JSON_TYPES[spec.type]
-                entry: dict[str, Any] = {"type": kind, "title": spec.title.get("vi", spec.name)}
-                if fmt:
-                    entry["format"] = fmt
-                if spec.type == "text[]":
-                    entry["items"] = {"type": "string"}
-                if spec.domain:
-                    entry["enum"] = list(spec.domain)
-                self._fields[spec.name] = entry
+                self._fields[spec.name] = {**json_schema(spec),
+                                           "title": spec.title.get("vi", spec.name)}
         return self._fields
 
     def _visible(self, asked: set[str]) -> tuple[FieldSpec, ...]:
@@ -78,13 +58,8 @@ class PostGISProvider(BaseProvider):
         return visible_specs(principal, self.layer)
 
     def _audit(self, fields: list[str], features: list[dict[str, Any]]) -> None:
-        personal = sorted(personal_names(self.layer) & set(fields))
-        if personal and features:
-            ids = [f["id"] for f in features]
-            audit.record_now(self.engine, "read.personal", actor=CURRENT.get(),
-                             target=self.layer.id,
-                             details={"fields": personal, "features": ids[:1000],
-                                      "count": len(ids), "via": "pygeoapi"})
+        audit_personal_read(self.engine, CURRENT.get(), self.layer, fields, len(features),
+                            via="pygeoapi", query=None, ids=[f["id"] for f in features])
 
     def _run(self, work: Any) -> Any:
         try:

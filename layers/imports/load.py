@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from gis_core.crs import VN2000_TM3_ZONES, to_wgs84
 from gis_core.db import translate_db_errors
+from layers.fields import clean_text
 from layers.imports import readers
 from layers.imports.problems import (
     CONTENT_KEY,
@@ -35,7 +36,7 @@ from layers.imports.problems import (
     RowIssue,
     masked,
 )
-from layers.imports.rows import clean_text, coerce_rows, map_columns
+from layers.imports.rows import coerce_rows, map_columns
 from layers.registry import require_layer
 from layers.spec import LayerSpec
 
