@@ -1,7 +1,7 @@
 """tile change notices: a NOTIFY per layer when its tile_changes rows are written
 
 Revision ID: 0019
-Revises: 0013
+Revises: 0012
 Create Date: 2026-12-07 17:10:00
 
 Each worker keeps the data version of every layer from the notices on channel ``ioc_tiles``
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0013"
+down_revision: str | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
