@@ -31,6 +31,7 @@ from api.routes import (
     incidents,
     indicators,
     open311,
+    opinion,
     pages,
     quality,
     rasters,
@@ -97,7 +98,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router,
-                   incidents.router, ogc_processes.router, feedback.router, open311.router):
+                   incidents.router, ogc_processes.router, feedback.router, open311.router,
+                   opinion.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
