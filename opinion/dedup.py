@@ -8,8 +8,10 @@ import random
 
 from opinion.text import text_key
 
-HASHES, BANDS = 32, 8  # 8 bands of 4: pairs above ~0.7 resemblance share a band almost surely
-NEAR = 0.7  # estimated Jaccard resemblance from which two texts are one item
+HASHES, BANDS = 64, 16  # 16 bands of 4: pairs above ~0.6 resemblance share a band almost surely
+# Estimated Jaccard resemblance from which two texts are one item: a post shared again with a
+# few words added (~0.9); two posts composed alike about different places stay apart (~0.7).
+NEAR = 0.85
 _PRIME = (1 << 61) - 1
 _rng = random.Random(19)  # fixed: signatures are stored and compared across runs
 _PERMS = [(_rng.randrange(1, _PRIME), _rng.randrange(0, _PRIME)) for _ in range(HASHES)]

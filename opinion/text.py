@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # Social-media shorthand and the word it stands for (whole tokens, lower case).
 TEENCODE = {
@@ -27,11 +28,16 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 # Letters only Vietnamese uses among Latin scripts: a post without any of them and without
 # Vietnamese function words is in another language.
 _VI_LETTERS = set("ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ")
-_VI_WORDS = frozenset({
-    "khong", "cua", "va", "la", "nguoi", "duoc", "cho", "nay", "o", "da", "dang", "xa", "ban",
-    "co", "nhung", "mot", "cac", "tai", "tren", "voi", "ve", "den", "rat", "lam", "di", "nha",
-    "duong", "qua", "roi", "thi", "nhu", "dan", "con", "bi", "ma", "se", "chua", "tinh",
-})
+VI_SHARE = 0.7  # share of words that must be Vietnamese syllables in a post without diacritics
+
+
+@lru_cache(maxsize=1)
+def _syllables() -> frozenset[str]:
+    """Every syllable of pyvi's bundled dictionary, folded."""
+    import pyvi
+
+    words = (Path(pyvi.__file__).parent / "models" / "words.txt").read_text(encoding="utf-8")
+    return frozenset(fold(s) for s in re.findall(r"\w+", words))
 
 
 def nfc(text: str) -> str:
@@ -63,7 +69,8 @@ def is_vietnamese(text: str) -> bool:
         return False
     if sum(c in _VI_LETTERS for c in text.lower()) >= 2:
         return True
-    return sum(fold(w) in _VI_WORDS for w in words) / len(words) >= 0.15
+    syllables = _syllables()
+    return sum(fold(w) in syllables for w in words if not w.isdigit()) / len(words) >= VI_SHARE
 
 
 def segment(text: str) -> list[str]:

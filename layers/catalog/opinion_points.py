@@ -31,7 +31,7 @@ LAYER = LayerSpec(
         FieldSpec("published_at", "datetime", {"vi": "Thời điểm đăng", "en": "Published at"},
                   required=True),
     ),
-    update_every="PT1H",
+    update_every="P1D",
     title_field="sector",
     time_field="published_at",
     tiles=TileSpec(minzoom=8, properties=("sector", "tone", "urgent", "commune_code")),

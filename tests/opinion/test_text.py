@@ -52,6 +52,7 @@ def test_shipped_data_is_what_the_composer_writes(tmp_path):
 
 
 def test_language():
+    assert all(is_vietnamese(p.text) for p in corpus.read_labelled())
     assert is_vietnamese("duong vao ban bi sat lo roi khong di duoc")
     assert not is_vietnamese("Heavy rain in the north today, drive carefully")
     assert not is_vietnamese("今天莱州省下大雨，道路中断")
@@ -60,8 +61,8 @@ def test_language():
 def test_near_copies():
     a = dedup.signature("Sạt lở đất vùi lấp đường vào bản Nà Khum, xe không đi được, mong "
                         "chính quyền sớm xử lý")
-    b = dedup.signature("Mn ơi sạt lở đất vùi lấp đường vào bản Nà Khum, xe ko đi dc, mong "
-                        "chính quyền sớm xử lý!!")
+    b = dedup.signature("Chia sẻ lại: sạt lở đất vùi lấp đường vào bản Nà Khum, xe ko đi dc, "
+                        "mong chính quyền sớm xử lý!!")
     c = dedup.signature("Trường học ở Sìn Hồ khai giảng năm học mới trong không khí vui tươi")
     assert dedup.resemblance(a, b) >= dedup.NEAR > dedup.resemblance(a, c)
     assert set(dedup.bands(a)) & set(dedup.bands(b))
