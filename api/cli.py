@@ -310,6 +310,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_data import add_commands
 
     add_commands(add)
+    from api.opinion_cli import add_commands as add_opinion
+
+    add_opinion(add)
     parser.set_defaults(_commands=commands)
     return parser
 
