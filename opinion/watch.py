@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -28,6 +28,11 @@ SERVICE = {"transport": "road_damage", "environment": "waste", "health": "health
 _ITEM = ("SELECT i.id, i.source, i.url, i.body, i.published_at, i.sector, i.tone, i.urgent, "
          "i.commune_code, c.name AS commune_name, i.case_id, ST_Y(i.geom) AS lat, "
          "ST_X(i.geom) AS lon FROM opinion_items i LEFT JOIN communes c ON c.code = i.commune_code")
+
+
+def today() -> date:
+    """The date in Lai Châu now."""
+    return datetime.now(LOCAL).date()
 
 
 def item(conn: Connection, item_id: int, *, lock: bool = False) -> dict[str, Any]:
@@ -78,6 +83,8 @@ class Spike:
     day: date
     count: int
     usual: float
+    lat: float
+    lon: float
 
     def as_dict(self) -> dict[str, Any]:
         """The spike as a warning of the situation view."""
@@ -85,6 +92,7 @@ class Spike:
         return {"level": "warning", "commune_code": self.commune_code,
                 "commune_name": self.commune_name, "sector": self.sector,
                 "day": self.day.isoformat(), "count": self.count, "usual": round(self.usual, 2),
+                "lat": self.lat, "lon": self.lon,
                 "message": f"{self.commune_name}: {self.count} bài về {name.lower()} trong ngày "
                            f"{self.day:%d/%m/%Y}, thường {self.usual:.1f} bài/ngày.",
                 "message_en": f"{self.commune_name}: {self.count} posts on {self.sector} on "
@@ -96,21 +104,24 @@ def spikes(conn: Connection, day: date) -> list[Spike]:
     ``MIN_SPIKE`` and over their mean of the previous ``BASELINE_DAYS`` days by ``SIGMAS``
     standard deviations (Poisson: the square root of the mean, at least 0.5)."""
     rows = conn.execute(text(
-        "SELECT i.commune_code, c.name, i.sector, "
+        "SELECT i.commune_code, c.name, ST_Y(ST_PointOnSurface(c.geom)), "
+        "ST_X(ST_PointOnSurface(c.geom)), i.sector, "
         "(i.published_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date AS d, count(*) "
         "FROM opinion_items i JOIN communes c ON c.code = i.commune_code "
         "WHERE (i.published_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date BETWEEN :start AND :day "
-        "GROUP BY 1, 2, 3, 4"), {"start": day - timedelta(days=BASELINE_DAYS), "day": day}).all()
-    today: dict[tuple[str, str, str], int] = {}
-    before: dict[tuple[str, str, str], int] = {}
-    for code, name, sector, d, n in rows:
+        "GROUP BY 1, 2, 3, 4, 5, 6"),
+        {"start": day - timedelta(days=BASELINE_DAYS), "day": day}).all()
+    today: dict[tuple, int] = {}
+    before: dict[tuple, int] = {}
+    for code, name, lat, lon, sector, d, n in rows:
         target = today if d == day else before
-        target[(code, name, sector)] = target.get((code, name, sector), 0) + n
+        key = (code, name, sector, lat, lon)
+        target[key] = target.get(key, 0) + n
     found = []
     for key, count in today.items():
         usual = before.get(key, 0) / BASELINE_DAYS
         if count >= MIN_SPIKE and count > usual + SIGMAS * max(math.sqrt(usual), 0.5):
-            found.append(Spike(key[0], key[1], key[2], day, count, usual))
+            found.append(Spike(key[0], key[1], key[2], day, count, usual, key[3], key[4]))
     return sorted(found, key=lambda s: (-s.count, s.commune_code, s.sector))
 
 

@@ -95,6 +95,8 @@ def test_a_spike_is_flagged(client, staff, replayed):
                                                   .isoformat()}, headers=staff("leader"))
     assert earlier.json()["warnings"] == []
     assert client.get(f"{API}/spikes").status_code == 401
+    # The situation view's warnings carry today's spikes (none today: the week is recorded).
+    assert isinstance(client.get("/api/v1/warnings").json()["opinion_spikes"], list)
 
 
 def test_an_item_made_into_a_case_once_by_two_operators_at_once(client, staff, replayed,
