@@ -35,10 +35,13 @@ from api.routes import (
     pages,
     quality,
     rasters,
+    reports,
     scenarios,
+    sdmx,
     tiles,
 )
 from api.routes import layers as layers_routes
+from api.staff import pages as staff_pages
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
@@ -99,7 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
-                   opinion.router):
+                   reports.router, sdmx.router, staff_pages.router, opinion.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")

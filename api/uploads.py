@@ -47,6 +47,8 @@ BODY_CLASSES = (
               lambda s: (s.max_photo_mb + 1) * MB, "hãy gửi ảnh nhỏ hơn", "send a smaller photo"),
     BodyClass("sheet", re.compile(r"^/api/v1/reported-values/upload/?$"),
               lambda s: MAX_SHEET_BYTES + MB, *_SPLIT),
+    BodyClass("report", re.compile(r"^/api/v1/reports/verify/?$"), lambda s: 21 * MB,
+              "tệp báo cáo không quá 20 MB", "a report file is at most 20 MB"),
     BodyClass("feature", re.compile(r"^/ogc/collections/[^/]+/items(/[^/]+)?/?$"),
               lambda s: MAX_FEATURE_BODY + MB, "hãy đơn giản hóa hình học",
               "simplify the geometry", by_length=False),

@@ -76,6 +76,11 @@ class Settings(BaseSettings):
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
+    backup_key: str | None = Field(
+        default=None, description="Passphrase encrypting the pgBackRest repository (AES-256); "
+        "set it before the first backup and keep it apart from the backups.")
+    backup_retention_full: int = Field(default=2, ge=1, description="Full backups kept (with "
+                                       "their differentials and WAL).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(

@@ -31,7 +31,8 @@ from governance.tables import ROLES
 from layers.departments import DEPARTMENTS
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-_SCOPE = re.compile(r"^(write|personal):[a-z][a-z0-9_]*$")
+# write:<layer>, personal:<layer>, or share:indicators (the SDMX exchange of indicators)
+_SCOPE = re.compile(r"^((write|personal):[a-z][a-z0-9_]*|share:indicators)$")
 API_KEY_PREFIX = "ioc_"
 _API_KEY = re.compile(r"^ioc_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
 
@@ -88,8 +89,9 @@ def create_account(conn: Connection, *, username: str, role: str, password: str 
         check_policy(password, username)
     for scope in scopes:
         if not _SCOPE.match(scope):
-            raise ValidationError(f"Phạm vi '{scope}' không hợp lệ (write:<lớp> hoặc personal:<lớp>).",
-                                  f"Invalid scope '{scope}' (write:<layer> or personal:<layer>).", "scopes")
+            raise ValidationError(f"Phạm vi '{scope}' không hợp lệ (write:<lớp>, personal:<lớp> "
+                                  "hoặc share:indicators).", f"Invalid scope '{scope}' (write:<layer>, "
+                                  "personal:<layer> or share:indicators).", "scopes")
     if conn.execute(text("SELECT 1 FROM accounts WHERE username = :u"), {"u": username}).first():
         raise ConflictError(f"Tên đăng nhập '{username}' đã tồn tại.",
                             message_en=f"User name '{username}' is taken.")
@@ -309,7 +311,8 @@ def _principal(row: Any, *, session_id: str | None, client_ip: str | None, reaso
                      session_id=session_id, client_ip=client_ip, reason=reason)
 
 
-def _inactive(status: str) -> AuthenticationError:
+def inactive_error(status: str) -> AuthenticationError:
+    """The refusal of a request from an account that is not active (``status`` names why)."""
     return AuthenticationError(
         f"Tài khoản đang ở trạng thái '{status}'; mọi phiên đã kết thúc.",
         message_en=f"The account is {status}; its sessions have ended.")
@@ -324,11 +327,13 @@ def resolve_token(conn: Connection, token: str, *, secret: bytes, client_ip: str
         "a.locked_until, s.expires_at, s.revoked_at FROM sessions s JOIN accounts a "
         "ON a.id = s.account_id WHERE s.id = :s"), {"s": session_id}).mappings().first()
     now = datetime.now(UTC)
+    # The account's state first: a locked or revoked account's holder is told why it is out.
+    if row is not None and (row["status"] != "active"
+                            or (row["locked_until"] and row["locked_until"] > now)):
+        raise inactive_error(row["status"] if row["status"] != "active" else "locked")
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         raise AuthenticationError("Phiên làm việc đã kết thúc; hãy đăng nhập lại.",
                                   message_en="The session has ended; sign in again.")
-    if row["status"] != "active" or (row["locked_until"] and row["locked_until"] > now):
-        raise _inactive(row["status"] if row["status"] != "active" else "locked")
     return _principal(row, session_id=session_id, client_ip=client_ip, reason=reason)
 
 
@@ -347,5 +352,5 @@ def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
     if row is None or not hmac.compare_digest(digest, row["password_hash"] or ""):
         raise bad
     if row["status"] != "active":
-        raise _inactive(row["status"])
+        raise inactive_error(row["status"])
     return _principal(row, session_id=None, client_ip=client_ip, reason=reason)

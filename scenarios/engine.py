@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Literal
 
 from psycopg2 import sql
 
 from governance.access import CURRENT, MIN_CELL, may_see_features, withholds_small_cells
+from layers.history import as_of_relation
 from layers.registry import require_layer
 from layers.spec import LayerSpec
 from scenarios.indicators import (
@@ -51,6 +53,7 @@ class Request:
     drilldown_limit: int = 20
     thresholds: dict[str, float] = field(default_factory=dict)  # indicator id → target override
     threshold_basis: str = ""
+    as_of: datetime | None = None  # the layers as they were then (their history), not as now
 
 
 @dataclass
@@ -96,8 +99,10 @@ def is_intensive(indicator: Indicator) -> bool:
     return indicator.denominator is not None or "%" in indicator.unit or zero_target
 
 
-def measure_statements(area: Area, needed: set[str]) -> list[tuple[list[str], sql.Composable]]:
-    """One aggregate query per layer: (measure names, SQL giving commune code then the measures)."""
+def measure_statements(area: Area, needed: set[str], as_of: bool = False
+                       ) -> list[tuple[list[str], sql.Composable]]:
+    """One aggregate query per layer: (measure names, SQL giving commune code then the measures);
+    with ``as_of``, over the layer's rows valid at ``%(_t)s`` (bind ``_t`` and ``_layer``)."""
     by_layer: dict[str, list[str]] = defaultdict(list)
     for m in sorted(needed):
         by_layer[MEASURE_LAYER[m]].append(m)
@@ -105,9 +110,10 @@ def measure_statements(area: Area, needed: set[str]) -> list[tuple[list[str], sq
     for layer, names in by_layer.items():
         line = layer in LINE_LAYERS
         exprs = sql.SQL(", ").join(sql.SQL(MEASURES[layer][m]) for m in names)
+        source = as_of_relation(require_layer(layer)) if as_of else sql.Identifier(layer)
         rows = sql.SQL("(SELECT f.*, {} AS len_km FROM {} f WHERE {})").format(
-            area.length_km("f"), sql.Identifier(layer), area.contains("f", True)) if line \
-            else sql.SQL("{} f WHERE {}").format(sql.Identifier(layer), area.contains("f"))
+            area.length_km("f"), source, area.contains("f", True)) if line \
+            else sql.SQL("{} f WHERE {}").format(source, area.contains("f"))
         # Lines: each row's clipped geodesic length is computed once, then summed by the filters.
         statements.append((names, sql.SQL(
             "SELECT f.commune_code, {} FROM {} {} GROUP BY f.commune_code").format(
@@ -115,11 +121,12 @@ def measure_statements(area: Area, needed: set[str]) -> list[tuple[list[str], sq
     return statements
 
 
-def _measures(cursor: Any, area: Area, needed: set[str]) -> dict[str | None, dict[str, float]]:
+def _measures(cursor: Any, area: Area, needed: set[str], as_of: datetime | None = None
+              ) -> dict[str | None, dict[str, float]]:
     """commune code → measure → value, one query per layer."""
     out: dict[str | None, dict[str, float]] = defaultdict(dict)
-    for names, query in measure_statements(area, needed):
-        cursor.execute(query, area.params)
+    for names, query in measure_statements(area, needed, as_of is not None):
+        cursor.execute(query, {**area.params, "_t": as_of, "_layer": MEASURE_LAYER[names[0]]})
         for row in cursor.fetchall():
             for name, value in zip(names, row[1:], strict=True):
                 out[row[0]][name] = float(value or 0)
@@ -330,7 +337,7 @@ def evaluate(cursor: Any, req: Request) -> dict[str, Any]:
     needed = {m for i in req.indicators if i.kind == "computed" for m in i.measures}
     withheld = withheld_layers() & {MEASURE_LAYER[m] for m in needed}
     needed |= {RECORD_COUNTS[layer] for layer in withheld}
-    measures = _measures(cursor, req.area, needed) if needed else {}
+    measures = _measures(cursor, req.area, needed, req.as_of) if needed else {}
     ids = [i.id for i in req.indicators]
     periods = sorted({p for g in groups for p in (g.period, previous(g.period), str(year_of(g.period)))})
     targets = _targets(cursor, ids, periods)
