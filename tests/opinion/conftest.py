@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+
+from opinion import corpus
 
 WEEK = Path(__file__).resolve().parents[2] / "data_samples" / "opinion" / "week"
 PAGES: dict[str, tuple[str, bytes]] = {
@@ -23,6 +26,14 @@ PAGES: dict[str, tuple[str, bytes]] = {
         "dân</title><link href='https://example.vn/atom/1'/><updated>2026-11-29T08:00:00+07:00"
         "</updated><summary>UBND tỉnh thông báo lịch tiếp công dân định kỳ tháng 12 tại trụ sở"
         "</summary></entry></feed>").encode()),
+    "/fresh.xml": ("application/rss+xml", corpus.rss([
+        {"text": text, "url": f"https://example.vn/fresh/{i}",
+         "at": corpus.START + timedelta(days=3, hours=i)} for i, text in enumerate((
+            "Cột điện gãy đổ ra đường ở Pa Tần sau trận gió lốc chiều qua",
+            "Hội thi văn nghệ các dân tộc của xã Khổng Lào thu hút đông đảo bà con tham gia",
+            "Giá dong riềng năm nay xuống thấp, nông dân Bum Nưa bán không được",
+            "Nhà văn hóa bản mới của Than Uyên khánh thành, rộng rãi và khang trang",
+            "Nước sinh hoạt ở Mường Kim bị cắt ba ngày liền mà chưa có thông báo nào"))]).encode()),
 }
 
 

@@ -152,3 +152,16 @@ def test_public_layer_has_no_author_and_no_text(client, replayed, database_url):
     assert not {"author", "body", "url", "text_key"} & set(props)
     sample = _items(database_url)["https://example.vn/p/6-spike-2"]
     assert sample[4] not in answer.text
+
+
+def test_two_runs_at_once_keep_each_item_once(replayed, feed_server, database_url):
+    from gis_core.db import engine_for
+
+    fresh = [Source("fresh", "feed", "Tin mới", f"{feed_server}/fresh.xml")]
+    engine = engine_for(database_url)
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: ingest.run(engine, fresh, now=NOW), range(2)))
+    assert sorted(r.kept["fresh"] for r in reports) == [0, 5]
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("SELECT count(*) FROM opinion_items WHERE source = 'fresh'")
+        assert cur.fetchone()[0] == 5
