@@ -12,6 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 from sqlalchemy import text
 
+import opinion.schedule  # noqa: F401 - the periodic fetch, declared for the worker
 from api.auth import require_role
 from api.feedback_http import engine_and_key
 from api.scenario_http import respond

@@ -165,3 +165,21 @@ def test_two_runs_at_once_keep_each_item_once(replayed, feed_server, database_ur
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM opinion_items WHERE source = 'fresh'")
         assert cur.fetchone()[0] == 5
+
+
+def test_the_fetch_is_a_periodic_job(app, replayed, feed_server, database_url, tmp_path,
+                                     monkeypatch):
+    import json
+
+    from jobs.queue import app_for
+    from opinion import schedule
+
+    queue = app_for(database_url, opened=False)
+    assert "opinion:fetch" in queue.tasks
+    assert any(p.task.name == "opinion:fetch"
+               for p in queue.periodic_registry.periodic_tasks.values())
+    (tmp_path / "opinion_sources.json").write_text(json.dumps(
+        [{"id": "ubnd", "kind": "feed", "name": "UBND tỉnh", "url": f"{feed_server}/atom.xml"}]))
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("IOC_VAR_DIR", str(tmp_path))
+    assert schedule.fetch(0)["kept"] == {"ubnd": 0}  # kept by the first run already
