@@ -1,7 +1,7 @@
 """opinion: items gathered from news and social sources, skipped inputs, the opinion_points view
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0019
 Create Date: 2026-12-07 16:52:48
 
 Posts and articles fetched from the declared sources (opinion/sources.py), each kept once, with
@@ -17,7 +17,7 @@ from geoalchemy2 import Geometry
 from sqlalchemy.dialects import postgresql
 
 revision: str = '0017'
-down_revision: str | None = '0012'
+down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
