@@ -37,6 +37,7 @@ from api.routes import (
     jobs,
     open311,
     operations,
+    opinion,
     pages,
     quality,
     rasters,
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
                    reports.router, sdmx.router, staff_pages.router,
-                   sta.router, sensors.router):
+                   sta.router, sensors.router, opinion.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.state.layer_versions = LayerVersions(

@@ -14,6 +14,7 @@ from gis_core.db import transaction
 from gis_core.errors import InvalidParameterError, PermissionDeniedError
 from governance import audit
 from governance.access import INDICATOR_EDITORS, VALUE_EDITORS, foreign_units
+from opinion import watch as opinion_watch
 from scenarios import overview, reported
 from scenarios.engine import withheld_layers
 from scenarios.indicators import INDICATORS, describe, require_indicator
@@ -52,7 +53,8 @@ def indicator_choropleth(request: Request, cursor: Db, indicator_id: str, period
 
 @router.get("/warnings", summary="Cảnh báo chỉ tiêu chưa đạt, sự cố đang mở / Warnings")
 def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dict[str, Any]:
-    """Indicators not met per commune, and the open incidents."""
+    """Indicators not met per commune, the open incidents, and the communes and sectors with
+    more posts online today than usual (``opinion_spikes``)."""
     if period:
         check_period(period)
     stamp = overview.data_stamp(cursor)
@@ -60,7 +62,9 @@ def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dic
         ("warnings", period, stamp, withheld_layers()), lambda: overview.warnings(cursor, period))
     # Incidents move faster than indicators: always fresh.
     fresh = overview.warnings_incidents(cursor)
-    return {**cached, "open_incidents": fresh}
+    with request.app.state.engine.connect() as conn:  # what is said online today, by commune
+        spikes = [s.as_dict() for s in opinion_watch.spikes(conn, opinion_watch.today())]
+    return {**cached, "open_incidents": fresh, "opinion_spikes": spikes}
 
 
 @router.get("/reported-values", summary="Số liệu báo cáo / Reported values")
