@@ -37,6 +37,7 @@ from api.routes import (
     jobs,
     open311,
     operations,
+    opinion,
     pages,
     quality,
     rasters,
@@ -57,6 +58,7 @@ from jobs import backups as _backups  # noqa: F401 - scheduled backups and their
 from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
 from tiles.mvt import BUFFER, EXTENT
+from tiles.versions import LayerVersions
 
 LOG = logging.getLogger("ioc")
 CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
@@ -83,11 +85,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(open_pool, engine)
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
+        app.state.layer_versions.start()
         if publishing is None:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
         if publishing is not None:
             publishing.cancel()
+        await run_in_threadpool(app.state.layer_versions.stop)
         try:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
@@ -114,9 +118,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
                    reports.router, sdmx.router, staff_pages.router,
-                   sta.router, sensors.router):
+                   sta.router, sensors.router, opinion.router):
         app.include_router(router)
     app.state.tile_cache = tile_cache(settings, database_url)
+    app.state.layer_versions = LayerVersions(
+        engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     # Outermost last: the caller is known, then counted, then its body is bounded.

@@ -354,6 +354,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_iot import add_command as add_iot
 
     add_iot(add)
+    from api.opinion_cli import add_commands as add_opinion
+
+    add_opinion(add)
     parser.set_defaults(_commands=commands)
     return parser
 
