@@ -39,6 +39,7 @@ from api.routes import (
     sdmx,
     tiles,
 )
+from api.routes import harvest as harvest_routes
 from api.routes import layers as layers_routes
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
                    reports.router, sdmx.router):
         app.include_router(router)
+    app.include_router(harvest_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)

@@ -313,6 +313,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_reports import add_commands as add_report_commands
 
     add_report_commands(add)
+    from api.cli_harvest import add_commands as add_harvest_commands
+
+    add_harvest_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

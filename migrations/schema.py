@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import feedback.tables  # noqa: F401 - citizen reports, their steps, sealed identities, reveals
 import governance.tables  # noqa: F401 - accounts, sessions, audit log, pending edits, rate limits
+import harvest.tables  # noqa: F401 - harvested sources and their runs
 import reports.tables  # noqa: F401 - generated reports and their snapshots
 import scenarios.tables  # noqa: F401 - targets, reported values, thematic documents, incidents
 import tiles.tables  # noqa: F401 - the tile cache's invalidation

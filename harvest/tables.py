@@ -1,0 +1,66 @@
+"""The tables of harvesting (migration 0018): the declared sources and every run of one."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    Table,
+    Text,
+    func,
+    true,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+from layers.tables import metadata
+
+RUN_STATUSES = ("imported", "unchanged", "failed")
+
+# One row per source: its declaration (as the operator wrote it, without secrets) and its state.
+# ``claimed_at`` marks a run under way: a second runner skips the source until it ends.
+HARVEST_SOURCES = Table(
+    "harvest_sources", metadata,
+    Column("name", Text, primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("declaration", JSONB, nullable=False),
+    Column("enabled", Boolean, nullable=False, server_default=true()),
+    Column("every_minutes", Integer, nullable=False),
+    Column("created_by", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("claimed_at", DateTime(timezone=True)),
+    Column("last_run_at", DateTime(timezone=True)),
+    Column("last_success_at", DateTime(timezone=True)),
+    Column("failing_since", DateTime(timezone=True)),
+    Column("last_error", Text),
+    Column("last_error_en", Text),
+    Column("columns", JSONB, comment="the source's columns at the last good run"),
+    CheckConstraint("every_minutes > 0", name="every_minutes_positive"),
+    CheckConstraint("name ~ '^[a-z0-9][a-z0-9_-]{0,62}$'", name="name_slug"),
+)
+
+HARVEST_RUNS = Table(
+    "harvest_runs", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("source", Text, ForeignKey("harvest_sources.name", ondelete="CASCADE"), nullable=False),
+    Column("started_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("finished_at", DateTime(timezone=True)),
+    Column("status", Text, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("features", Integer),
+    Column("added", Integer, nullable=False, server_default="0"),
+    Column("changed", Integer, nullable=False, server_default="0"),
+    Column("removed", Integer, nullable=False, server_default="0"),
+    Column("import_job", BigInteger, ForeignKey("import_jobs.id", ondelete="SET NULL")),
+    Column("error", Text),
+    Column("error_en", Text),
+    Column("seconds", Double),
+    CheckConstraint("status IN ('imported', 'unchanged', 'failed')", name="status_known"),
+    Index("ix_harvest_runs_source_started", "source", "started_at"),
+)
