@@ -64,3 +64,47 @@ HARVEST_RUNS = Table(
     CheckConstraint("status IN ('imported', 'unchanged', 'failed')", name="status_known"),
     Index("ix_harvest_runs_source_started", "source", "started_at"),
 )
+
+# A comparison of a layer with an authoritative extract (the cadastral or population register):
+# the counts and the full report; ``findings`` hold each disagreement, ``open`` until a newer
+# reconciliation of the same layer and scope supersedes it, or a correction is proposed.
+RECONCILIATIONS = Table(
+    "reconciliations", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("scope", Text, nullable=False, server_default="", comment="commune code, or '' = all"),
+    Column("file_name", Text, nullable=False),
+    Column("file_sha256", Text, nullable=False),
+    Column("spec", JSONB, nullable=False),
+    Column("counts", JSONB, nullable=False),
+    Column("actor", Text, nullable=False),
+    Column("run_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Index("ix_reconciliations_layer_scope", "layer", "scope"),
+)
+
+FINDING_KINDS = ("attribute", "position", "key", "missing_in_register", "missing_in_layer",
+                 "register_duplicate")
+FINDING_STATUSES = ("open", "proposed", "superseded")
+
+RECONCILIATION_FINDINGS = Table(
+    "reconciliation_findings", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("reconciliation", BigInteger, ForeignKey("reconciliations.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("layer", Text, nullable=False),
+    Column("feature_id", BigInteger),
+    Column("register_key", Text),
+    Column("kind", Text, nullable=False),
+    Column("field", Text),
+    Column("layer_value", Text),
+    Column("register_value", Text),
+    Column("distance_m", Double),
+    Column("proposal", JSONB, comment="the correction a person may accept: {field: value}"),
+    Column("status", Text, nullable=False, server_default="open"),
+    Column("edit_id", BigInteger),
+    CheckConstraint("kind IN ('attribute', 'position', 'key', 'missing_in_register', "
+                    "'missing_in_layer', 'register_duplicate')", name="kind_known"),
+    CheckConstraint("status IN ('open', 'proposed', 'superseded')", name="status_known"),
+    Index("ix_reconciliation_findings_reconciliation", "reconciliation"),
+    Index("ix_reconciliation_findings_layer_feature_id", "layer", "feature_id"),
+)

@@ -1,4 +1,4 @@
-"""harvest: declared sources pulled into the layers, and every run of one
+"""harvest: declared sources pulled into the layers, every run of one, and reconciliations
 
 Revision ID: 0018
 Revises: 0016
@@ -6,7 +6,8 @@ Create Date: 2026-12-07 17:00:00
 
 A source's declaration (no secrets: credentials are named, read from the environment), its state
 (last good run, failing since, the columns it had) and the runs with what each added, changed and
-removed under its import job.
+removed under its import job. A reconciliation of a layer with a register extract keeps its
+counts and each finding (open until superseded or proposed as a correction for approval).
 """
 
 from collections.abc import Sequence
@@ -66,10 +67,50 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_harvest_runs")),
     )
     op.create_index("ix_harvest_runs_source_started", "harvest_runs", ["source", "started_at"], unique=False)
+    op.create_table(
+        "reconciliations",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("layer", sa.Text(), nullable=False),
+        sa.Column("scope", sa.Text(), server_default="", nullable=False, comment="commune code, or '' = all"),
+        sa.Column("file_name", sa.Text(), nullable=False),
+        sa.Column("file_sha256", sa.Text(), nullable=False),
+        sa.Column("spec", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("counts", postgresql.JSONB(astext_type=sa.Text()), nullable=False),
+        sa.Column("actor", sa.Text(), nullable=False),
+        sa.Column("run_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliations")),
+    )
+    op.create_index("ix_reconciliations_layer_scope", "reconciliations", ["layer", "scope"], unique=False)
+    op.create_table(
+        "reconciliation_findings",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("reconciliation", sa.BigInteger(), nullable=False),
+        sa.Column("layer", sa.Text(), nullable=False),
+        sa.Column("feature_id", sa.BigInteger(), nullable=True),
+        sa.Column("register_key", sa.Text(), nullable=True),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("field", sa.Text(), nullable=True),
+        sa.Column("layer_value", sa.Text(), nullable=True),
+        sa.Column("register_value", sa.Text(), nullable=True),
+        sa.Column("distance_m", sa.Double(), nullable=True),
+        sa.Column("proposal", postgresql.JSONB(astext_type=sa.Text()), nullable=True,
+                  comment="the correction a person may accept: {field: value}"),
+        sa.Column("status", sa.Text(), server_default="open", nullable=False),
+        sa.Column("edit_id", sa.BigInteger(), nullable=True),
+        sa.CheckConstraint("kind IN ('attribute', 'position', 'key', 'missing_in_register', "
+                           "'missing_in_layer', 'register_duplicate')", name="kind_known"),
+        sa.CheckConstraint("status IN ('open', 'proposed', 'superseded')", name="status_known"),
+        sa.ForeignKeyConstraint(["reconciliation"], ["reconciliations.id"], name=op.f("fk_reconciliation_findings_reconciliation"), ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_reconciliation_findings")),
+    )
+    op.create_index("ix_reconciliation_findings_reconciliation", "reconciliation_findings", ["reconciliation"], unique=False)
+    op.create_index("ix_reconciliation_findings_layer_feature_id", "reconciliation_findings", ["layer", "feature_id"], unique=False)
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("reconciliation_findings")
+    op.drop_table("reconciliations")
     op.drop_index("ix_harvest_runs_source_started", table_name="harvest_runs")
     op.drop_table("harvest_runs")
     op.drop_table("harvest_sources")
