@@ -41,6 +41,7 @@ from api.routes import (
 )
 from api.routes import harvest as harvest_routes
 from api.routes import layers as layers_routes
+from api.routes import reconcile as reconcile_routes
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
@@ -104,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    reports.router, sdmx.router):
         app.include_router(router)
     app.include_router(harvest_routes.router)
+    app.include_router(reconcile_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)

@@ -33,6 +33,34 @@ def _need_name(args: argparse.Namespace) -> str:
     return args.name
 
 
+def _reconcile(engine: Any, args: argparse.Namespace, actor: str) -> None:
+    """Compare a layer with a register extract: the counts and each finding, personal values
+    masked (the full report is for those who may read them, over HTTP)."""
+    from governance import audit
+    from governance.access import personal_names
+    from harvest import reconcile
+    from layers.registry import require_layer
+
+    spec_path = Path(_need_name(args))
+    if not spec_path.is_file() or not args.file or not Path(args.file).is_file():
+        raise IocError("Cần tệp mô tả và tệp trích lục: ioc harvest reconcile MO_TA.yaml --file "
+                       "TRICH_LUC.zip.", message_en="Give the spec and the extract: ioc harvest "
+                       "reconcile SPEC.yaml --file EXTRACT.zip.")
+    spec = reconcile.parse_spec(spec_path.read_text(encoding="utf-8"))
+    with engine.begin() as conn:
+        out = reconcile.reconcile(conn, spec, Path(args.file), actor)
+        audit.record(conn, "reconcile.run", actor=actor, target=f"reconciliations/{out['id']}",
+                     details={"layer": spec.layer, "file": Path(args.file).name,
+                              "counts": out["counts"]})
+    out = reconcile.masked(out, personal_names(require_layer(spec.layer)))
+    _say(f"Đối chiếu số {out['id']} / reconciliation {out['id']}: " +
+         ", ".join(f"{k} {v}" for k, v in out["counts"].items()))
+    for f in out["findings"]:
+        _say("\t".join(str(f.get(k) if f.get(k) is not None else "-") for k in
+                       ("id", "kind", "feature_id", "register_key", "field", "layer_value",
+                        "register_value", "distance_m")))
+
+
 def _cmd_harvest(args: argparse.Namespace, settings: Settings) -> None:
     from api.cli_data import _engine
     from governance import audit
@@ -61,6 +89,8 @@ def _cmd_harvest(args: argparse.Namespace, settings: Settings) -> None:
         with engine.connect() as conn:
             _say(json.dumps(sources.get(conn, _need_name(args)), ensure_ascii=False, indent=1,
                             default=str))
+    elif args.action == "reconcile":
+        _reconcile(engine, args, actor)
     elif args.action == "remove":
         with engine.begin() as conn:
             sources.remove(conn, _need_name(args))
@@ -84,8 +114,11 @@ def _cmd_harvest(args: argparse.Namespace, settings: Settings) -> None:
 def add_commands(add: object) -> None:
     """Register ``harvest`` on the ``ioc`` parser."""
     harvest = add("harvest", _cmd_harvest, "Thu thập dữ liệu từ hệ thống của các sở (Điều 8.1): "  # type: ignore[operator]
-                  "put FILE, list, show NAME, run NAME, due, remove NAME / harvesting")
-    harvest.add_argument("action", choices=("put", "list", "show", "run", "due", "remove"),
+                  "put FILE, list, show NAME, run NAME, due, remove NAME, reconcile SPEC --file EXTRACT "
+                  "/ harvesting and reconciliation")
+    harvest.add_argument("action", choices=("put", "list", "show", "run", "due", "remove",
+                                            "reconcile"),
                          help="due: chạy các nguồn đến hạn (từ cron)")
     harvest.add_argument("name", nargs="?", help="tên nguồn, hoặc tệp khai báo YAML/JSON (put)")
+    harvest.add_argument("--file", help="reconcile: tệp trích lục (shapefile .zip, .gpkg, .csv)")
     harvest.add_argument("--actor", help="người chạy (mặc định: người dùng hệ thống)")

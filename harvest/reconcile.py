@@ -313,16 +313,24 @@ def report(conn: Connection, rec: int) -> dict[str, Any]:
 
 
 def masked(out: dict[str, Any], personal: set[str]) -> dict[str, Any]:
-    """The report with the values of personal fields hidden (for callers who may not read them)."""
-    findings = [{**f, "layer_value": "***", "register_value": "***", "proposal": None}
-                if f.get("field") in personal else f for f in out["findings"]]
+    """The report with the values of personal fields hidden (for callers who may not read them);
+    a register key made of a personal field (a citizen ID) is hidden too."""
+    hide_key = bool(set(out["spec"].get("key", {})) & personal)
+    findings = []
+    for f in out["findings"]:
+        if f.get("field") in personal:
+            f = {**f, "layer_value": "***", "register_value": "***", "proposal": None}
+        if hide_key and f.get("register_key"):
+            f = {**f, "register_key": "***"}
+        findings.append(f)
     return {**out, "findings": findings}
 
 
 def accept(conn: Connection, principal: Any, finding_id: int) -> dict[str, Any]:
     """Turn a finding's proposed correction into an edit of the feature, held for approval under
     the rule of edits (even an operator's); the finding becomes ``proposed``."""
-    from gis_core.errors import ConflictError, NotFoundError
+    from gis_core.errors import ConflictError, NotFoundError, PermissionDeniedError
+    from governance.access import may_read_personal, personal_names
     from governance.editing import submit_edit, validate_feature
 
     row = conn.exec_driver_sql(
@@ -337,6 +345,12 @@ def accept(conn: Connection, principal: Any, finding_id: int) -> dict[str, Any]:
             f"Kết quả {finding_id} không có đề xuất sửa đang mở (trạng thái: {status}).",
             message_en=f"Finding {finding_id} has no open proposed correction (status: {status}).")
     layer = require_layer(layer_id)
+    if set(proposal) & personal_names(layer) and not may_read_personal(principal, layer):
+        raise PermissionDeniedError(
+            f"Đề xuất {finding_id} sửa dữ liệu cá nhân mà tài khoản '{principal.label}' không được "
+            "xem; người có quyền xem mới chấp nhận được.",
+            message_en=f"Finding {finding_id} corrects personal data that '{principal.label}' may "
+            "not read; only someone who may read it can accept it.")
     _, props = validate_feature(layer, {"properties": proposal}, op="update", feature_id=feature_id)
     edit = submit_edit(conn, principal, layer, "update", feature_id=feature_id, geometry=None,
                        properties=props, always_pending=True)

@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from tests.conftest import loaded_database
+from tests.conftest import STAFF_PASSWORD, loaded_database
 
 
 @pytest.fixture(scope="module")
@@ -93,3 +93,30 @@ def site() -> Iterator[Site]:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     yield served
     served.stop()
+
+
+@pytest.fixture(scope="module")
+def api(target_url, tmp_path_factory):  # noqa: ANN001, ANN201
+    """An application on the target database, and the headers of an operator, a leader and an
+    API client without scopes."""
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from gis_core.db import engine_for
+    from gis_core.settings import Settings
+    from governance import accounts
+
+    settings = Settings(database_url=target_url, var_dir=tmp_path_factory.mktemp("hvar"),
+                        anonymous_runs_per_minute=1_000_000, sign_ins_per_minute=1_000_000)
+    with engine_for(target_url).begin() as conn:
+        for name, role in (("h-operator", "operator"), ("h-leader", "leader")):
+            accounts.create_account(conn, username=name, role=role, password=STAFF_PASSWORD)
+        _, key = accounts.create_api_client(conn, username="h-reader", scopes=())
+    with TestClient(create_app(settings)) as client:
+        heads = {}
+        for name in ("h-operator", "h-leader"):
+            answer = client.post("/api/v1/auth/token",
+                                 json={"username": name, "password": STAFF_PASSWORD})
+            heads[name] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
+        heads["h-reader"] = {"X-API-Key": key}
+        yield client, heads

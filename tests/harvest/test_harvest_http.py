@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from harvest import declarations, run, sources
-from tests.conftest import STAFF_PASSWORD, loaded_database, serving
+from tests.conftest import loaded_database, serving
 
 
 @pytest.fixture(scope="module")
@@ -54,30 +54,6 @@ def test_harvest_from_another_ogc_api(engine, source_url, other) -> None:  # noq
                                    "'harvest:ogc-truong' AND source_key = %(k)s",
                                    {"k": str(some)}).one()
     assert tuple(got) == tuple(want)
-
-
-@pytest.fixture(scope="module")
-def api(target_url, tmp_path_factory):  # noqa: ANN001, ANN201
-    """An application on the target database, and an operator's and an editor's headers."""
-    from fastapi.testclient import TestClient
-
-    from api.app import create_app
-    from gis_core.db import engine_for
-    from gis_core.settings import Settings
-    from governance import accounts
-
-    settings = Settings(database_url=target_url, var_dir=tmp_path_factory.mktemp("hvar"),
-                        anonymous_runs_per_minute=1_000_000, sign_ins_per_minute=1_000_000)
-    with engine_for(target_url).begin() as conn:
-        for name, role in (("h-operator", "operator"), ("h-leader", "leader")):
-            accounts.create_account(conn, username=name, role=role, password=STAFF_PASSWORD)
-    with TestClient(create_app(settings)) as client:
-        heads = {}
-        for name in ("h-operator", "h-leader"):
-            answer = client.post("/api/v1/auth/token",
-                                 json={"username": name, "password": STAFF_PASSWORD})
-            heads[name] = {"Authorization": f"Bearer {answer.json()['access_token']}"}
-        yield client, heads
 
 
 def test_operators_declare_and_run_over_http(api, site, engine) -> None:  # noqa: ANN001

@@ -174,3 +174,51 @@ def test_an_extract_without_the_key_columns(engine, planted, tmp_path: Path) -> 
     with pytest.raises(InvalidParameterError) as err, engine.begin() as conn:
         reconcile.reconcile(conn, spec, planted["file"], "test")
     assert "no column TO_SO" in err.value.message_en
+
+
+def test_over_http(api, engine, planted) -> None:  # noqa: ANN001
+    client, heads = api
+    spec = SPEC + f"commune: '{planted['code']}'\n"
+    files = {"file": ("trích lục địa chính.zip", planted["file"].read_bytes(), "application/zip")}
+    denied = client.post("/api/v1/reconciliations", data={"spec": spec}, files=files,
+                         headers=heads["h-reader"])
+    assert denied.status_code == 403
+    made = client.post("/api/v1/reconciliations", data={"spec": spec}, files=files,
+                       headers=heads["h-operator"])
+    assert made.status_code == 201, made.text
+    body = made.json()
+    # The parcel number corrected and approved above now agrees with the register.
+    assert body["counts"]["matched"] == 5 and body["counts"]["key"] == 0
+    assert body["file_name"] == "trích lục địa chính.zip"
+    owner = next(f for f in body["findings"] if f["kind"] == "attribute")
+    # Operators do not read personal data: the applicant's name is masked for them too.
+    assert owner["register_value"] == "***" and "Thắng" not in str(body["findings"])
+    shown = client.get(made.headers["Location"], headers=heads["h-leader"]).json()
+    seen = next(f for f in shown["findings"] if f["kind"] == "attribute")
+    assert seen["register_value"] == "Lò Văn Thắng 1 (đã chuyển nhượng)"
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql(
+            "SELECT count(*) FROM audit_log WHERE action = 'reconcile.read.personal' AND actor = "
+            "'h-leader' AND target = %(t)s", {"t": f"reconciliations/{body['id']}"}).scalar() == 1
+    assert client.get(made.headers["Location"]).status_code == 401
+    refused = client.post(f"/api/v1/reconciliation-findings/{owner['id']}/accept",
+                          headers=heads["h-operator"])
+    assert refused.status_code == 403
+    bad = client.post("/api/v1/reconciliations", data={"spec": "layer: nowhere\nkey: {a: b}"},
+                      files=files, headers=heads["h-operator"])
+    assert bad.status_code == 400 and "nowhere" in bad.json()["detail_en"]
+
+
+def test_the_command(target_url, planted, tmp_path: Path, monkeypatch, capsys) -> None:  # noqa: ANN001
+    from api.cli import main
+
+    spec = tmp_path / "doi_chieu.yaml"
+    spec.write_text(SPEC + f"commune: '{planted['code']}'\n", encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", target_url)
+    main(["harvest", "reconcile", str(spec), "--file", str(planted["file"])])
+    out = capsys.readouterr().out
+    assert "missing_in_register 1" in out and "position 1" in out
+    assert "Thắng" not in out and "\tattribute\t" in out
+    with pytest.raises(SystemExit):
+        main(["harvest", "reconcile", str(spec)])
+    assert "--file" in capsys.readouterr().err
