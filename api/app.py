@@ -39,6 +39,7 @@ from api.routes import (
     sdmx,
     tiles,
 )
+from api.routes import documents as documents_routes
 from api.routes import harvest as harvest_routes
 from api.routes import layers as layers_routes
 from api.routes import reconcile as reconcile_routes
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     app.include_router(harvest_routes.router)
     app.include_router(reconcile_routes.router)
+    app.include_router(documents_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)

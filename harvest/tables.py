@@ -1,4 +1,5 @@
-"""The tables of harvesting (migration 0018): the declared sources and every run of one."""
+"""The tables of harvest (migration 0018): the declared sources and their runs, the
+reconciliations with the registers and their findings, and the documents of features."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from sqlalchemy import (
     Integer,
     Table,
     Text,
+    UniqueConstraint,
     func,
     true,
 )
@@ -107,4 +109,27 @@ RECONCILIATION_FINDINGS = Table(
     CheckConstraint("status IN ('open', 'proposed', 'superseded')", name="status_known"),
     Index("ix_reconciliation_findings_reconciliation", "reconciliation"),
     Index("ix_reconciliation_findings_layer_feature_id", "layer", "feature_id"),
+)
+
+# Documents attached to a feature (plans, permits): each version of a title is a row; the file is
+# kept outside the database under ``<var>/documents/`` by its SHA-256.
+FEATURE_DOCUMENTS = Table(
+    "feature_documents", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("feature_id", BigInteger, nullable=False),
+    Column("title", Text, nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("file_name", Text, nullable=False),
+    Column("extension", Text, nullable=False),
+    Column("content_type", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("decision", Text, comment="the decision (số quyết định) this version was approved by"),
+    Column("uploaded_by", Text, nullable=False),
+    Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    CheckConstraint("kind IN ('drawing', 'decision', 'report', 'image', 'other')",
+                    name="kind_known"),
+    UniqueConstraint("layer", "feature_id", "title", "version"),
 )

@@ -7,7 +7,8 @@ Create Date: 2026-12-07 17:00:00
 A source's declaration (no secrets: credentials are named, read from the environment), its state
 (last good run, failing since, the columns it had) and the runs with what each added, changed and
 removed under its import job. A reconciliation of a layer with a register extract keeps its
-counts and each finding (open until superseded or proposed as a correction for approval).
+counts and each finding (open until superseded or proposed as a correction for approval). The
+documents of a feature (drawings, decisions) are versioned rows; their files live outside.
 """
 
 from collections.abc import Sequence
@@ -105,10 +106,31 @@ def upgrade() -> None:
     )
     op.create_index("ix_reconciliation_findings_reconciliation", "reconciliation_findings", ["reconciliation"], unique=False)
     op.create_index("ix_reconciliation_findings_layer_feature_id", "reconciliation_findings", ["layer", "feature_id"], unique=False)
+    op.create_table(
+        "feature_documents",
+        sa.Column("id", sa.BigInteger(), nullable=False),
+        sa.Column("layer", sa.Text(), nullable=False),
+        sa.Column("feature_id", sa.BigInteger(), nullable=False),
+        sa.Column("title", sa.Text(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("file_name", sa.Text(), nullable=False),
+        sa.Column("extension", sa.Text(), nullable=False),
+        sa.Column("content_type", sa.Text(), nullable=False),
+        sa.Column("sha256", sa.Text(), nullable=False),
+        sa.Column("size", sa.BigInteger(), nullable=False),
+        sa.Column("decision", sa.Text(), nullable=True, comment="the decision (số quyết định) this version was approved by"),
+        sa.Column("uploaded_by", sa.Text(), nullable=False),
+        sa.Column("uploaded_at", sa.DateTime(timezone=True), server_default=sa.text("now()"), nullable=False),
+        sa.CheckConstraint("kind IN ('drawing', 'decision', 'report', 'image', 'other')", name="kind_known"),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_feature_documents")),
+        sa.UniqueConstraint("layer", "feature_id", "title", "version", name=op.f("uq_feature_documents_layer_feature_id_title_version")),
+    )
 
 
 def downgrade() -> None:
     """Revert this revision."""
+    op.drop_table("feature_documents")
     op.drop_table("reconciliation_findings")
     op.drop_table("reconciliations")
     op.drop_index("ix_harvest_runs_source_started", table_name="harvest_runs")
