@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint lock system-deps test-deps clean bench bench-import
+.PHONY: run test lint lock system-deps test-deps clean bench bench-import soak
 
 run: system-deps $(STAMP)
 	$(BIN)/ioc up
@@ -19,6 +19,11 @@ bench: system-deps $(STAMP)
 
 bench-import: system-deps test-deps $(STAMP)
 	$(BIN)/python -m bench.imports
+
+# A mixed load of SOAK_MINUTES (default 10) on a cluster of its own, with PostgreSQL restarted,
+# crashed and backed up in the middle: errors, lost writes, memory (not part of `make test`).
+soak: system-deps test-deps $(STAMP)
+	$(BIN)/python -m bench.soak --minutes $${SOAK_MINUTES:-10}
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

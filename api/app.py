@@ -37,12 +37,15 @@ from api.routes import (
     reports,
     scenarios,
     sdmx,
+    sensors,
+    sta,
     tiles,
 )
 from api.routes import documents as documents_routes
 from api.routes import harvest as harvest_routes
 from api.routes import layers as layers_routes
 from api.routes import reconcile as reconcile_routes
+from api.staff import pages as staff_pages
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for
 from gis_core.errors import ConfigurationError
@@ -103,7 +106,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    history.router, export.router, quality.router, scenarios.router,
                    indicators.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
-                   reports.router, sdmx.router):
+                   reports.router, sdmx.router, staff_pages.router,
+                   sta.router, sensors.router):
         app.include_router(router)
     app.include_router(harvest_routes.router)
     app.include_router(reconcile_routes.router)

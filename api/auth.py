@@ -7,6 +7,8 @@ A refused credential is a 401 with an audit entry.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Annotated
@@ -18,6 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from api.errors import problem
+from gis_core.db import translate_db_errors
 from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
 from gis_core.settings import Settings
 from gis_core.text import printable
@@ -75,7 +79,8 @@ class Authenticator:
                 self._refuse(client_ip, "malformed authorization header")
             return Principal(client_ip=client_ip, reason=reason)
         try:
-            with self.engine.connect() as conn:
+            # The database down (a restart, a failover): 503, never a 500.
+            with translate_db_errors(), self.engine.connect() as conn:
                 if key:
                     return resolve_api_key(conn, key, client_ip=client_ip, reason=reason)
                 return resolve_token(conn, credential, secret=self.secret, client_ip=client_ip,
@@ -147,11 +152,36 @@ SignedIn = Annotated[Principal, Depends(require_signed_in)]
 Operator = Annotated[Principal, Depends(require_operator)]
 
 
+SESSION_COOKIE = "ioc_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+# Signing in by cookie needs no token yet (and SameSite=Strict keeps other sites' forms out).
+CSRF_EXEMPT = frozenset({"/api/v1/auth/session"})
+
+
+def csrf_token(secret: bytes, session_token: str) -> str:
+    """The anti-forgery token that goes with a browser session (sent back as ``X-CSRF-Token``)."""
+    return hmac.new(secret, b"csrf:" + session_token.encode(), hashlib.sha256).hexdigest()
+
+
+def session_cookie(headers: Headers) -> str | None:
+    """The browser session's token from its cookie, if any."""
+    for part in headers.get("cookie", "").split(";"):
+        name, _, value = part.strip().partition("=")
+        if name == SESSION_COOKIE and value:
+            return value
+    return None
+
+
 class CallerContext:
     """ASGI middleware: the caller of every request in ``governance.access.CURRENT``, so code below
     the routes (scenario drill-downs, pygeoapi's provider) applies the one policy.
 
     Bad credentials leave the caller anonymous here; routes that need a caller answer 401.
+    A browser session (the ``ioc_session`` cookie, used only without other credentials) stands
+    for its token on reads; a request that changes anything counts as the session's only with its
+    ``X-CSRF-Token`` (without one it is anonymous; with a wrong one, refused with a 403 before any
+    route runs).
     """
 
     def __init__(self, app: ASGIApp, authenticator: Authenticator):
@@ -167,8 +197,25 @@ class CallerContext:
         state = scope.setdefault("state", {})
         headers = Headers(scope=scope)
         ip = client[0] if client else None
+        cookie = None
+        if not headers.get("authorization") and not headers.get("x-api-key") \
+                and scope["path"] not in CSRF_EXEMPT:
+            cookie = session_cookie(headers)
+        if cookie and scope["method"] not in SAFE_METHODS:
+            sent = headers.get(CSRF_HEADER)
+            if sent is None:
+                # Another page of the platform (the map, the field survey signing in) or another
+                # site: the cookie lends it no authority, the request goes on as anonymous.
+                cookie = None
+            elif not hmac.compare_digest(sent, csrf_token(self.authenticator.secret, cookie)):
+                await self._forged(scope, receive, send, ip)
+                return
         try:
-            if not headers.get("authorization") and not headers.get("x-api-key"):
+            if cookie:
+                principal = await run_in_threadpool(
+                    self.authenticator.principal, {"authorization": f"Bearer {cookie}",
+                                                   "x-reason": headers.get("x-reason")}, ip)
+            elif not headers.get("authorization") and not headers.get("x-api-key"):
                 principal = Principal(client_ip=ip, reason=reason_of(headers.get("x-reason")))
             else:
                 principal = await run_in_threadpool(self.authenticator.principal, headers, ip)
@@ -181,3 +228,15 @@ class CallerContext:
             await self.app(scope, receive, send)
         finally:
             CURRENT.reset(token)
+
+    async def _forged(self, scope: Scope, receive: Receive, send: Send, ip: str | None) -> None:
+        """Refuse a cookie-borne change without its anti-forgery token (audited)."""
+        await run_in_threadpool(audit.record_now, self.authenticator.engine, "auth.csrf",
+                                outcome="refused", client_ip=ip, target=scope["path"])
+        err = PermissionDeniedError(
+            "Yêu cầu thiếu mã chống giả mạo (CSRF); hãy tải lại trang rồi thử lại.",
+            message_en="The request lacks its anti-forgery (CSRF) token; reload the page and "
+            "try again.")
+        response = problem(err.status, err.title, err.message, code=err.code,
+                           detail_en=err.message_en, instance=scope["path"])
+        await response(scope, receive, send)

@@ -132,7 +132,11 @@ def _cmd_db(args: argparse.Namespace, settings: Settings) -> None:
     from gis_core import embedded
 
     root = settings.var_dir.resolve() / "pg"
-    if args.action == "start":
+    if args.action in ("standby", "promote"):
+        from api.cli_ops import run_db
+
+        run_db(args, settings)
+    elif args.action == "start":
         status = embedded.start(root)
         _say(f"Đang chạy: {status.url}")
     elif args.action == "stop":
@@ -272,7 +276,8 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--port", type=int, help="cổng (mặc định 8000)")
         p.add_argument("--workers", type=int, help="số tiến trình (mặc định 1)")
     db = add("db", _cmd_db, "Quản lý cụm PostgreSQL nhúng / manage the embedded PostgreSQL")
-    db.add_argument("action", choices=("start", "stop", "status"))
+    db.add_argument("action", choices=("start", "stop", "status", "standby", "promote"))
+    db.add_argument("--sync", action="store_true", help="standby: sao chép đồng bộ / synchronous")
     mig = add("migrate", _cmd_migrate, "Cập nhật lược đồ CSDL (Alembic) / apply migrations")
     mig.add_argument("--revision", default="head", help="phiên bản đích (mặc định head)")
     mig.add_argument("--downgrade", action="store_true", help="hạ về phiên bản đích")
@@ -310,9 +315,15 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_data import add_commands
 
     add_commands(add)
+    from api.cli_ops import add_commands as add_ops
+
+    add_ops(add)
     from api.cli_reports import add_commands as add_report_commands
 
     add_report_commands(add)
+    from api.cli_iot import add_command as add_iot
+
+    add_iot(add)
     from api.cli_harvest import add_commands as add_harvest_commands
 
     add_harvest_commands(add)

@@ -27,14 +27,8 @@ from layers.features import (
     output_fields,
     parse_datetime,
 )
+from layers.fields import FieldSpec, json_schema
 from layers.registry import get_layer
-from layers.spec import FieldSpec
-
-_JSON_TYPES = {
-    "text": ("string", None), "integer": ("integer", None), "number": ("number", None),
-    "boolean": ("boolean", None), "date": ("string", "date"), "datetime": ("string", "date-time"),
-    "text[]": ("array", None),
-}
 
 
 class PostGISProvider(BaseProvider):
@@ -56,15 +50,8 @@ class PostGISProvider(BaseProvider):
         """
         if not self._fields:
             for spec in visible_specs(CURRENT.get(), self.layer):
-                kind, fmt = _JSON_TYPES[spec.type]
-                entry: dict[str, Any] = {"type": kind, "title": spec.title.get("vi", spec.name)}
-                if fmt:
-                    entry["format"] = fmt
-                if spec.type == "text[]":
-                    entry["items"] = {"type": "string"}
-                if spec.domain:
-                    entry["enum"] = list(spec.domain)
-                self._fields[spec.name] = entry
+                self._fields[spec.name] = {**json_schema(spec),
+                                           "title": spec.title.get("vi", spec.name)}
         return self._fields
 
     def _visible(self, asked: set[str]) -> tuple[FieldSpec, ...]:

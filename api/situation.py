@@ -26,6 +26,7 @@ JS = [
     ("vectorgrid", "/static/vendor/leaflet.vectorgrid/Leaflet.VectorGrid.bundled.min.js"),
     ("leaflet_draw", "/static/vendor/leaflet-draw/leaflet.draw.js"),
     ("situation", "/static/situation.js"),
+    ("sensors_live", "/static/sensors-live.js"),
 ]
 CSS = [
     ("leaflet_css", "/static/vendor/leaflet/leaflet.css"),
@@ -53,6 +54,7 @@ TEXT = {
         "target": "Mục tiêu", "value": "Giá trị", "commune": "Xã", "loading": "đang tải…",
         "error": "lỗi", "click_hint": "Bấm vào một xã hoặc đối tượng để xem chi tiết.",
         "radius": "bán kính", "point": "điểm", "polygon": "vùng vẽ", "communes": "xã",
+        "sensor_alerts": "Cảnh báo từ trạm quan trắc", "sensor_latest": "Trạm vượt ngưỡng",
     },
     "en": {
         "title": "Lai Châu operations map", "switch": "Tiếng Việt", "home": "Home",
@@ -73,6 +75,7 @@ TEXT = {
         "target": "Target", "value": "Value", "commune": "Commune", "loading": "loading…",
         "error": "error", "click_hint": "Click a commune or a feature for its details.",
         "radius": "radius", "point": "point", "polygon": "drawn area", "communes": "communes",
+        "sensor_alerts": "Station alerts", "sensor_latest": "Stations over their limits",
     },
 }
 
@@ -100,6 +103,8 @@ PANEL = Template("""
     <div id="scenario-result"></div></section>
   <section id="sec-not-met"><h2>{{ t.not_met_list }}</h2><ul id="not-met" class="items"></ul></section>
   <section id="sec-stale"><h2>{{ t.stale }}</h2><ul id="stale" class="items"></ul></section>
+  <section id="sec-sensors"><h2>{{ t.sensor_alerts }}</h2><ul id="sensor-alerts" class="items"></ul>
+    <h3>{{ t.sensor_latest }}</h3><ul id="sensor-latest" class="items"></ul></section>
   <section id="sec-incidents"><h2>{{ t.incidents }}</h2><ul id="incidents" class="items"></ul></section>
   <section id="sec-account"><h2>{{ t.account }} <small id="signed-as"></small>
     <button id="sign-out" type="button" hidden>{{ t.sign_out }}</button></h2>

@@ -22,10 +22,22 @@ _ENGINES: dict[tuple[str, int, int], Engine] = {}
 
 
 def to_sqlalchemy_url(url: str) -> str:
-    """Point a plain ``postgresql://`` URL at the psycopg2 driver."""
+    """Point a plain ``postgresql://`` URL at the psycopg2 driver.
+
+    A libpq multi-host URL (``postgresql://u@h1:5432,h2:5432/db?target_session_attrs=read-write``,
+    a primary and its standbys) becomes SQLAlchemy's ``?host=h1:5432&host=h2:5432`` form: libpq
+    then connects to whichever host is the primary, also after a failover.
+    """
     for prefix in ("postgresql+psycopg2://", "postgresql://", "postgres://"):
         if url.startswith(prefix):
-            return "postgresql+psycopg2://" + url[len(prefix):]
+            rest = url[len(prefix):]
+            authority, _, tail = rest.partition("/")
+            userinfo, at, hosts = authority.rpartition("@")
+            if "," in hosts:
+                path, _, query = tail.partition("?")
+                params = "&".join(f"host={h}" for h in hosts.split(","))
+                rest = f"{userinfo}{at}/{path}?{params}" + (f"&{query}" if query else "")
+            return "postgresql+psycopg2://" + rest
     return url
 
 
@@ -80,7 +92,8 @@ def domain_error(err: BaseException) -> IocError | None:
         return InvalidParameterError(
             "Giá trị không hợp lệ cho kiểu dữ liệu của trường.",
             message_en="A value does not fit the field's data type.")
-    if isinstance(orig, psycopg2.OperationalError) or isinstance(err, OperationalError):
+    if isinstance(orig, psycopg2.OperationalError | psycopg2.InterfaceError) or isinstance(
+            err, OperationalError):
         return DatabaseUnavailableError(
             "Không kết nối được cơ sở dữ liệu; kiểm tra DATABASE_URL và máy chủ PostgreSQL.",
             message_en="The database cannot be reached; check DATABASE_URL and the server.")

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from gis_core.errors import EmbeddedDatabaseError
 
-__all__ = ["ClusterStatus", "find_pg_bin", "start", "status", "stop"]
+__all__ = ["ARCHIVE_CONF", "ClusterStatus", "find_pg_bin", "start", "status", "stop"]
 
 SUPERUSER = "postgres"
 DEFAULT_DB = "ioc"
@@ -30,6 +30,8 @@ DEFAULT_DB = "ioc"
 _PG_LIB = Path("/usr/lib/postgresql")
 _PG_SHARE = Path("/usr/share/postgresql")
 _CONF_NAME = "embedded.conf"
+# Written by gis_core.backup: the archive_command pushing WAL to pgBackRest.
+ARCHIVE_CONF = "archive.conf"
 _DB_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,62}")
 # sun_path is 108 bytes on Linux; PostgreSQL appends "/.s.PGSQL.<port>.lock".
 _MAX_SOCKET_DIR = 107 - len("/.s.PGSQL.65535.lock")
@@ -153,7 +155,9 @@ def start(root: Path, *, db_name: str = DEFAULT_DB, timeout: float = 60) -> Clus
             message_en=f"Cannot determine the port of the private PostgreSQL cluster at {root}.",
         )
     _wait_ready(bin_dir, root, port, owner, deadline)
-    _ensure_database(bin_dir, root, port, db_name, owner, deadline)
+    # A hot standby, or a cluster still recovering to a target, is read-only.
+    if not any((root / "data" / f).exists() for f in ("standby.signal", "recovery.signal")):
+        _ensure_database(bin_dir, root, port, db_name, owner, deadline)
     return status(root, db_name=db_name)
 
 
@@ -268,7 +272,18 @@ def _configure(root: Path, port: int, owner: pwd.struct_passwd | None) -> None:
         "# Managed by gis_core.embedded; rewritten at every start.\n"
         "listen_addresses = '127.0.0.1'\n"
         f"port = {port}\n"
-        f"unix_socket_directories = '{sockets}'\n",
+        f"unix_socket_directories = '{sockets}'\n"
+        # WAL archiving and streaming replication are ready from the first start (both need a
+        # restart to switch on): WAL is discarded until `ioc backup` writes archive.conf with
+        # pgBackRest's archive-push; a segment is closed at least every minute (the RPO).
+        "wal_level = replica\n"
+        "archive_mode = on\n"
+        "archive_command = '/bin/true'\n"
+        "archive_timeout = 60\n"
+        "max_wal_senders = 10\n"
+        "max_replication_slots = 10\n"
+        "hot_standby = on\n"
+        f"include_if_exists = '{ARCHIVE_CONF}'\n",
         owner,
     )
 

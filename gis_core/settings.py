@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     tile_cache_redis: str | None = Field(
         default=None, description="Redis URL (e.g. redis://127.0.0.1:6379/0) to share cached tiles "
         "between workers instead of keeping them in each process's memory.")
+    mqtt_url: str = Field(default="mqtt://127.0.0.1:1883", description="MQTT broker of the "
+                          "stations (ioc iot listen, ioc iot simulate).")
+    mqtt_topic: str = Field(default="ioc/stations", description="Topic root: a station publishes "
+                            "on <root>/<station id>.")
     basemap_url: str | None = Field(
         default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
     )
@@ -76,6 +80,11 @@ class Settings(BaseSettings):
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
+    backup_key: str | None = Field(
+        default=None, description="Passphrase encrypting the pgBackRest repository (AES-256); "
+        "set it before the first backup and keep it apart from the backups.")
+    backup_retention_full: int = Field(default=2, ge=1, description="Full backups kept (with "
+                                       "their differentials and WAL).")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
         default="INFO", description="The server's log level.")
     cors_origins: str | None = Field(

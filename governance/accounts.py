@@ -311,7 +311,8 @@ def _principal(row: Any, *, session_id: str | None, client_ip: str | None, reaso
                      session_id=session_id, client_ip=client_ip, reason=reason)
 
 
-def _inactive(status: str) -> AuthenticationError:
+def inactive_error(status: str) -> AuthenticationError:
+    """The refusal of a request from an account that is not active (``status`` names why)."""
     return AuthenticationError(
         f"Tài khoản đang ở trạng thái '{status}'; mọi phiên đã kết thúc.",
         message_en=f"The account is {status}; its sessions have ended.")
@@ -326,11 +327,13 @@ def resolve_token(conn: Connection, token: str, *, secret: bytes, client_ip: str
         "a.locked_until, s.expires_at, s.revoked_at FROM sessions s JOIN accounts a "
         "ON a.id = s.account_id WHERE s.id = :s"), {"s": session_id}).mappings().first()
     now = datetime.now(UTC)
+    # The account's state first: a locked or revoked account's holder is told why it is out.
+    if row is not None and (row["status"] != "active"
+                            or (row["locked_until"] and row["locked_until"] > now)):
+        raise inactive_error(row["status"] if row["status"] != "active" else "locked")
     if row is None or row["revoked_at"] is not None or row["expires_at"] <= now:
         raise AuthenticationError("Phiên làm việc đã kết thúc; hãy đăng nhập lại.",
                                   message_en="The session has ended; sign in again.")
-    if row["status"] != "active" or (row["locked_until"] and row["locked_until"] > now):
-        raise _inactive(row["status"] if row["status"] != "active" else "locked")
     return _principal(row, session_id=session_id, client_ip=client_ip, reason=reason)
 
 
@@ -349,5 +352,5 @@ def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
     if row is None or not hmac.compare_digest(digest, row["password_hash"] or ""):
         raise bad
     if row["status"] != "active":
-        raise _inactive(row["status"])
+        raise inactive_error(row["status"])
     return _principal(row, session_id=None, client_ip=client_ip, reason=reason)

@@ -118,13 +118,26 @@ _COLUMNS = "seq, at, actor, action, target, outcome, client_ip, reason, details,
 
 
 def entries(conn: Connection, *, actor: str | None = None, action: str | None = None,
-            since_seq: int = 0, limit: int = 100) -> list[Entry]:
-    """The newest entries (optionally by actor or action), newest first."""
+            since_seq: int = 0, limit: int = 100, target: str | None = None,
+            outcome: str | None = None, after: datetime | None = None,
+            before: datetime | None = None) -> list[Entry]:
+    """The newest entries, newest first: by actor, action (``x.*`` for a prefix), a part of the
+    target, outcome, and time (``after`` inclusive, ``before`` exclusive)."""
+    prefix = action[:-1] if action and action.endswith(".*") else None
+    like = None if target is None else "%" + target.replace("\\", "\\\\").replace(
+        "%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(text(
         f"SELECT {_COLUMNS} FROM audit_log WHERE seq > :since "  # noqa: S608 - constant columns
         "AND (CAST(:actor AS text) IS NULL OR actor = :actor) "
-        "AND (CAST(:action AS text) IS NULL OR action = :action) ORDER BY seq DESC LIMIT :limit"),
-        {"since": since_seq, "actor": actor, "action": action, "limit": limit})
+        "AND (CAST(:action AS text) IS NULL OR action = :action) "
+        "AND (CAST(:prefix AS text) IS NULL OR starts_with(action, :prefix)) "
+        "AND (CAST(:like AS text) IS NULL OR target LIKE :like) "
+        "AND (CAST(:outcome AS text) IS NULL OR outcome = :outcome) "
+        "AND (CAST(:after AS timestamptz) IS NULL OR at >= :after) "
+        "AND (CAST(:before AS timestamptz) IS NULL OR at < :before) ORDER BY seq DESC LIMIT :limit"),
+        {"since": since_seq, "actor": actor, "action": None if prefix else action,
+         "prefix": prefix, "like": like, "outcome": outcome, "after": after, "before": before,
+         "limit": limit})
     return [Entry(*row) for row in rows]
 
 

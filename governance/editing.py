@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import math
-import unicodedata
-from datetime import date, datetime
 from typing import Any, Literal
 
 from sqlalchemy import text
@@ -43,6 +40,7 @@ from governance.feature_versions import (
     read_version,
     require_version,
 )
+from layers.fields import FieldError, from_json
 from layers.registry import require_layer
 from layers.spec import FieldSpec, LayerSpec
 
@@ -62,54 +60,11 @@ def _bad(vi: str, en: str, parameter: str | None = None) -> ValidationError:
 
 
 def _value(spec: FieldSpec, value: Any) -> Any:
-    if value is None:
-        if spec.required:
-            raise _bad(f"Trường '{spec.name}' là bắt buộc.", f"Field '{spec.name}' is required.",
-                       spec.name)
-        return None
-    wrong = _bad(f"Trường '{spec.name}': giá trị '{value}' không hợp kiểu '{spec.type}'.",
-                 f"Field '{spec.name}': the value '{value}' does not fit type '{spec.type}'.",
-                 spec.name)
-    kind = spec.type
-    if kind == "text":
-        if not isinstance(value, str) or "\x00" in value or len(value) > 10_000:
-            raise wrong
-        value = unicodedata.normalize("NFC", value)
-    elif kind == "text[]":
-        if not isinstance(value, list) or not all(isinstance(v, str) and "\x00" not in v
-                                                  for v in value):
-            raise wrong
-        value = [unicodedata.normalize("NFC", v) for v in value]
-    elif kind == "integer":
-        if isinstance(value, bool) or not isinstance(value, int) or abs(value) > 2**31 - 1:
-            raise wrong
-    elif kind == "number":
-        if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise wrong
-    elif kind == "boolean":
-        if not isinstance(value, bool):
-            raise wrong
-    elif kind in ("date", "datetime"):
-        try:
-            parsed = (date.fromisoformat(value) if kind == "date"
-                      else datetime.fromisoformat(value.replace("Z", "+00:00")))
-        except (TypeError, ValueError, AttributeError):
-            raise wrong from None
-        if kind == "datetime" and parsed.tzinfo is None:
-            raise _bad(f"Trường '{spec.name}' cần múi giờ (ví dụ ...Z).",
-                       f"Field '{spec.name}' needs a time zone (e.g. ...Z).", spec.name)
-    if spec.domain and value not in spec.domain:
-        raise _bad(f"Trường '{spec.name}': '{value}' không thuộc {', '.join(spec.domain)}.",
-                   f"Field '{spec.name}': '{value}' is not one of {', '.join(spec.domain)}.",
-                   spec.name)
-    if isinstance(value, int | float) and not isinstance(value, bool) and (
-        (spec.minimum is not None and value < spec.minimum)
-        or (spec.maximum is not None and value > spec.maximum)
-    ):
-        raise _bad(f"Trường '{spec.name}': {value} ngoài khoảng [{spec.minimum}, {spec.maximum}].",
-                   f"Field '{spec.name}': {value} is outside [{spec.minimum}, {spec.maximum}].",
-                   spec.name)
-    return value
+    try:
+        return from_json(spec, value)
+    except FieldError as err:
+        raise _bad(f"Trường '{spec.name}': {err.vi}.", f"Field '{spec.name}': {err.en}.",
+                   spec.name) from None
 
 
 def validate_feature(layer: LayerSpec, body: Any, *, op: Op = "create",
@@ -473,8 +428,8 @@ def conflicts(layer: LayerSpec, edit: dict[str, Any], now: Version | None) -> li
 
 def current_conflicts(conn: Connection, edit: dict[str, Any]) -> list[dict[str, Any]] | None:
     """The conflicts of a pending edit as things stand (a read, for the approver's view)."""
-    if edit["status"] != "pending" or edit["op"] == "create":
-        return None
+    if edit["status"] != "pending" or edit["op"] in ("create", "import"):
+        return None  # an import is checked again as a whole when approved
     layer = require_layer(edit["layer"])
     return conflicts(layer, edit, read_version(conn, layer, edit["feature_id"], lock=False))
 

@@ -60,7 +60,7 @@ def submit(engine: Engine, principal: Principal, layer: LayerSpec, path: Path,
                 report.job = insert_job(cur, report)
                 # What approval would change today, for the approver; then undone.
                 cur.execute("SAVEPOINT ioc_preview")
-                merge(cur, layer, checked, principal.label)
+                merge(cur, layer, checked, principal.label, preview=options.preview)
                 cur.execute("ROLLBACK TO SAVEPOINT ioc_preview")
                 report.status = "pending"
                 finish_job(cur, report)

@@ -1,6 +1,7 @@
 """Data quality — correct, complete, clean, live ("đúng, đủ, sạch, sống") — per layer, commune, department.
 
-Each per-record rule is a SQL predicate derived from the layer declaration; one query per layer
+Each per-record rule is a SQL predicate derived from the layer declaration (a field's checks are
+the ones ``layers.fields`` writes, the tables' CHECK constraints too); one query per layer
 counts every rule's failures per commune, and the same predicate lists the failing records. The
 results are plain dataclasses (``as_dict`` for JSON), ready for an indicator engine.
 
@@ -23,6 +24,7 @@ from typing import Any, Literal
 from psycopg2 import sql
 
 from layers.departments import DEPARTMENTS
+from layers.fields import CHECK_KINDS, checks, missing
 from layers.quality_rules import (
     DUPLICATE_METRES,
     NOT_SPELLINGS,
@@ -68,6 +70,11 @@ class Rule:
 
 def _col(name: str) -> sql.Composable:
     return sql.SQL("t.{}").format(sql.Identifier(name))
+
+
+def _column_sql(name: str) -> str:
+    """``t."name"`` as text, for the checks ``layers.fields`` writes (names are declared ids)."""
+    return f't."{name}"'
 
 
 def _group(layer: LayerSpec) -> sql.Composable:
@@ -130,31 +137,15 @@ def rules(layer: LayerSpec, *, trigram: bool = False) -> tuple[Rule, ...]:
                             "AND f.feature_id = t.id AND f.status = 'open')").format(
                         sql.Literal(layer.id))))
     for f in layer.fields:
-        column = _col(f.name)
-        if f.domain and f.type == "text":
-            out.append(Rule(f"domain:{f.name}", "correct",
-                            {"vi": f"'{f.name}' thuộc danh mục", "en": f"'{f.name}' is in its domain"},
-                            sql.SQL("{} IS NOT NULL AND NOT ({} = ANY({}))").format(
-                                column, column, sql.Literal(list(f.domain)))))
-        if (f.minimum is not None or f.maximum is not None) and f.type in ("integer", "number"):
-            bounds = []
-            if f.minimum is not None:
-                bounds.append(sql.SQL("{} < {}").format(column, sql.Literal(f.minimum)))
-            if f.maximum is not None:
-                bounds.append(sql.SQL("{} > {}").format(column, sql.Literal(f.maximum)))
-            span = f"[{f.minimum if f.minimum is not None else '…'}, " \
-                   f"{f.maximum if f.maximum is not None else '…'}]"
-            out.append(Rule(f"range:{f.name}", "correct",
-                            {"vi": f"'{f.name}' trong khoảng {span}", "en": f"'{f.name}' within {span}"},
-                            sql.SQL(" OR ").join(bounds)))
+        for check in checks(f, _column_sql(f.name)):
+            out.append(Rule(f"{check.kind}:{f.name}", "correct", check.title,
+                            sql.SQL("{} IS NOT NULL AND NOT ({})").format(
+                                _col(f.name), sql.SQL(check.condition))))
     for f in layer.fields:
         if f.required:
-            column = _col(f.name)
-            empty = {"text": sql.SQL(" OR btrim({}) = ''").format(column),
-                     "text[]": sql.SQL(" OR cardinality({}) = 0").format(column)}.get(f.type, sql.SQL(""))
             out.append(Rule(f"required:{f.name}", "complete",
                             {"vi": f"Có giá trị '{f.name}'", "en": f"'{f.name}' is filled"},
-                            sql.SQL("{} IS NULL{}").format(column, empty)))
+                            sql.SQL(missing(f, _column_sql(f.name)))))
     if layer.key_field:
         out.append(Rule("duplicate_key", "clean",
                         {"vi": f"Không trùng khóa '{layer.key_field}'",
@@ -522,7 +513,7 @@ def rule_field(layer: LayerSpec, rule_id: str) -> str | None:
     """The field whose values a rule judges (``required:citizen_id`` judges ``citizen_id``), or
     None for rules on the geometry, the commune or coverage."""
     kind, _, name = rule_id.partition(":")
-    if kind in ("domain", "range", "required", "spelling", "normalised"):
+    if kind in (*CHECK_KINDS, "required", "spelling", "normalised"):
         return name
     if kind == "duplicate_key":
         return layer.key_field

@@ -1,4 +1,7 @@
-"""Declarations of layers and fields: the one source every table, collection and rule derives from."""
+"""Declarations of layers: the one source every table, collection and rule derives from.
+
+A field's declaration, reading, checks and descriptions live in ``layers.fields``.
+"""
 
 from __future__ import annotations
 
@@ -7,10 +10,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Literal
 
-FieldType = Literal["text", "integer", "number", "boolean", "date", "datetime", "text[]"]
-Sensitivity = Literal["public", "internal", "personal"]
+from layers.fields import SYSTEM_COLUMNS, FieldSpec, FieldType, Sensitivity
+
 GeometryType = Literal["Point", "MultiLineString", "MultiPolygon"]
 Group = Literal["base_map", "planning", "land", "housing", "infrastructure", "iot", "interaction"]
+
+__all__ = ["SYSTEM_COLUMNS", "FieldSpec", "FieldType", "LayerSpec", "Sensitivity", "TileSpec"]
 
 GROUP_TITLES: dict[str, dict[str, str]] = {
     "base_map": {"vi": "Bản đồ nền", "en": "Base map"},
@@ -21,36 +26,8 @@ GROUP_TITLES: dict[str, dict[str, str]] = {
     "iot": {"vi": "IoT", "en": "IoT"},
     "interaction": {"vi": "Tương tác người dân", "en": "Citizen interaction"},
 }
-# Columns every layer table carries besides its declared fields.
-SYSTEM_COLUMNS = ("id", "geom", "created_at", "updated_at", "source_dataset", "source_key", "import_job")
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 _DURATION = re.compile(r"^P(?:(\d+)Y)?(?:(\d+)M)?(?:(\d+)W)?(?:(\d+)D)?$")
-
-
-@dataclass(frozen=True)
-class FieldSpec:
-    """One attribute of a layer.
-
-    ``domain`` lists the allowed codes, ``domain_titles`` their Vietnamese labels;
-    ``sensitivity`` decides who may see it: public, internal (staff) or personal (citizens' data).
-    """
-
-    name: str
-    type: FieldType
-    title: dict[str, str] = field(default_factory=dict)
-    required: bool = False
-    sensitivity: Sensitivity = "public"
-    domain: tuple[str, ...] = ()
-    domain_titles: tuple[str, ...] = ()
-    minimum: float | None = None
-    maximum: float | None = None
-    references: str | None = None
-
-    def __post_init__(self) -> None:
-        if not _ID.match(self.name) or self.name in SYSTEM_COLUMNS:
-            raise ValueError(f"invalid field name {self.name!r}")
-        if self.domain_titles and len(self.domain_titles) != len(self.domain):
-            raise ValueError(f"{self.name}: domain_titles must match domain")
 
 
 @dataclass(frozen=True)

@@ -5,11 +5,9 @@ from __future__ import annotations
 from geoalchemy2 import Geometry
 from sqlalchemy import (
     BigInteger,
-    Boolean,
+    CheckConstraint,
     Column,
-    Date,
     DateTime,
-    Double,
     ForeignKey,
     Identity,
     Index,
@@ -20,10 +18,10 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.dialects.postgresql import ARRAY, JSONB
-from sqlalchemy.types import TypeEngine
+from sqlalchemy.dialects.postgresql import JSONB
 
 from gis_core.crs import STORAGE_SRID
+from layers.fields import checks, column_type
 from layers.registry import LAYERS
 from layers.spec import FieldSpec, LayerSpec
 
@@ -36,20 +34,15 @@ metadata = MetaData(
     }
 )
 
-_TYPES: dict[str, TypeEngine] = {
-    "text": Text(),
-    "integer": Integer(),
-    "number": Double(),
-    "boolean": Boolean(),
-    "date": Date(),
-    "datetime": DateTime(timezone=True),
-    "text[]": ARRAY(Text()),
-}
-
-
 def _column(spec: FieldSpec) -> Column:
-    return Column(spec.name, _TYPES[spec.type], nullable=not spec.required,
+    return Column(spec.name, column_type(spec), nullable=not spec.required,
                   comment=spec.title.get("vi"))
+
+
+def _checks(layer: LayerSpec) -> list[CheckConstraint]:
+    """The fields' declared checks as CHECK constraints ``ck_<layer>_<field>_<kind>``."""
+    return [CheckConstraint(c.condition, name=f"ck_{layer.id}_{f.name}_{c.kind}")
+            for f in layer.fields for c in checks(f, f'"{f.name}"')]
 
 
 # One run of ``ioc import`` (or an upload): the provenance every imported record points to.
@@ -93,7 +86,8 @@ Index(None, FEATURE_HISTORY.c.layer, FEATURE_HISTORY.c.changed_at)
 
 
 def table_for(layer: LayerSpec) -> Table:
-    """Build the table of one layer: id, geometry, declared fields, timestamps, provenance."""
+    """Build the table of one layer: id, geometry, declared fields (with their checks),
+    timestamps, provenance."""
     columns: list[Column] = [
         Column("id", BigInteger, Identity(always=False), primary_key=True),
         Column(
@@ -109,7 +103,7 @@ def table_for(layer: LayerSpec) -> Table:
         Column("import_job", BigInteger, ForeignKey(IMPORT_JOBS.c.id)),
     ]
     table = Table(layer.id, metadata, *columns,
-                  UniqueConstraint("source_dataset", "source_key"))
+                  UniqueConstraint("source_dataset", "source_key"), *_checks(layer))
     for f in layer.fields:
         if f.references or f.name == layer.key_field:
             Index(None, table.c[f.name])

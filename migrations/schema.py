@@ -12,6 +12,7 @@ import governance.tables  # noqa: F401 - accounts, sessions, audit log, pending 
 import harvest.tables  # noqa: F401 - harvested sources and their runs
 import reports.tables  # noqa: F401 - generated reports and their snapshots
 import scenarios.tables  # noqa: F401 - targets, reported values, thematic documents, incidents
+import sensors.tables  # noqa: F401 - datastreams, observations, quarantine, alerts
 import tiles.tables  # noqa: F401 - the tile cache's invalidation
 from layers.tables import metadata
 

@@ -1,18 +1,19 @@
-"""``/api/v1/auth``: sign in for a short-lived token, see who you are, sign out."""
+"""``/api/v1/auth``: sign in for a short-lived token (or a browser session cookie), see who you
+are, change your password, see and end your sessions, sign out."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request, Response
 from pydantic import BaseModel, Field, field_validator
 from pydantic import ValidationError as PydanticValidationError
 from starlette.concurrency import run_in_threadpool
 
-from api.auth import Authenticator, SignedIn, client_ip
+from api.auth import SESSION_COOKIE, Authenticator, SignedIn, client_ip, csrf_token
 from gis_core.errors import ValidationError
 from gis_core.text import has_control
-from governance import accounts
+from governance import accounts, audit, sessions
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -93,7 +94,64 @@ def me(request: Request, principal: SignedIn) -> dict[str, Any]:
 
 
 @router.post("/logout", status_code=204, summary="Đăng xuất / sign out")
-def logout(request: Request, principal: SignedIn) -> None:
-    """End this token's session."""
+def logout(request: Request, response: Response, principal: SignedIn) -> None:
+    """End this token's (or this browser's) session."""
     with request.app.state.engine.begin() as conn:
         accounts.logout(conn, principal)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+@router.post("/session", summary="Đăng nhập trình duyệt / browser sign-in")
+async def browser_session(request: Request, response: Response) -> dict[str, Any]:
+    """Sign in for a browser: the token goes into an HttpOnly, SameSite=Strict cookie (never to
+    scripts); the answer carries the account and the ``csrf`` token that every change made with
+    the cookie must send back as ``X-CSRF-Token``."""
+    creds = await _credentials(request)
+    auth: Authenticator = request.app.state.authenticator
+    result = await run_in_threadpool(
+        accounts.login, auth.engine, creds.username, creds.password, secret=auth.secret,
+        rules=auth.rules, client_ip=client_ip(request))
+    secure = request.app.state.settings.base_url.startswith("https://")
+    response.set_cookie(SESSION_COOKIE, result.token, httponly=True, samesite="strict",
+                        secure=secure, path="/", max_age=int(auth.rules.token_ttl.total_seconds()))
+    return {"account": public_account(result.account), "csrf": csrf_token(auth.secret, result.token),
+            "expires_at": result.expires_at.isoformat()}
+
+
+class PasswordChange(BaseModel):
+    """The current password and the new one."""
+
+    current_password: str = Field(min_length=1, max_length=1000)
+    new_password: str = Field(min_length=1, max_length=1000)
+
+
+@router.post("/password", status_code=204, summary="Đổi mật khẩu / change password")
+def change_password(body: PasswordChange, request: Request, principal: SignedIn) -> None:
+    """Change one's own password (the current one is checked); every session of the account
+    ends, this one included: sign in again with the new password."""
+    engine = request.app.state.engine
+    try:
+        with engine.begin() as conn:
+            sessions.change_password(conn, principal, body.current_password, body.new_password)
+    except ValidationError as err:
+        audit.record_now(engine, "account.password", actor=principal, target=principal.username,
+                         outcome="refused", details={"why": err.message_en})
+        raise
+
+
+@router.get("/sessions", summary="Phiên đang mở / open sessions")
+def my_sessions(request: Request, principal: SignedIn) -> list[dict[str, Any]]:
+    """One's own open sessions (handle, opened, expires, address); ``current`` marks this one."""
+    with request.app.state.engine.connect() as conn:
+        rows = sessions.list_sessions(conn, principal.username or "")
+    return [public_account({k: v for k, v in r.items() if k != "id"}
+                           | {"current": r["id"] == principal.session_id}) for r in rows]
+
+
+@router.delete("/sessions/{handle}", status_code=204, summary="Kết thúc một phiên / end a session")
+def end_session(request: Request, principal: SignedIn,
+                handle: str = Path(min_length=8, max_length=8, pattern=r"^[A-Za-z0-9_-]+$")
+                ) -> None:
+    """End one of one's own sessions (another browser, a lost phone)."""
+    with request.app.state.engine.begin() as conn:
+        sessions.revoke_session(conn, principal, handle)

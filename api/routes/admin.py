@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
@@ -11,7 +12,8 @@ from api import audit_anchor
 from api.auth import Operator
 from api.routes.account import public_account
 from gis_core.bounds import unique_list
-from governance import accounts, audit
+from gis_core.errors import ValidationError
+from governance import accounts, audit, sessions
 from governance.access import Principal
 
 router = APIRouter(prefix="/api/v1/admin", tags=["admin"])
@@ -110,16 +112,43 @@ def revoke(username: str, request: Request, principal: Operator,
     return _status(request, username, "revoked", principal, why)
 
 
+class Reset(BaseModel):
+    """A new password; without one, a password is generated and returned once."""
+
+    password: str | None = Field(default=None, max_length=1000)
+
+
+@router.post("/users/{username}/password", summary="Đặt lại mật khẩu / reset a password")
+def reset_password(username: str, request: Request, principal: Operator,
+                   body: Reset | None = None) -> dict[str, Any]:
+    """Set a person's password (the policy applies) and end its sessions; a generated password
+    is in the answer, shown this once."""
+    with request.app.state.engine.begin() as conn:
+        if accounts.get_account(conn, username)["role"] == "api_client":
+            raise ValidationError("Ứng dụng (API client) không có mật khẩu; hãy cấp khóa mới.",
+                                  message_en="An API client has no password; issue a new key.",
+                                  parameter="username")
+        chosen = sessions.reset_password(conn, username, principal, body.password if body else None)
+    return {"username": username, "password": None if body and body.password else chosen}
+
+
 @router.get("/audit", summary="Nhật ký kiểm toán / audit log")
 def audit_log(request: Request, _: Operator,
               actor: str | None = Query(default=None, max_length=200),
               action: str | None = Query(default=None, max_length=100),
+              target: str | None = Query(default=None, max_length=200),
+              outcome: str | None = Query(default=None, max_length=50),
+              after: Annotated[datetime | None, Query(alias="from")] = None,
+              before: Annotated[datetime | None, Query(alias="to")] = None,
               since: int = Query(default=0, ge=0, le=2**62),
               limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
-    """The newest audit entries, optionally by actor or action."""
+    """The newest audit entries, optionally by actor, action (``login`` or a prefix such as
+    ``account.*``), target (part of it), outcome, and time (``from`` inclusive, ``to``
+    exclusive, ISO 8601)."""
     with request.app.state.engine.connect() as conn:
-        return [e.as_dict() for e in audit.entries(conn, actor=actor, action=action,
-                                                   since_seq=since, limit=limit)]
+        return [e.as_dict() for e in audit.entries(
+            conn, actor=actor, action=action, since_seq=since, limit=limit, target=target,
+            outcome=outcome, after=after, before=before)]
 
 
 @router.get("/audit/verify", summary="Kiểm tra chuỗi băm / verify the hash chain")

@@ -37,12 +37,13 @@ def _out(edit: dict[str, Any]) -> dict[str, Any]:
 
 @router.get("", summary="Bản sửa chờ duyệt / pending edits")
 def list_edits(request: Request, principal: SignedIn,
-               status: Literal["pending", "approved", "rejected"] | None = "pending",
+               status: Literal["pending", "approved", "rejected", "all"] | None = "pending",
                limit: int = Query(default=100, ge=1, le=1000)) -> list[dict[str, Any]]:
-    """Edits the caller may review, and the caller's own submissions."""
+    """Edits the caller may review, and the caller's own submissions (``status=all``: every
+    state, newest first)."""
     with request.app.state.engine.connect() as conn:
-        edits = [editing.edit_for(principal, e)
-                 for e in editing.list_edits(conn, principal, status, limit)]
+        edits = [editing.edit_for(principal, e) for e in editing.list_edits(
+            conn, principal, None if status == "all" else status, limit)]
     _audit_personal(request, principal, edits)
     return [_out(e) for e in edits]
 

@@ -9,7 +9,7 @@ import unicodedata
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 ImportJob = Annotated[int, PathParam(ge=1, le=2**62)]
+PREVIEW = 500  # features of a dry run's map
 
 
 def _links(job: int) -> dict[str, str]:
@@ -87,7 +88,8 @@ async def create_import(
     name = unicodedata.normalize("NFC", Path(file.filename or "upload").name)
     options = ImportOptions(crs=crs, mapping=_mapping(mapping), dataset=dataset, key=key,
                             source_layer=source_layer, dry_run=dry_run, actor=principal.label,
-                            max_features=settings.max_import_features)
+                            max_features=settings.max_import_features,
+                            preview=PREVIEW if dry_run or mode == "pending" else 0)
     with tempfile.TemporaryDirectory(prefix="ioc-upload-") as folder:
         path = Path(folder) / name
         with open(path, "wb") as out:
@@ -141,6 +143,39 @@ def _job(request: Request, job: int, via: str) -> dict[str, Any]:
     audit.record_now(engine, "import.report.read", actor=principal, target=target,
                      details={"via": via})
     return ImportReport.from_dict(row[2]).masked(layer).as_dict() | {"job": job}
+
+
+@router.get("/imports", summary="Các lần nhập / Import jobs")
+def list_imports(request: Request, layer: str | None = Query(default=None, max_length=64),
+                 limit: int = Query(default=50, ge=1, le=500)) -> list[dict[str, Any]]:
+    """The newest import jobs whose reports the caller may read (the importer's own, the owning
+    department's for its editors and leaders, all for the operators): layer, file, who, when,
+    status (``pending`` while awaiting approval) and counts; the report is one link away."""
+    principal = require_signed_in(request)
+    if layer is not None:
+        require_layer(layer)
+    with raw_cursor(request.app.state.engine) as cur:
+        cur.execute(
+            "SELECT j.id, j.layer, j.dataset, j.file_name, j.actor, j.status, j.started_at, "
+            "j.finished_at, j.added, j.changed, j.removed, j.unchanged, e.id, e.status "
+            "FROM import_jobs j LEFT JOIN pending_edits e ON e.import_job = j.id "
+            "WHERE (%(layer)s::text IS NULL OR j.layer = %(layer)s) AND j.report IS NOT NULL "
+            "ORDER BY j.id DESC LIMIT %(scan)s", {"layer": layer, "scan": limit * 20})
+        rows = cur.fetchall()
+    names = ("job", "layer", "dataset", "file_name", "actor", "status", "started_at",
+             "finished_at", "added", "changed", "removed", "unchanged", "edit_id", "edit_status")
+    out = []
+    for row in rows:
+        item = dict(zip(names, row, strict=True))
+        spec = require_layer(item["layer"])
+        if not may_read_import(principal, spec, item["actor"]):
+            continue
+        for key in ("started_at", "finished_at"):
+            item[key] = item[key].isoformat() if item[key] else None
+        out.append(item | {"links": _links(item["job"])})
+        if len(out) == limit:
+            break
+    return out
 
 
 @router.get("/imports/{job}", summary="Một lần nhập / One import job")

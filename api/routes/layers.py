@@ -8,6 +8,7 @@ from fastapi import APIRouter, Request
 from psycopg2 import sql
 
 from gis_core.db import raw_cursor
+from layers import fields
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS, require_layer
 from layers.spec import LayerSpec
@@ -27,12 +28,7 @@ def describe(layer: LayerSpec, count: int | None = None) -> dict[str, Any]:
         "geometry": layer.geometry,
         "update_every": layer.update_every,
         "features": count,
-        "fields": [
-            {"name": f.name, "type": f.type, "title": f.title, "required": f.required,
-             **({"domain": dict(zip(f.domain, f.domain_titles or f.domain, strict=True))}
-                if f.domain else {})}
-            for f in layer.public_fields
-        ],
+        "fields": [fields.describe(f) for f in layer.public_fields],
         "links": {"ogc": f"/ogc/collections/{layer.id}"},
     }
 

@@ -13,7 +13,8 @@ LAYER = LayerSpec(
     owner="so_gd_dt",
     geometry="Point",
     fields=(
-        FieldSpec("name", "text", {"vi": "Tên trường", "en": "Name"}, required=True),
+        FieldSpec("name", "text", {"vi": "Tên trường", "en": "Name"}, required=True,
+                  max_length=200),
         FieldSpec(
             "level", "text", {"vi": "Cấp học", "en": "Level"}, required=True,
             domain=("preschool", "primary", "lower_secondary", "upper_secondary", "multi_level"),

@@ -25,6 +25,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from gis_core.crs import VN2000_TM3_ZONES, to_wgs84
 from gis_core.db import translate_db_errors
+from layers.fields import clean_text
 from layers.imports import readers
 from layers.imports.problems import (
     CONTENT_KEY,
@@ -35,7 +36,7 @@ from layers.imports.problems import (
     RowIssue,
     masked,
 )
-from layers.imports.rows import clean_text, coerce_rows, map_columns
+from layers.imports.rows import coerce_rows, map_columns
 from layers.registry import require_layer
 from layers.spec import LayerSpec
 
@@ -58,6 +59,7 @@ class ImportOptions:
     dry_run: bool = False
     actor: str = "cli"
     max_features: int = 500_000
+    preview: int = 0  # a dry run's map: at most this many changed features in the report
 
 
 def parse_source_crs(text: str) -> int:
@@ -437,9 +439,10 @@ def lock_layer(cur: Any, layer: LayerSpec) -> None:
 
 
 def merge(cur: Any, layer: LayerSpec, checked: Checked, actor: str,
-          tell: Progress | None = None) -> None:
+          tell: Progress | None = None, preview: int = 0) -> None:
     """Stage the checked rows with COPY and merge them into the layer by source key, in the
-    cursor's transaction, under the report's job; the report gets the counts."""
+    cursor's transaction, under the report's job; the report gets the counts (and, with
+    ``preview``, up to that many changed features, each with its ``change``, as GeoJSON)."""
     report, keys = checked.report, checked.keys
     table = sql.Identifier(layer.id)
     names = [f.name for f in layer.fields]
@@ -468,22 +471,41 @@ def merge(cur: Any, layer: LayerSpec, checked: Checked, actor: str,
     cur.execute(sql.SQL(
         "UPDATE {t} t SET (geom, {f}) = (SELECT s.geom, {s}), import_job = %(job)s "
         "FROM ioc_stage s WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key "
-        "AND (ST_AsEWKB(t.geom), {c}) IS DISTINCT FROM (ST_AsEWKB(s.geom), {s})"
-    ).format(t=table, f=fields, s=staged, c=current), params)
+        "AND (ST_AsEWKB(t.geom), {c}) IS DISTINCT FROM (ST_AsEWKB(s.geom), {s}){r}"
+    ).format(t=table, f=fields, s=staged, c=current, r=_returning(preview)), params)
     report.changed = cur.rowcount
+    shown = _shown(cur, preview, "changed")
     cur.execute(sql.SQL(
         "DELETE FROM {t} t WHERE t.source_dataset = %(ds)s AND NOT EXISTS "
-        "(SELECT 1 FROM ioc_stage s WHERE s.source_key = t.source_key)").format(t=table), params)
+        "(SELECT 1 FROM ioc_stage s WHERE s.source_key = t.source_key){r}").format(
+            t=table, r=_returning(preview)), params)
     report.removed = cur.rowcount
+    shown += _shown(cur, preview, "removed")
     cur.execute(sql.SQL(
-        "INSERT INTO {t} (geom, {f}, source_dataset, source_key, import_job) "
+        "INSERT INTO {t} AS t (geom, {f}, source_dataset, source_key, import_job) "
         "SELECT s.geom, {s}, %(ds)s, s.source_key, %(job)s FROM ioc_stage s WHERE NOT EXISTS "
-        "(SELECT 1 FROM {t} t WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key)"
-    ).format(t=table, f=fields, s=staged), params)
+        "(SELECT 1 FROM {t} t WHERE t.source_dataset = %(ds)s AND t.source_key = s.source_key){r}"
+    ).format(t=table, f=fields, s=staged, r=_returning(preview)), params)
     report.added = cur.rowcount
+    shown += _shown(cur, preview, "added")
+    if preview:
+        report.preview = {"type": "FeatureCollection", "features": shown[:preview]}
     report.unchanged = len(keys) - report.added - report.changed
     cur.execute("DROP TABLE ioc_stage")
     report.status = "imported" if report.added + report.changed + report.removed else "unchanged"
+
+
+def _returning(preview: int) -> sql.Composable:
+    return sql.SQL(" RETURNING ST_AsGeoJSON(t.geom, 6), t.source_key" if preview else "")
+
+
+def _shown(cur: Any, preview: int, change: str) -> list[dict[str, Any]]:
+    """Up to ``preview`` features just returned by the cursor, marked with their ``change``."""
+    if not preview:
+        return []
+    return [{"type": "Feature", "geometry": json.loads(geom),
+             "properties": {"source_key": key, "change": change}}
+            for geom, key in cur.fetchmany(preview)]
 
 
 def _store(engine: Engine, layer: LayerSpec, checked: Checked, options: ImportOptions,
@@ -495,7 +517,8 @@ def _store(engine: Engine, layer: LayerSpec, checked: Checked, options: ImportOp
     try:
         with translate_db_errors(), conn.cursor() as cur:
             report.job = insert_job(cur, report)
-            merge(cur, layer, checked, options.actor, tell)
+            merge(cur, layer, checked, options.actor, tell,
+                  preview=options.preview if options.dry_run else 0)
             if options.dry_run:
                 report.status = "dry_run"
                 conn.rollback()

@@ -80,6 +80,8 @@ class ImportReport:
     # A pending import's review: who approved or declined it, and why.
     reviewer: str | None = None
     review_reason: str | None = None
+    # A dry run's map: the features that would change (GeoJSON, ``change`` in their properties).
+    preview: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         """The report as JSON-ready data."""

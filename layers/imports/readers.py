@@ -23,6 +23,7 @@ import shapely
 
 from gis_core.crs import recognise_crs
 from gis_core.text import without_paths
+from layers.fields import fold, parse_number
 from layers.imports import encoding as enc
 from layers.imports.problems import FileRejected
 
@@ -337,13 +338,6 @@ _Y = {"y", "northing", "toa_do_y", "toado_y", "north"}
 _WKT = {"wkt", "geometry", "geom", "hinh_hoc", "the_geom"}
 
 
-def header_key(text: Any) -> str:
-    """A header reduced for matching: no diacritics, lower case, words joined by underscores."""
-    value = unicodedata.normalize("NFD", str(text or "")).replace("đ", "d").replace("Đ", "D")
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Mn").lower()
-    return "_".join("".join(ch if ch.isalnum() else " " for ch in value).split())
-
-
 def _table(name: str, rows: list[list[Any]], max_features: int) -> Source:
     if not rows:
         raise FileRejected(f"Tệp '{name}' trống.", f"'{name}' is empty.")
@@ -351,7 +345,7 @@ def _table(name: str, rows: list[list[Any]], max_features: int) -> Source:
     data = rows[1:]
     if len(data) > max_features:
         raise _too_many(len(data), max_features)
-    keys = {header_key(h): h for h in header}
+    keys = {fold(h): h for h in header}
     coordinates: dict[str, str] = {}
     for role, names in (("wkt", _WKT), ("lon", _LON), ("lat", _LAT), ("x", _X), ("y", _Y)):
         for key in names:
@@ -369,16 +363,6 @@ def _table(name: str, rows: list[list[Any]], max_features: int) -> Source:
     geometry, unreadable = _table_geometry(header, data, coordinates)
     return Source(name=name, columns=header, rows=data, coordinates=coordinates,
                   geometry=geometry, unreadable=unreadable)
-
-
-def parse_number(value: Any) -> float:
-    """A number from a cell: spaces ignored, a lone comma read as the decimal mark."""
-    if isinstance(value, int | float):
-        return float(value)
-    text = str(value).strip().replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    return float(text)
 
 
 def _table_geometry(header: list[str], data: list[list[Any]], coords: dict[str, str]

@@ -1,7 +1,8 @@
 """The finishing step: a generated table as the text PostgreSQL's COPY reads.
 
-Geometries go to EPSG:4326 EWKB, derived lengths and areas are computed, required fields and
-domains are checked, and every value is written in COPY text format according to its field type.
+Geometries go to EPSG:4326 EWKB, derived lengths and areas are computed, every value is checked
+as ``layers.fields`` says (required, domain, range), and written in COPY text format according
+to its field type.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 import shapely
 
+from layers.fields import FieldError, check_all
 from layers.samples.geometry import areas_m2, as_multi, geodesic_lengths_km, to_lonlat
 from layers.samples.table import Table
 from layers.tables import TABLES
@@ -89,13 +91,10 @@ def finish_table(table: Table) -> tuple[list[str], int, io.StringIO]:
     kinds = {f.name: f.type for f in table.layer.fields}
     kinds.update(created_at="datetime", updated_at="datetime")
     for spec in table.layer.fields:
-        values = cols[spec.name]
-        if spec.required and any(v is None for v in values):
-            raise ValueError(f"{table.layer.id}.{spec.name}: missing required values")
-        if spec.domain:
-            bad = {v for v in values if v is not None} - set(spec.domain)
-            if bad:
-                raise ValueError(f"{table.layer.id}.{spec.name}: outside the domain: {bad}")
+        try:
+            check_all(spec, cols[spec.name])
+        except FieldError as err:
+            raise ValueError(f"{table.layer.id}.{spec.name}: {err.en}") from None
     names = [name for name in cols if name in TABLES[table.layer.id].c]
     columns = [
         shapely.to_wkb(shapely.set_srid(geoms, _SRID), hex=True, include_srid=True).tolist()

@@ -66,7 +66,8 @@ def fill_layer_tables(engine: Engine, *, scale: float = 1.0, seed: int = DEFAULT
         cur = conn.connection.cursor()
         try:
             cur.execute("SET LOCAL statement_timeout = 0")
-            cur.execute(sql.SQL("TRUNCATE TABLE {} RESTART IDENTITY").format(
+            # CASCADE: what hangs on a replaced feature (a station's time series) goes with it.
+            cur.execute(sql.SQL("TRUNCATE TABLE {} RESTART IDENTITY CASCADE").format(
                 sql.SQL(", ").join(ident(i) for i in layer_ids)))
             for layer_id in layer_ids:
                 names, count, buf = prepared[layer_id]

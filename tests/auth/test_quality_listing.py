@@ -13,13 +13,30 @@ INTERNAL = {"photo_refs", "surveyed_by"}
 
 @pytest.fixture(scope="module")
 def failing(database_url, communes):
-    """One house with 99 members: it fails ``range:members``."""
+    """One house with 99 members: it fails ``range:members``. The table refuses such a value
+    (``ck_housing_members_range``), so the row stands for data older than the constraint: it is
+    lifted for the module and put back, with the row as it was, afterwards."""
     home, _ = communes
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT min(id) FROM housing WHERE commune_code = %s", (home,))
-        fid = cur.fetchone()[0]
+        cur.execute("SELECT id, members FROM housing WHERE commune_code = %s ORDER BY id LIMIT 1",
+                    (home,))
+        fid, members = cur.fetchone()
+        cur.execute("ALTER TABLE housing DROP CONSTRAINT ck_housing_members_range")
         cur.execute("UPDATE housing SET members = 99 WHERE id = %s", (fid,))
-    return fid
+    yield fid
+    with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
+        cur.execute("UPDATE housing SET members = %s WHERE id = %s", (members, fid))
+        cur.execute(f"ALTER TABLE housing ADD CONSTRAINT ck_housing_members_range "  # noqa: S608
+                    f"CHECK ({_members_range()})")
+
+
+def _members_range() -> str:
+    from sqlalchemy import CheckConstraint
+
+    from layers.tables import TABLES
+
+    return next(str(c.sqltext) for c in TABLES["housing"].constraints
+                if isinstance(c, CheckConstraint) and c.name == "ck_housing_members_range")
 
 
 @pytest.mark.parametrize(("who", "personal", "internal"), [

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.auth.conftest import communes, people  # noqa: F401
+from tests.auth.conftest import communes, people, tokens  # noqa: F401
 
 CHROMIUM = Path(os.environ.get("IOC_CHROMIUM", "/usr/bin/chromium"))
 pytestmark = pytest.mark.browser

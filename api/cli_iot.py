@@ -1,0 +1,105 @@
+"""``ioc iot``: the stations' MQTT subscriber and the storm simulator."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from gis_core.errors import InvalidParameterError
+from gis_core.settings import Settings
+
+Add = Callable[[str, Callable[[argparse.Namespace, Settings], None], str], argparse.ArgumentParser]
+
+
+def _say(message: str) -> None:
+    sys.stdout.write(message + "\n")
+    sys.stdout.flush()
+
+
+def open_incident(cursor: Any, document: dict[str, Any]) -> int:
+    """An alert's incident, recorded in the emergency scenario like one reported by hand."""
+    from scenarios import incidents
+
+    return incidents.create(cursor, incidents.IncidentIn(**document), actor="sensors")
+
+
+def _connect(url: str) -> Callable[[], Any]:
+    import psycopg2
+
+    dsn = url.replace("postgresql+psycopg2://", "postgresql://")
+    return lambda: psycopg2.connect(dsn, application_name="ioc-iot")
+
+
+def listen(database: str, mqtt_url: str, *, workers: int = 1, stop: threading.Event | None = None,
+           batch: int = 2000, root: str = "ioc/stations") -> None:
+    """Run ``workers`` subscribers (threads sharing the topics) until ``stop`` is set."""
+    from sensors.mqtt import Listener
+    from sensors.store import Store
+
+    listeners = [Listener(mqtt_url, _connect(database), Store(open_incident, root, rules_every=1.0),
+                          batch=batch)
+                 for _ in range(workers)]
+    threads = [threading.Thread(target=x.run, daemon=True) for x in listeners]
+    for t in threads:
+        t.start()
+    (stop or threading.Event()).wait()
+    for x in listeners:
+        x.stop()
+    for t in threads:
+        t.join()
+
+
+def _cmd_iot(args: argparse.Namespace, settings: Settings) -> None:
+    from api.cli import database_url
+
+    url = database_url(settings, start_embedded=False)
+    mqtt_url = args.mqtt or settings.mqtt_url
+    if args.action == "listen":
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        signal.signal(signal.SIGINT, lambda *_: stop.set())
+        _say(f"Nhận số đo từ {mqtt_url} ({args.workers} tiến trình con) / listening on {mqtt_url}")
+        listen(url, mqtt_url, workers=args.workers, stop=stop, root=settings.mqtt_topic)
+        return
+    from gis_core.db import engine_for, raw_cursor
+    from sensors import simulate
+
+    with raw_cursor(engine_for(url)) as cursor:
+        sites = simulate.stations(cursor)
+    if not sites:
+        raise InvalidParameterError("Lớp iot_stations chưa có trạm đo nào.",
+                                    message_en="The iot_stations layer has no measuring station.")
+    try:
+        start = datetime.fromisoformat(args.start) if args.start else \
+            simulate.default_start(args.steps)
+    except ValueError:
+        raise InvalidParameterError(f"--start không phải ISO 8601: {args.start!r}",
+                                    message_en=f"--start is not ISO 8601: {args.start!r}") from None
+    if start.tzinfo is None:
+        raise InvalidParameterError("--start cần múi giờ, ví dụ 2026-07-01T00:00:00+07:00",
+                                    message_en="--start needs a UTC offset, e.g. +07:00")
+    sent = simulate.publish(mqtt_url, simulate.storm(sites, start, args.steps, args.seed),
+                            step_seconds=args.step_seconds, root=settings.mqtt_topic)
+    _say(f"Đã gửi {sent} số đo của {len(sites)} trạm / published {sent} readings of "
+         f"{len(sites)} stations")
+
+
+def add_command(add: Add) -> None:
+    """Register ``ioc iot``."""
+    iot = add("iot", _cmd_iot, "Trạm quan trắc IoT: nhận số đo qua MQTT, mô phỏng mưa bão / "
+              "IoT stations: MQTT subscriber, storm simulator")
+    iot.add_argument("action", choices=("listen", "simulate"))
+    iot.add_argument("--mqtt", help="máy chủ MQTT (mặc định IOC_MQTT_URL) / broker URL")
+    iot.add_argument("--workers", type=int, default=1, help="số luồng nhận (listen)")
+    iot.add_argument("--steps", type=int, default=36, help="số bước 10 phút (simulate)")
+    iot.add_argument("--step-seconds", type=float, default=0.0,
+                     help="nghỉ giữa các bước, giây (simulate; 0: nhanh nhất)")
+    iot.add_argument("--start", help="thời điểm bắt đầu ISO 8601 (simulate)")
+    iot.add_argument("--seed", type=int, default=7, help="hạt giống ngẫu nhiên (simulate)")

@@ -1,0 +1,1 @@
+"""Stations and sensors: MQTT ingestion, time series, SensorThings reads, rules and alerts."""
