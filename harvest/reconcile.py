@@ -23,9 +23,9 @@ from sqlalchemy.engine import Connection
 
 from gis_core.crs import to_wgs84
 from gis_core.errors import InvalidParameterError
+from layers.fields import clean_text, fold
 from layers.imports import readers
 from layers.imports.load import parse_source_crs, sha256_of
-from layers.imports.rows import clean_text
 from layers.registry import get_layer, require_layer
 from layers.spec import LayerSpec
 
@@ -140,12 +140,12 @@ def read_register(path: Path, spec: Spec, file_name: str | None = None) -> Regis
     wanted = [*spec.key.values(), *spec.compare.values()]
     with readers.opened(path, source_layer=spec.source_layer, max_features=MAX_RECORDS,
                         geometry_type="MultiPolygon") as source:
-        header = {readers.header_key(c): n for n, c in enumerate(source.columns)}
-        missing = [c for c in wanted if c not in source.columns and readers.header_key(c) not in header]
+        header = {fold(c): n for n, c in enumerate(source.columns)}
+        missing = [c for c in wanted if c not in source.columns and fold(c) not in header]
         if missing:
             raise _bad(f"Tệp trích lục không có cột {', '.join(missing)}.",
                        f"The extract has no column {', '.join(missing)}.", "file")
-        at = {c: source.columns.index(c) if c in source.columns else header[readers.header_key(c)]
+        at = {c: source.columns.index(c) if c in source.columns else header[fold(c)]
               for c in wanted}
         srid = parse_source_crs(spec.crs) if spec.crs else source.srid
         if srid is None and source.geometry is not None:

@@ -91,6 +91,9 @@ def test_operators_declare_and_run_over_http(api, site, engine) -> None:  # noqa
     assert mine["message"]["vi"].startswith("Dữ liệu cũ: nguồn lỗi từ ")
     assert "url" not in mine
     assert client.get("/api/v1/harvest/status").status_code == 401
+    page = client.get("/staff/quality", headers=leader)
+    assert page.status_code == 200 and "Nguồn thu thập đang lỗi" in page.text
+    assert "Trường học (Sở GD&amp;ĐT)" in page.text and "Dữ liệu cũ: nguồn lỗi từ" in page.text
     one = client.get("/api/v1/harvest/sources/http-truong", headers=op).json()
     assert one["declaration"]["title"] == "Trường học (Sở GD&ĐT)"
     assert [r["status"] for r in one["runs"]] == ["failed", "imported"]
