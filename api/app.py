@@ -15,6 +15,9 @@ from starlette.concurrency import run_in_threadpool
 from api import audit_anchor, ogc_processes
 from api.auth import Authenticator, CallerContext
 from api.errors import install_error_handlers
+from api.logs import configure_logging
+from api.metrics import POOL_SIZE
+from api.observability import Observe
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
 from api.rate_limit import RateLimit
@@ -26,11 +29,14 @@ from api.routes import (
     export,
     feedback,
     field,
+    health,
     history,
     imports,
     incidents,
     indicators,
+    jobs,
     open311,
+    operations,
     pages,
     quality,
     rasters,
@@ -47,18 +53,19 @@ from api.routes import layers as layers_routes
 from api.routes import reconcile as reconcile_routes
 from api.staff import pages as staff_pages
 from api.uploads import BodyLimit
-from gis_core.db import dispose_engines, engine_for
+from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
+from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
 from tiles.mvt import BUFFER, EXTENT
 
 LOG = logging.getLogger("ioc")
 CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
-CORS_HEADERS = ["Authorization", "X-API-Key", "X-Reason", "Content-Type", "Content-Crs", "If-Match",
-                "If-None-Match", "Accept", "Accept-Language"]
+CORS_HEADERS = ["Authorization", "X-API-Key", "X-Reason", "X-Request-ID", "Content-Type",
+                "Content-Crs", "If-Match", "If-None-Match", "Accept", "Accept-Language"]
 CORS_EXPOSED = ["ETag", "Location", "Content-Location", "Content-Crs", "Allow", "Accept-Patch",
-                "Content-Disposition", "X-Feature-Count"]
+                "Content-Disposition", "X-Feature-Count", "X-Request-ID"]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -75,6 +82,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await run_in_threadpool(open_pool, engine)
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
         if publishing is None:
@@ -86,6 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
             LOG.exception("could not publish the audit anchor on stopping")
+        jobs_queue.close()
         dispose_engines()
 
     app = FastAPI(
@@ -104,7 +113,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, rasters.router, imports.router,
                    history.router, export.router, quality.router, scenarios.router,
-                   indicators.router,
+                   indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
                    reports.router, sdmx.router, staff_pages.router,
                    sta.router, sensors.router):
@@ -126,6 +135,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             allow_headers=CORS_HEADERS, expose_headers=CORS_EXPOSED, max_age=600)
     # Outermost: every redirect, whoever made it, points at the configured public URL.
     app.add_middleware(PublicRedirects, base_url=settings.base_url)
+    # Outermost of all: the request's id, its log line, its count and latency.
+    app.add_middleware(Observe)
+    POOL_SIZE.set(settings.pool_size)
     return app
 
 
@@ -151,5 +163,5 @@ def mount_ogc(app: FastAPI, settings: Settings, database_url: str, engine: Engin
 def create_app_from_env() -> FastAPI:
     """Factory for uvicorn workers: settings from the environment."""
     settings = Settings()
-    logging.basicConfig(level=settings.log_level)
+    configure_logging(settings)
     return create_app(settings)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -57,12 +58,12 @@ def migrate(url: str, revision: str = "head", *, downgrade: bool = False) -> Non
 def load_samples(url: str, scale: float = 1.0) -> dict[str, int]:
     """Load the Lai Châu samples: every layer table refilled, then the province's reference
     actuals entered as reported values (never over entered ones)."""
-    from gis_core.db import engine_for, raw_cursor
+    from gis_core.db import engine_for, transaction
     from layers.samples import fill_layer_tables
     from scenarios.reported import seed_reference
 
     counts = fill_layer_tables(engine_for(url), scale=scale)
-    with raw_cursor(engine_for(url)) as cursor:
+    with transaction(engine_for(url)) as cursor:
         seed_reference(cursor)
     return counts
 
@@ -79,9 +80,18 @@ def serve(settings: Settings, url: str) -> None:
     import uvicorn
 
     os.environ["DATABASE_URL"] = url
+    # Every web worker writes its metrics here; /metrics adds them up (fresh at each start).
+    metrics_dir = settings.var_dir.resolve() / "run" / "metrics"
+    shutil.rmtree(metrics_dir, ignore_errors=True)
+    metrics_dir.mkdir(parents=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
+    from api.logs import configure_logging
+
+    configure_logging(settings)
     _say(f"Phục vụ tại {settings.base_url}/  (OGC API: {settings.base_url}/ogc)")
     uvicorn.run("api.app:create_app_from_env", factory=True, host=settings.host,
-                port=settings.port, workers=settings.workers, log_level="info")
+                port=settings.port, workers=settings.workers,
+                log_level=settings.log_level.lower(), log_config=None)
 
 
 def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
@@ -94,7 +104,15 @@ def _cmd_up(args: argparse.Namespace, settings: Settings) -> None:
         _say(f"Đã nạp {sum(counts.values()):,} đối tượng vào {len(counts)} lớp.")
     _provide_terrain(settings)
     _say(f"Sẵn sàng sau {time.monotonic() - started:.1f} s.")
-    serve(settings, url)
+    from api.cli_jobs import start_worker_process
+
+    os.environ["DATABASE_URL"] = url
+    worker = start_worker_process()
+    try:
+        serve(settings, url)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
 
 
 def _provide_terrain(settings: Settings) -> None:
@@ -315,6 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_data import add_commands
 
     add_commands(add)
+    from api import cli_jobs
+
+    cli_jobs.add_commands(add)
     from api.cli_ops import add_commands as add_ops
 
     add_ops(add)

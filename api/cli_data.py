@@ -36,10 +36,8 @@ def _engine(settings: Settings) -> Any:
 
 
 def _cmd_export(args: argparse.Namespace, settings: Settings) -> None:
-    from starlette.datastructures import QueryParams
-
-    from api.ogc_items import parse_items_query
     from layers.export import export_layer, parse_export_crs, parse_format, parse_geometry_columns
+    from layers.items import parse_items_query
     from layers.registry import require_layer
 
     started = time.monotonic()
@@ -50,8 +48,8 @@ def _cmd_export(args: argparse.Namespace, settings: Settings) -> None:
     geometry = parse_geometry_columns(args.geometry)
     options = {"filter": args.filter, "filter-lang": args.filter_lang, "bbox": args.bbox,
                "bbox-crs": args.bbox_crs, "datetime": args.datetime, "sortby": args.sortby}
-    query = parse_items_query(QueryParams([(k, v) for k, v in options.items() if v is not None]),
-                              layer, default_limit=10, max_limit=2**31 - 1)
+    query = parse_items_query([(k, v) for k, v in options.items() if v is not None], layer,
+                              default_limit=10, max_limit=2**31 - 1)
     if args.limit is not None and args.limit < 1:
         raise InvalidParameterError("--limit phải là số nguyên dương.",
                                     message_en="--limit must be a positive integer.")

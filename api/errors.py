@@ -54,6 +54,17 @@ def problem(
     extra: dict[str, object] | None = None,
 ) -> JSONResponse:
     """A problem+json response; ``code`` doubles as the OGC exception code."""
+    body = problem_body(status, title, detail, code=code, detail_en=detail_en,
+                        parameter=parameter, instance=instance, extra=extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def problem_body(
+    status: int, title: str, detail: str, *, code: str, detail_en: str | None = None,
+    parameter: str | None = None, instance: str | None = None,
+    extra: dict[str, object] | None = None,
+) -> dict[str, Any]:
+    """The body of a problem, server paths cut (also kept in job results)."""
     body: dict[str, object] = {
         "type": f"urn:laichau-ioc:problem:{code}",
         "title": title,
@@ -69,7 +80,7 @@ def problem(
     if instance:
         body["instance"] = instance
     body.update(extra or {})
-    return JSONResponse(_scrubbed(body), status_code=status, media_type=PROBLEM)
+    return _scrubbed(body)
 
 
 def ioc_error_response(request: Request, exc: IocError) -> JSONResponse:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import math
+import functools
 import re
 import weakref
 from concurrent.futures import ThreadPoolExecutor
@@ -28,9 +28,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import current_principal
 from api.errors import ioc_error_response
 from api.ogc_writes import handle_write
-from api.visibility import refuse_hidden_parameters
-from gis_core.bounds import duplicates
-from gis_core.crs import CRS84_URI, OutputCrs, bbox_to_crs84, parse_crs
+from api.visibility import audit_personal_read, refuse_hidden_parameters
+from gis_core.crs import parse_crs
 from gis_core.db import raw_cursor
 from gis_core.errors import (
     IocError,
@@ -38,7 +37,6 @@ from gis_core.errors import (
     NotFoundError,
     invalid_parameter,
 )
-from governance import audit
 from governance.access import (
     Principal,
     personal_names,
@@ -47,137 +45,14 @@ from governance.access import (
     write_mode,
 )
 from governance.feature_versions import etag_sql
-from layers.cql import parse_filter
-from layers.features import (
-    CRS84,
-    ItemsQuery,
-    PageCache,
-    fetch_item,
-    fetch_items,
-    output_fields,
-    parse_datetime,
-    queryable_fields,
-)
+from layers.features import PageCache, fetch_item, fetch_items, output_fields
+from layers.items import CRS84, parse_items_query
 from layers.registry import get_layer, require_layer
-from layers.spec import FieldSpec, LayerSpec
+from layers.spec import LayerSpec
 
 GEOJSON = "application/geo+json"
 _COLLECTION = re.compile(r"^/collections/([^/]+)(/.*)?$")
 _ITEMS = re.compile(r"^/items(?:/([^/]+))?/?$")
-_MAX_INT = 2**31 - 1
-_KNOWN = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
-          "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry"}
-
-
-
-def _integer(params: Any, name: str, default: int, minimum: int) -> int:
-    raw = params.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        value = minimum - 1
-    if not minimum <= value <= _MAX_INT:
-        raise invalid_parameter(name, f"Cần một số nguyên từ {minimum} đến {_MAX_INT}.",
-                                f"An integer from {minimum} to {_MAX_INT} is required.", value=raw)
-    return value
-
-
-def _bbox(params: Any, bbox_crs: OutputCrs) -> tuple[float, float, float, float] | None:
-    raw = params.get("bbox")
-    if raw is None:
-        return None
-    hint = ("Cần 4 (hoặc 6) số phân cách bằng dấu phẩy: minx,miny,maxx,maxy.",
-            "Four (or six) comma-separated numbers are required: minx,miny,maxx,maxy.")
-    try:
-        numbers = [float(v) for v in raw.split(",")]
-    except ValueError:
-        raise invalid_parameter("bbox", *hint, value=raw) from None
-    if len(numbers) == 6:
-        numbers = [numbers[0], numbers[1], numbers[3], numbers[4]]
-    if len(numbers) != 4 or not all(math.isfinite(n) for n in numbers):
-        raise invalid_parameter("bbox", *hint, value=raw)
-    if numbers[1] > numbers[3] or numbers[0] > numbers[2]:
-        raise invalid_parameter("bbox", "Giá trị nhỏ nhất phải đứng trước giá trị lớn nhất.",
-                                "Minimum values must come before maximum values.", value=raw)
-    if bbox_crs.uri == CRS84_URI and (
-        not -180 <= numbers[0] <= 180 or not -180 <= numbers[2] <= 180
-        or not -90 <= numbers[1] <= 90 or not -90 <= numbers[3] <= 90
-    ):
-        raise invalid_parameter("bbox", "Kinh độ trong [-180, 180], vĩ độ trong [-90, 90].",
-                                "Longitudes must lie in [-180, 180], latitudes in [-90, 90].", value=raw)
-    try:
-        box = bbox_to_crs84(tuple(numbers), bbox_crs)
-    except Exception as err:  # noqa: BLE001 - pyproj rejects boxes outside the CRS's area
-        raise invalid_parameter("bbox", "Hộp nằm ngoài miền xác định của hệ tọa độ.",
-                                "The box lies outside the CRS's area of use.", value=raw) from err
-    if not all(math.isfinite(n) for n in box):
-        raise invalid_parameter("bbox", "Hộp nằm ngoài miền xác định của hệ tọa độ.",
-                                "The box lies outside the CRS's area of use.", value=raw)
-    return box
-
-
-def _names(params: Any, name: str, allowed: dict[str, str]) -> list[str] | None:
-    raw = params.get(name)
-    if raw is None:
-        return None
-    names = [n.strip() for n in raw.split(",") if n.strip()]
-    unknown = [n.lstrip("+-") for n in names if n.lstrip("+-") not in allowed]
-    if unknown or not names:
-        raise invalid_parameter(name, f"Các trường có thể dùng: {', '.join(sorted(allowed))}.",
-                                f"Available properties: {', '.join(sorted(allowed))}.", value=raw)
-    repeated = duplicates([n.lstrip("+-") for n in names])
-    if repeated:
-        raise invalid_parameter(name, f"Mỗi trường chỉ một lần; lặp lại: {', '.join(repeated)}.",
-                                f"Name each property once; repeated: {', '.join(repeated)}.", value=raw)
-    return names
-
-
-def parse_items_query(params: Any, layer: LayerSpec, *, default_limit: int, max_limit: int,
-                      visible: tuple[FieldSpec, ...] | None = None) -> ItemsQuery:
-    """Validate the items parameters into an ``ItemsQuery``; 400 naming the parameter.
-
-    Callers first apply ``refuse_hidden_parameters`` (a field the caller may not read is a 403,
-    audited); here such a name is simply not a known property.
-    """
-    visible = layer.public_fields if visible is None else visible
-    queryables = queryable_fields(layer, visible)
-    for key, value in params.multi_items():
-        if "\x00" in key or "\x00" in value:
-            raise invalid_parameter(key.replace("\x00", ""), "Không được chứa ký tự NUL.",
-                                    "NUL characters are not allowed.", value=value.replace("\x00", "\\0"))
-    unknown = [k for k in params if k not in _KNOWN and k not in queryables]
-    if unknown:
-        raise invalid_parameter(unknown[0], "Tham số không được hỗ trợ ở điểm cuối này.",
-                                "The parameter is not supported by this endpoint.", value=params[unknown[0]])
-    crs = parse_crs(params["crs"], "crs") if "crs" in params else CRS84
-    if "bbox-crs" in params and "bbox" not in params:
-        raise invalid_parameter("bbox-crs", "Cần kèm tham số 'bbox'.", "It needs a 'bbox' parameter.",
-                                value=params["bbox-crs"])
-    bbox_crs = parse_crs(params["bbox-crs"], "bbox-crs") if "bbox-crs" in params else CRS84
-    filter_crs = params.get("filter-crs")
-    if filter_crs is not None and parse_crs(filter_crs, "filter-crs").uri != CRS84_URI:
-        raise invalid_parameter("filter-crs", "Bộ lọc chỉ nhận tọa độ CRS84.",
-                                "Filters take CRS84 coordinates only.", value=filter_crs)
-    sortby = _names(params, "sortby", queryables)
-    properties = _names(params, "properties", {f.name: f.type for f in visible})
-    skip = params.get("skipGeometry", "false").lower()
-    if skip not in ("true", "false"):
-        raise invalid_parameter("skipGeometry", "Dùng true hoặc false.", "Use true or false.", value=skip)
-    return ItemsQuery(
-        limit=min(_integer(params, "limit", default_limit, 1), max_limit),
-        offset=_integer(params, "offset", 0, 0),
-        bbox=_bbox(params, bbox_crs),
-        time=parse_datetime(params["datetime"]) if "datetime" in params else None,
-        equals=tuple((k, v) for k, v in params.items() if k in queryables),
-        filter=parse_filter(params["filter"], params.get("filter-lang"))
-        if "filter" in params else None,
-        sortby=tuple((n.lstrip("+-"), not n.startswith("-")) for n in sortby or ()),
-        properties=tuple(properties) if properties is not None else None,
-        skip_geometry=skip == "true",
-        crs=crs,
-    )
 
 
 def _wants_json(request: Request) -> bool:
@@ -285,7 +160,7 @@ class ItemsFastPath:
                 require_features(principal, layer)
             if method in ("GET", "HEAD"):
                 await run_in_threadpool(refuse_hidden_parameters, self.engine, principal, layer,
-                                        request.query_params)
+                                        request.query_params.multi_items())
             if items is None or not _wants_json(request):
                 return None
             if item is None:
@@ -301,28 +176,20 @@ class ItemsFastPath:
         with raw_cursor(self.engine) as cursor:
             return work(cursor)
 
-    def _audit_personal(self, principal: Principal, layer: LayerSpec, fields: list[str],
-                        ids: list[Any], query: str) -> None:
-        """Record a read that returned personal fields."""
-        personal = sorted(personal_names(layer) & set(fields))
-        if personal and ids:
-            audit.record_now(self.engine, "read.personal", actor=principal, target=layer.id,
-                             details={"fields": personal, "features": ids[:1000],
-                                      "count": len(ids), "query": query})
-
     async def _items(self, request: Request, layer: LayerSpec, principal: Principal) -> Response:
         params = request.query_params
         visible = visible_specs(principal, layer)
-        query = parse_items_query(params, layer, default_limit=self.default_limit,
+        query = parse_items_query(params.multi_items(), layer, default_limit=self.default_limit,
                                   max_limit=self.max_limit, visible=visible)
         page = await run_in_threadpool(
             self._with_cursor,
             lambda cur: fetch_items(cur, layer, query, visible, cache=self.cache))
         fields = output_fields(layer, query, visible)
-        if personal_names(layer) & set(fields) and page.returned:
+        if personal_names(layer) & set(fields) and page.returned:  # ids parsed only for the audit
             ids = [f["id"] for f in orjson.loads(f"[{page.features}]")]
-            await run_in_threadpool(self._audit_personal, principal, layer, fields, ids,
-                                    str(request.url.query))
+            await run_in_threadpool(
+                functools.partial(audit_personal_read, self.engine, principal, layer, fields, len(ids),
+                                  via="ogc:items", query=str(request.url.query), ids=ids))
         url = f"{self.base_url}/ogc/collections/{layer.id}/items"
         kept = [(k, v) for k, v in params.multi_items() if k not in ("offset", "f")]
 
@@ -381,8 +248,9 @@ class ItemsFastPath:
         if text is None:
             raise missing
         fields = [f.name for f in visible]
-        await run_in_threadpool(self._audit_personal, principal, layer, fields, [int(item)],
-                                str(request.url.query))
+        await run_in_threadpool(
+            functools.partial(audit_personal_read, self.engine, principal, layer, fields, 1,
+                              via="ogc:item", query=str(request.url.query), ids=[int(item)]))
         url = f"{self.base_url}/ogc/collections/{layer.id}/items/{item}"
         links = [
             {"href": f"{url}?f=json", "rel": "self", "type": GEOJSON},

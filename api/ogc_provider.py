@@ -13,21 +13,14 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
-from api.visibility import refuse_hidden_fields
+from api.visibility import audit_personal_read, refuse_hidden_fields
 from gis_core.crs import parse_crs
 from gis_core.db import engine_for, raw_cursor
 from gis_core.errors import InvalidParameterError, IocError, PermissionDeniedError
-from governance import audit
-from governance.access import CURRENT, filter_attributes, personal_names, visible_specs
-from layers.features import (
-    CRS84,
-    ItemsQuery,
-    fetch_item,
-    fetch_items,
-    output_fields,
-    parse_datetime,
-)
+from governance.access import CURRENT, filter_attributes, visible_specs
+from layers.features import fetch_item, fetch_items, output_fields
 from layers.fields import FieldSpec, json_schema
+from layers.items import CRS84, ItemsQuery, parse_datetime
 from layers.registry import get_layer
 
 
@@ -65,13 +58,8 @@ class PostGISProvider(BaseProvider):
         return visible_specs(principal, self.layer)
 
     def _audit(self, fields: list[str], features: list[dict[str, Any]]) -> None:
-        personal = sorted(personal_names(self.layer) & set(fields))
-        if personal and features:
-            ids = [f["id"] for f in features]
-            audit.record_now(self.engine, "read.personal", actor=CURRENT.get(),
-                             target=self.layer.id,
-                             details={"fields": personal, "features": ids[:1000],
-                                      "count": len(ids), "via": "pygeoapi"})
+        audit_personal_read(self.engine, CURRENT.get(), self.layer, fields, len(features),
+                            via="pygeoapi", query=None, ids=[f["id"] for f in features])
 
     def _run(self, work: Any) -> Any:
         try:

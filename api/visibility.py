@@ -1,5 +1,5 @@
-"""Which fields of a layer the caller of a request may see, the one rule for asking for others,
-and the audit of personal reads."""
+"""Which fields of a layer the caller of a request may see, the one refusal of a request for
+others, and the one audit of personal reads: every path that reads features calls these."""
 
 from __future__ import annotations
 
@@ -23,10 +23,11 @@ def visible_fields(request: Request, layer: LayerSpec) -> tuple[FieldSpec, ...]:
     return visible_specs(current_principal(request), layer)
 
 
-def names_asked(params: Any) -> set[str]:
-    """Every field name a request's parameters refer to: as a parameter of its own, in
-    ``properties``, ``sortby`` or ``filter``."""
-    names = set(params.keys())
+def names_asked(pairs: Iterable[tuple[str, str]]) -> set[str]:
+    """Every field name a request's parameters (name, value pairs) refer to: as a parameter of
+    its own, in ``properties``, ``sortby`` or ``filter``."""
+    params = dict(pairs)
+    names = set(params)
     for key in ("properties", "sortby"):
         names.update(n.strip().lstrip("+-") for n in params.get(key, "").split(",") if n.strip())
     if "filter" in params:
@@ -42,11 +43,13 @@ def hidden_fields_asked(names: Iterable[str], layer: LayerSpec,
 
 
 def refuse_hidden_fields(engine: Engine, principal: Principal, layer: LayerSpec,
-                         names: Iterable[str], query: str) -> None:
+                         names: Iterable[str], query: str, *, parameter: str | None = None) -> None:
     """403, audited as ``read.denied``, when a request names a field the caller may not read.
 
     The one rule of every output path: items (GeoJSON and HTML), a single feature, queryables,
-    the collection pages and exports. It runs before any of them reads a row.
+    the collection pages, exports and quality listings. It runs before any of them reads a row.
+    ``parameter`` names the request parameter at fault when it is not the field itself (a
+    quality rule judging the field).
     """
     hidden = hidden_fields_asked(names, layer, visible_specs(principal, layer))
     if not hidden:
@@ -55,26 +58,27 @@ def refuse_hidden_fields(engine: Engine, principal: Principal, layer: LayerSpec,
                      details={"fields": hidden, "query": query})
     raise PermissionDeniedError(
         f"Không có quyền đọc trường: {', '.join(hidden)} (dữ liệu cá nhân hoặc nội bộ).",
-        message_en=f"Not allowed to read field(s): {', '.join(hidden)} (personal or internal).",
-        parameter=hidden[0])
+        f"Not allowed to read field(s): {', '.join(hidden)} (personal or internal).",
+        parameter or hidden[0])
 
 
 def refuse_hidden_parameters(engine: Engine, principal: Principal, layer: LayerSpec,
-                             params: Any) -> None:
+                             pairs: Iterable[tuple[str, str]]) -> None:
     """``refuse_hidden_fields`` for the names in a request's query parameters."""
-    refuse_hidden_fields(engine, principal, layer, names_asked(params),
-                         urlencode(list(params.multi_items())))
+    pairs = list(pairs)
+    refuse_hidden_fields(engine, principal, layer, names_asked(pairs), urlencode(pairs))
 
 
-def audit_personal_read(request: Request, layer: LayerSpec, fields: Iterable[str], count: int,
-                        via: str, ids: list[Any] | None = None) -> None:
-    """Record a read that handed out personal fields (nothing when none were), with the
-    features' ids when the caller knows them."""
+def audit_personal_read(engine: Engine, principal: Principal, layer: LayerSpec,
+                        fields: Iterable[str], count: int, *, via: str, query: str | None,
+                        ids: list[Any] | None = None) -> None:
+    """Record a read that handed ``count`` features' personal fields out (nothing when it
+    handed out none): ``read.personal`` with the personal fields, the count, the path (``via``),
+    the request's query and, when the path knows them, the features' ids (the first 1000)."""
     personal = sorted(personal_names(layer) & set(fields))
-    if personal and count:
-        details: dict[str, Any] = {"fields": personal, "count": count, "via": via,
-                                   "query": str(request.url.query)}
-        if ids is not None:
-            details["features"] = ids[:1000]
-        audit.record_now(request.app.state.engine, "read.personal",
-                         actor=current_principal(request), target=layer.id, details=details)
+    if not (personal and count):
+        return
+    details: dict[str, Any] = {"fields": personal, "count": count, "via": via, "query": query}
+    if ids is not None:
+        details["features"] = ids[:1000]
+    audit.record_now(engine, "read.personal", actor=principal, target=layer.id, details=details)

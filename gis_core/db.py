@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextvars
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg2.errors
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import OperationalError, StatementError
 
@@ -19,6 +20,36 @@ from gis_core.errors import (
 )
 
 _ENGINES: dict[tuple[str, int, int], Engine] = {}
+APPLICATION_NAME = "laichau-ioc"
+# The id of the HTTP request being served (X-Request-ID): it names the request's connection in
+# PostgreSQL (``application_name``), so a slow query in pg_stat_activity or the server log
+# leads back to the request and its log lines.
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("ioc_request_id",
+                                                                        default=None)
+# Called with +1 when a connection is taken from a pool and -1 when it is given back (metrics).
+POOL_LISTENERS: list[Any] = []
+
+
+def _name_connection(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """On checkout: the connection's ``application_name`` names the current request."""
+    request_id = REQUEST_ID.get()
+    name = f"{APPLICATION_NAME} {request_id}" if request_id else APPLICATION_NAME
+    if record.info.get("application_name", APPLICATION_NAME) != name:
+        # Outside a transaction (the pool rolled back on return): one round trip, none left open.
+        dbapi_conn.autocommit = True
+        try:
+            with dbapi_conn.cursor() as cur:
+                cur.execute("SELECT set_config('application_name', %s, false)", (name,))
+        finally:
+            dbapi_conn.autocommit = False
+        record.info["application_name"] = name
+    for listener in POOL_LISTENERS:
+        listener(+1)
+
+
+def _checked_in(_dbapi_conn: Any, _record: Any) -> None:
+    for listener in POOL_LISTENERS:
+        listener(-1)
 
 
 def to_sqlalchemy_url(url: str) -> str:
@@ -42,27 +73,63 @@ def to_sqlalchemy_url(url: str) -> str:
 
 
 def engine_for(url: str, *, statement_timeout_ms: int = 15_000, pool_size: int = 8) -> Engine:
-    """Return the shared engine for ``url``: one pool per URL per process."""
+    """Return the shared engine for ``url``: one pool per URL per process.
+
+    The pool keeps ``pool_size`` connections and opens no others (no overflow): a connection
+    opened mid-load costs a backend start, then PROJ's set-up on its first ``ST_Transform`` and
+    the catalogue caches on its first queries, 100 ms on an idle machine and seconds under
+    load, which were the tail latencies of the benchmark when overflow connections were opened
+    and closed with each burst. A request beyond ``pool_size`` at once waits for a connection.
+    """
     key = (url, statement_timeout_ms, pool_size)
     engine = _ENGINES.get(key)
     if engine is None:
         engine = create_engine(
             to_sqlalchemy_url(url),
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=0,
             # No pre-ping: it costs a round trip per request; a dead connection fails one
-            # request (503) and is replaced.
+            # request (503) and is replaced. TCP keepalives find dead peers meanwhile.
             pool_pre_ping=False,
-            pool_recycle=3600,
+            # Kept for the life of the process: recycling would bring the cold start back.
+            pool_recycle=-1,
             connect_args={
                 # JIT compiles for 100+ ms whenever PostGIS's function costs inflate an
                 # estimate (every tile query): far more than these short queries run.
                 "options": f"-c statement_timeout={statement_timeout_ms} -c jit=off",
-                "application_name": "laichau-ioc",
+                "application_name": APPLICATION_NAME,
+                "keepalives": 1, "keepalives_idle": 30, "keepalives_interval": 10,
+                "keepalives_count": 3,
             },
         )
+        event.listen(engine, "connect", _warm)
+        event.listen(engine, "checkout", _name_connection)
+        event.listen(engine, "checkin", _checked_in)
         _ENGINES[key] = engine
     return engine
+
+
+def _warm(dbapi_conn: Any, _record: Any) -> None:
+    """A new connection pays PROJ's set-up for the platform's CRSs now, not in a request."""
+    try:
+        with dbapi_conn.cursor() as cur:
+            cur.execute(
+                "SELECT ST_Transform(ST_SetSRID(ST_MakePoint(103.4, 22.4), 4326), srid) "
+                "FROM spatial_ref_sys WHERE srid IN (3857, 9205, 9208)")
+    except psycopg2.Error:
+        pass  # no PostGIS yet (a database before its migrations): nothing to warm
+    dbapi_conn.rollback()
+
+
+def open_pool(engine: Engine) -> None:
+    """Open every connection of ``engine``'s pool now (at start-up), so none opens under load."""
+    held = []
+    try:
+        for _ in range(engine.pool.size()):
+            held.append(engine.raw_connection())
+    finally:
+        for conn in held:
+            conn.close()
 
 
 def dispose_engines() -> None:
@@ -127,6 +194,17 @@ def raw_cursor(engine: Engine) -> Iterator[Any]:
                 yield cursor
         finally:
             raw.close()
+
+
+@contextmanager
+def transaction(engine: Engine) -> Iterator[Any]:
+    """``raw_cursor`` whose work is committed when the block ends, rolled back when it raises.
+
+    Domain code never commits: whoever opens the transaction (a route, a command) owns it.
+    """
+    with raw_cursor(engine) as cursor:
+        yield cursor
+        cursor.connection.commit()
 
 
 def fetch(conn: Connection, sql: Any, params: Mapping[str, Any] | None = None) -> list[Any]:

@@ -44,7 +44,8 @@ class Settings(BaseSettings):
     )
     workers: int = 1
     statement_timeout_ms: int = 15_000
-    pool_size: int = 8
+    pool_size: int = Field(default=16, ge=1, description="Database connections each web worker "
+                           "keeps open, and never more (a request beyond waits for one).")
     max_limit: int = 10_000
     default_limit: int = 10
     max_upload_mb: int = Field(default=512, description="Largest accepted upload (imports).")
@@ -80,6 +81,14 @@ class Settings(BaseSettings):
     audit_anchor_minutes: float = Field(
         default=5, description="How often the audit chain's head is published to "
         "var/audit-anchors/<database>.jsonl and the log; 0: only at start and stop.")
+    job_concurrency: int = Field(default=2, ge=1, description="Jobs one worker runs at once.")
+    job_heartbeat_seconds: float = Field(default=10, gt=0, description="How often a worker "
+                                         "tells the queue it is alive.")
+    job_stalled_seconds: float = Field(default=30, gt=0, description="A worker silent this long "
+                                       "is dead: its running jobs are queued again.")
+    metrics_token: str | None = Field(default=None, description="Bearer token Prometheus sends "
+                                      "for /metrics; unset: only this machine may read it.")
+    log_json: bool = Field(default=True, description="Logs as one JSON object a line.")
     backup_key: str | None = Field(
         default=None, description="Passphrase encrypting the pgBackRest repository (AES-256); "
         "set it before the first backup and keep it apart from the backups.")

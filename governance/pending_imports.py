@@ -65,7 +65,7 @@ def submit(engine: Engine, principal: Principal, layer: LayerSpec, path: Path,
                 report.status = "pending"
                 finish_job(cur, report)
                 base = dataset_version(cur, layer, report.dataset)
-            staged = _keep(raw, path)
+            staged = keep_file(raw, path)
             summary = {"job": report.job, "dataset": report.dataset, "file_name": file_name,
                        "file_sha256": report.file_sha256, "features": report.features,
                        "added": report.added, "changed": report.changed,
@@ -101,7 +101,7 @@ def apply(conn: Connection, principal: Principal, edit: dict[str, Any]) -> int:
     options = ImportOptions(**summary["options"], actor=edit["submitted_by"])
     with tempfile.TemporaryDirectory(prefix="ioc-pending-") as folder:
         path = Path(folder) / Path(summary["file_name"]).name
-        _restore(raw, _staged_file(conn, edit["id"]), path)
+        restore_file(raw, _staged_file(conn, edit["id"]), path)
         if sha256_of(path) != summary["file_sha256"]:
             raise ConflictError(
                 f"Tệp của lần nhập {edit['import_job']} lưu chờ duyệt không còn nguyên vẹn; hãy "
@@ -147,7 +147,7 @@ def _staged_file(conn: Connection, edit_id: int) -> int | None:
                         {"id": edit_id}).scalar()
 
 
-def _keep(raw: Any, path: Path) -> int:
+def keep_file(raw: Any, path: Path) -> int:
     """Stream the file into a new large object; its oid."""
     blob = raw.lobject(0, "wb")
     with open(path, "rb") as source:
@@ -157,7 +157,8 @@ def _keep(raw: Any, path: Path) -> int:
     return blob.oid
 
 
-def _restore(raw: Any, oid: int | None, path: Path) -> None:
+def restore_file(raw: Any, oid: int | None, path: Path) -> None:
+    """Write large object ``oid`` to ``path`` (409 when the file is gone)."""
     if oid is None:
         raise ConflictError("Lần nhập này không còn tệp chờ duyệt.",
                             message_en="This import no longer has a file awaiting review.")

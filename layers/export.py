@@ -23,7 +23,7 @@ from psycopg2.extensions import TRANSACTION_STATUS_INTRANS as TRANSACTION_INTRAN
 from gis_core.crs import CRS84_URI, VN2000_TM3_ZONES, crs_uri
 from gis_core.db import translate_db_errors
 from gis_core.errors import InvalidParameterError
-from layers.features import ItemsQuery, _conditions, _order, _where, queryable_fields
+from layers.items import ItemsQuery, items_where, order_by
 from layers.spec import FieldSpec, LayerSpec
 
 BATCH = 10_000
@@ -216,15 +216,15 @@ def _select(layer: LayerSpec, fmt: str, srid: int, visible: tuple[FieldSpec, ...
 def _rows(connection: Any, layer: LayerSpec, fmt: str, srid: int, query: ItemsQuery,
           visible: tuple[FieldSpec, ...], limit: int | None, xy: bool) -> Iterator[list[tuple]]:
     """Batches of rows from a server-side cursor (bounded memory)."""
-    conditions, params = _conditions(layer, query, queryable_fields(layer, visible))
+    selected = items_where(layer, query, visible)
     statement = sql.SQL("SELECT {} FROM {}{} ORDER BY {}{}").format(
         sql.SQL(", ").join(_select(layer, fmt, srid, visible, xy)), sql.Identifier(layer.id),
-        _where(conditions), _order(query),
+        selected.clause(), order_by(query),
         sql.SQL(" LIMIT {}").format(sql.Literal(limit)) if limit is not None else sql.SQL(""))
     cursor = connection.cursor(name="ioc_export")
     cursor.itersize = BATCH
     try:
-        cursor.execute(statement, params)
+        cursor.execute(statement, selected.params)
         while batch := cursor.fetchmany(BATCH):
             yield batch
     finally:

@@ -11,38 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from psycopg2 import sql
-from pygeofilter import ast
 
-from gis_core.crs import OutputCrs, parse_crs
-from gis_core.errors import InvalidParameterError
-from layers.cql import SqlFilter, bounded, day_end, day_start, parse_instant, utc_day
+from gis_core.crs import OutputCrs
+from layers.cql import day_end, day_start
+from layers.items import CRS84, ItemsQuery, items_where, order_by
 from layers.spec import FieldSpec, LayerSpec
-
-CRS84 = parse_crs("OGC:CRS84")
-
-
-@dataclass(frozen=True)
-class TimeRange:
-    """A datetime instant (start == end) or an interval with open ends as None."""
-
-    start: datetime | None
-    end: datetime | None
-
-
-@dataclass(frozen=True)
-class ItemsQuery:
-    """A parsed items request; every value already validated."""
-
-    limit: int = 10
-    offset: int = 0
-    bbox: tuple[float, float, float, float] | None = None
-    time: TimeRange | None = None
-    equals: tuple[tuple[str, str], ...] = ()
-    filter: ast.Node | None = None
-    sortby: tuple[tuple[str, bool], ...] = ()
-    properties: tuple[str, ...] | None = None
-    skip_geometry: bool = False
-    crs: OutputCrs = CRS84
 
 
 @dataclass
@@ -52,66 +25,6 @@ class ItemsPage:
     features: str
     returned: int
     matched: int | None = None
-
-
-def queryable_fields(layer: LayerSpec, visible: tuple[FieldSpec, ...] | None = None) -> dict[str, str]:
-    """Name → type of the fields a caller may filter and sort on."""
-    fields = layer.public_fields if visible is None else visible
-    types = {f.name: f.type for f in fields}
-    types.update({"id": "integer", "updated_at": "datetime", "created_at": "datetime"})
-    return types
-
-
-def parse_datetime(value: str) -> TimeRange:
-    """Parse the ``datetime`` parameter: an RFC 3339 instant or an interval with ``..`` ends.
-
-    A date without a time means its whole day (UTC): ``2025-07-01`` is the interval from
-    ``2025-07-01T00:00:00Z`` to ``2025-07-01T23:59:59.999999Z``, and so is an interval end.
-    """
-
-    def one(text: str, *, end: bool) -> datetime | None:
-        if text in ("", ".."):
-            return None
-        try:
-            parsed = parse_instant(text)
-        except ValueError as err:
-            raise InvalidParameterError(
-                f"Tham số 'datetime' không hợp lệ: '{value}'. Dùng RFC 3339, ví dụ "
-                "2025-07-01T00:00:00Z hoặc 2025-01-01/2025-07-01 hoặc ../2025-07-01.",
-                message_en=f"Parameter 'datetime' is invalid: '{value}'. Use RFC 3339, e.g. "
-                "2025-07-01T00:00:00Z, 2025-01-01/2025-07-01 or ../2025-07-01.",
-                parameter="datetime",
-            ) from err
-        if isinstance(parsed, datetime):
-            return parsed
-        return day_end(parsed) if end else day_start(parsed)
-
-    parts = value.split("/")
-    if len(parts) == 1:
-        start = one(parts[0], end=False)
-        if start is None:
-            raise InvalidParameterError(
-                "Tham số 'datetime' không được rỗng.",
-                message_en="Parameter 'datetime' must not be empty.", parameter="datetime")
-        return TimeRange(start, one(parts[0], end=True))
-    if len(parts) == 2:
-        start, end = one(parts[0], end=False), one(parts[1], end=True)
-        if start and end and start > end:
-            raise InvalidParameterError(
-                f"Tham số 'datetime': thời điểm đầu sau thời điểm cuối ('{value}').",
-                message_en=f"Parameter 'datetime': the start is after the end ('{value}').",
-                parameter="datetime")
-        return TimeRange(start, end)
-    raise InvalidParameterError(
-        f"Tham số 'datetime' không hợp lệ: '{value}'.",
-        message_en=f"Parameter 'datetime' is invalid: '{value}'.", parameter="datetime")
-
-
-def _time_type(layer: LayerSpec) -> str:
-    """``date`` or ``datetime``: the type of the layer's time field."""
-    if layer.time_field in ("created_at", "updated_at"):
-        return "datetime"
-    return layer.field(layer.time_field).type
 
 
 def _geometry_sql(crs: OutputCrs) -> sql.Composable:
@@ -134,45 +47,6 @@ def feature_sql(fields: list[str], crs: OutputCrs, skip_geometry: bool = False) 
         "json_build_object('type', 'Feature', 'id', id, 'geometry', {}, "
         "'properties', json_build_object({}))"
     ).format(geometry, pairs)
-
-
-def _conditions(layer: LayerSpec, query: ItemsQuery, queryables: dict[str, str]) -> tuple[
-    list[sql.Composable], dict[str, Any]
-]:
-    translator = SqlFilter(queryables)
-    conditions: list[sql.Composable] = []
-    if query.bbox is not None:
-        envelope = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, 4326)").format(
-            *(translator.literal(v) for v in query.bbox))
-        conditions.append(sql.SQL("ST_Intersects(geom, {})").format(envelope))
-    if query.time is not None:
-        # A date field compares as dates (each feature's day meets the interval), never as a
-        # timestamp in the session's time zone.
-        column = sql.Identifier(layer.time_field)
-        kind = _time_type(layer)
-        for bound, op in ((query.time.start, ">="), (query.time.end, "<=")):
-            if bound is not None:
-                conditions.append(sql.SQL("{} " + op + " {}").format(
-                    column, translator.literal(utc_day(bound) if kind == "date" else bound)))
-    for name, value in query.equals:
-        conditions.append(translator.compare(translator.attribute(name), "=", value, queryables[name],
-                                             parameter=name))
-    if query.filter is not None:
-        conditions.append(translator.translate(bounded(query.filter)))
-    return conditions, translator.params
-
-
-def _where(conditions: list[sql.Composable]) -> sql.Composable:
-    if not conditions:
-        return sql.SQL("")
-    return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
-
-
-def _order(query: ItemsQuery) -> sql.Composable:
-    keys = [sql.SQL("{} {}").format(sql.Identifier(name), sql.SQL("ASC" if asc else "DESC"))
-            for name, asc in query.sortby if name != "id"]
-    keys.append(sql.SQL("id ASC"))
-    return sql.SQL(", ").join(keys)
 
 
 def output_fields(layer: LayerSpec, query: ItemsQuery, visible: tuple[FieldSpec, ...]) -> list[str]:
@@ -227,9 +101,11 @@ def fetch_items(
     remembered anchor id, and the count of a filtered query is computed once per data version.
     """
     visible = layer.public_fields if visible is None else visible
-    conditions, params = _conditions(layer, query, queryable_fields(layer, visible))
+    selected = items_where(layer, query, visible)
+    params = selected.params
     table = sql.Identifier(layer.id)
-    where = _where(conditions)
+    where = selected.clause()
+    anchored = where
     where_key = (where.as_string(cursor), tuple(sorted(params.items())))
     offset = query.offset
     by_id = all(name == "id" for name, _ in query.sortby)
@@ -245,13 +121,11 @@ def fetch_items(
             found = cursor.fetchone()
             anchor = found[0] if found else -1
             cache.put(key, anchor)
-        if anchor == -1:
-            conditions = [*conditions, sql.SQL("FALSE")]
-        else:
-            conditions = [*conditions, sql.SQL("id >= {}").format(sql.Literal(anchor))]
+        anchored = selected.clause(sql.SQL("FALSE") if anchor == -1 else
+                                   sql.SQL("id >= {}").format(sql.Literal(anchor)))
         offset -= anchor_at
     page = sql.SQL(_PAGE).format(
-        order=_order(query), table=table, where=_where(conditions),
+        order=order_by(query), table=table, where=anchored,
         feature=feature_sql(output_fields(layer, query, visible), query.crs, query.skip_geometry),
     )
     cursor.execute(page, {**params, "_limit": query.limit, "_offset": offset, "_layer": layer.id})

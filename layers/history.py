@@ -14,7 +14,8 @@ from typing import Any
 from psycopg2 import sql
 
 from gis_core.crs import OutputCrs
-from layers.features import CRS84, feature_sql
+from layers.features import feature_sql
+from layers.items import CRS84
 from layers.spec import FieldSpec, LayerSpec
 
 _AS_OF = (

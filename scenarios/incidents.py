@@ -1,4 +1,7 @@
-"""Incidents recorded with a status timeline: reported → responding → contained → closed."""
+"""Incidents recorded with a status timeline: reported → responding → contained → closed.
+
+Writes happen in the caller's transaction (the caller commits).
+"""
 
 from __future__ import annotations
 
@@ -57,7 +60,6 @@ def create(cursor: Any, incident: IncidentIn, actor: str) -> int:
     incident_id = cursor.fetchone()[0]
     cursor.execute("INSERT INTO incident_events (incident_id, status, note, actor) "
                    "VALUES (%s, 'reported', %s, %s)", (incident_id, incident.title, actor))
-    cursor.connection.commit()
     return incident_id
 
 
@@ -112,7 +114,6 @@ def change_status(cursor: Any, incident_id: int, change: StatusChange, actor: st
     cursor.execute("UPDATE incidents SET status = %s WHERE id = %s", (change.status, incident_id))
     cursor.execute("INSERT INTO incident_events (incident_id, status, note, actor) VALUES (%s, %s, %s, %s)",
                    (incident_id, change.status, change.note, actor))
-    cursor.connection.commit()
     return get(cursor, incident_id)
 
 

@@ -2,7 +2,8 @@
 
 Values come through the API as JSON rows or as a CSV/XLSX upload with the columns
 ``indicator, period, unit_code, value[, note]``. A batch is checked whole before anything is
-written and written in one transaction: a rejected upload leaves the tables as they were.
+written and written in the caller's transaction (the caller commits): a rejected upload leaves the tables as
+they were.
 """
 
 from __future__ import annotations
@@ -93,7 +94,7 @@ def _check_rows(cursor: Any, rows: list[Any], *, reported_only: bool) -> None:
 
 
 def enter_values(cursor: Any, rows: list[ReportedValue], *, actor: str, source: str) -> int:
-    """Insert or replace reported values (one transaction); the number of rows written."""
+    """Insert or replace reported values (all or none); the number of rows written."""
     _check_rows(cursor, rows, reported_only=True)
     for row in rows:
         cursor.execute(
@@ -102,12 +103,11 @@ def enter_values(cursor: Any, rows: list[ReportedValue], *, actor: str, source: 
             "DO UPDATE SET value = EXCLUDED.value, entered_by = EXCLUDED.entered_by, source = "
             "EXCLUDED.source, note = EXCLUDED.note, entered_at = now()",
             (row.indicator, row.period.strip(), row.unit_code, row.value, actor, source, row.note))
-    cursor.connection.commit()
     return len(rows)
 
 
 def set_targets(cursor: Any, rows: list[TargetValue], *, actor: str) -> int:
-    """Insert or replace targets (one transaction); the number of rows written."""
+    """Insert or replace targets (all or none); the number of rows written."""
     _check_rows(cursor, rows, reported_only=False)
     for row in rows:
         cursor.execute(
@@ -116,7 +116,6 @@ def set_targets(cursor: Any, rows: list[TargetValue], *, actor: str) -> int:
             "DO UPDATE SET value = EXCLUDED.value, legal_basis = EXCLUDED.legal_basis, entered_by = "
             "EXCLUDED.entered_by, entered_at = now()",
             (row.indicator, row.period.strip(), row.unit_code, row.value, row.legal_basis, actor))
-    cursor.connection.commit()
     return len(rows)
 
 
@@ -219,5 +218,4 @@ def seed_reference(cursor: Any) -> int:
                     "ON CONFLICT (indicator, period, unit_code) DO NOTHING",
                     (indicator, str(actual["year"]), float(actual[key]), note))
                 written += cursor.rowcount
-    cursor.connection.commit()
     return written

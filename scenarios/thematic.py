@@ -127,12 +127,11 @@ def parse_document(body: bytes | str | dict[str, Any]) -> ThematicDocument:
 
 
 def store(cursor: Any, doc: ThematicDocument, actor: str) -> None:
-    """Insert or replace a document (one transaction)."""
+    """Insert or replace a document (in the caller's transaction)."""
     cursor.execute(
         "INSERT INTO thematic_scenarios (id, document, created_by) VALUES (%s, %s, %s) "
         "ON CONFLICT (id) DO UPDATE SET document = EXCLUDED.document, updated_at = now()",
         (doc.id, json.dumps(doc.model_dump(mode="json"), ensure_ascii=False), actor))
-    cursor.connection.commit()
 
 
 def load(cursor: Any, scenario_id: str) -> ThematicDocument | None:

@@ -70,6 +70,12 @@ def empty_database() -> Iterator[str]:
     yield from _fresh_database("ioc_empty")
 
 
+@pytest.fixture(scope="module")
+def unmigrated_database() -> Iterator[str]:
+    """A database of its own, never migrated (``empty_database`` may have been by then)."""
+    yield from _fresh_database("ioc_bare")
+
+
 def _fresh_database(prefix: str) -> Iterator[str]:
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = _admin()
@@ -245,3 +251,89 @@ def reader(database_url) -> dict[str, str]:  # noqa: ANN001
     with engine_for(database_url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="t-reader", scopes=())
     return {"X-API-Key": key}
+
+
+@contextmanager
+def worker_process(database_url: str, var_dir: Path, **settings: object) -> Iterator[subprocess.Popen]:
+    """A background-job worker (``ioc worker``) of its own process on ``database_url``;
+    ``settings`` become ``IOC_*`` variables. Stopped (SIGTERM) on leaving."""
+    env = {**os.environ, "DATABASE_URL": database_url, "IOC_VAR_DIR": str(var_dir),
+           "IOC_LOG_LEVEL": "WARNING",
+           **{f"IOC_{name.upper()}": str(value) for name, value in settings.items()}}
+    var_dir.mkdir(parents=True, exist_ok=True)
+    with open(var_dir / f"worker-{uuid.uuid4().hex[:6]}.log", "wb") as out:
+        process = subprocess.Popen([sys.executable, "-m", "api.cli", "worker"], cwd=ROOT,
+                                   env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def job_worker(database_url, tmp_path_factory):  # noqa: ANN001, ANN201
+    """One worker process running the session database's jobs."""
+    with worker_process(database_url, tmp_path_factory.mktemp("worker")) as process:
+        yield process
+
+
+class Settled:
+    """What a queued request's job came to, read like the answer the request once gave."""
+
+    def __init__(self, status_code: int, body: dict, headers: dict[str, str], job: dict):
+        import httpx
+
+        self.status_code, self.body, self.job = status_code, body, job
+        self.headers = httpx.Headers(headers)
+
+    def json(self) -> dict:
+        import json
+
+        return json.loads(self.text)
+
+    @property
+    def text(self) -> str:
+        import json
+
+        return json.dumps(self.body, ensure_ascii=False)
+
+
+def wait_for_job(get, response, headers=None, timeout: float = 180) -> Settled:  # noqa: ANN001
+    """Poll the progress URL of a 202 ``response`` with ``get`` (a client's ``get``) until its job
+    ends; its outcome as a ``Settled`` answer. Answers that are not a queued job pass through."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(response.headers.get("location", "")).path
+    if response.status_code != 202 or not url.startswith("/api/v1/jobs/"):
+        return response
+    deadline = time.monotonic() + timeout
+    while True:
+        job = get(url, headers=headers or {}).json()
+        if job["status"] in ("succeeded", "failed", "cancelled"):
+            break
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {url} still {job['status']} ({job['stage']})")
+        time.sleep(0.1)
+    result = job["result"] or {}
+    body = result.get("body") or result.get("problem") or {"job_status": job["status"]}
+    status = result.get("http_status", 500)
+    headers = {"content-type": "application/problem+json" if "problem" in result
+               else "application/json"}
+    if "location" in result:
+        headers["location"] = result["location"]
+    return Settled(status, body, headers, job)
+
+
+@pytest.fixture(scope="session")
+def settle(job_worker, client):  # noqa: ANN001, ANN201
+    """``settle(response, headers)``: the outcome of a queued import, read like its old answer."""
+    def settled(response, headers=None):  # noqa: ANN001, ANN202
+        return wait_for_job(client.get, response, headers)
+
+    return settled

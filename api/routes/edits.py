@@ -10,11 +10,11 @@ from fastapi.encoders import jsonable_encoder
 from pydantic import BaseModel, Field
 
 from api.auth import SignedIn
-from api.routes.imports import rejected_extra
 from gis_core.db import translate_db_errors
 from gis_core.errors import PermissionDeniedError, PreconditionFailedError
 from governance import audit, editing
 from governance.access import Principal, may_approve, may_read_personal, personal_names
+from jobs import imports as import_jobs
 from layers.imports.problems import ImportRejected
 from layers.registry import require_layer
 
@@ -102,7 +102,7 @@ def _review(request: Request, edit_id: EditId, principal: Principal, approve: bo
         raise
     except ImportRejected as err:
         # A pending import that no longer passes against today's data: it stays pending.
-        err.extra = rejected_extra(err)
+        err.extra = import_jobs.rejected_extra(err)
         raise
 
 

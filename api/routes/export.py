@@ -10,10 +10,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import QueryParams
 
 from api.auth import current_principal
-from api.ogc_items import parse_items_query
 from api.visibility import audit_personal_read, refuse_hidden_parameters, visible_fields
 from gis_core.crs import crs_uri
 from gis_core.db import translate_db_errors
@@ -26,7 +24,8 @@ from layers.export import (
     parse_format,
     parse_geometry_columns,
 )
-from layers.features import ItemsQuery, output_fields
+from layers.features import output_fields
+from layers.items import ItemsQuery, parse_items_query
 from layers.registry import require_layer
 from layers.spec import LayerSpec
 
@@ -50,7 +49,7 @@ def _export(request: Request, layer: LayerSpec, directory: Path) -> ExportResult
     srid = parse_export_crs(params.get("crs"))
     geometry = parse_geometry_columns(params.get("geometry"))
     limit = _limit(params.get("limit"))
-    rest = QueryParams([(k, v) for k, v in params.multi_items() if k not in _OWN])
+    rest = [(k, v) for k, v in params.multi_items() if k not in _OWN]
     settings = request.app.state.settings
     refuse_hidden_parameters(request.app.state.engine, current_principal(request), layer, rest)
     visible = visible_fields(request, layer)
@@ -63,8 +62,9 @@ def _export(request: Request, layer: LayerSpec, directory: Path) -> ExportResult
                               visible=visible, limit=limit, geometry_columns=geometry)
     finally:
         raw.close()
-    audit_personal_read(request, layer, output_fields(layer, query, visible), result.count,
-                        f"export:{fmt.id}")
+    audit_personal_read(request.app.state.engine, current_principal(request), layer,
+                        output_fields(layer, query, visible), result.count, via=f"export:{fmt.id}",
+                        query=str(request.url.query))
     return result
 
 

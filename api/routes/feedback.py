@@ -25,7 +25,7 @@ from api.feedback_http import engine_and_key, public_request
 from api.routes.pages import templates
 from api.scenario_http import respond
 from feedback import cases, identity, indicators, reveals, services
-from gis_core.db import raw_cursor
+from gis_core.db import transaction
 from gis_core.errors import (
     InvalidParameterError,
     NotFoundError,
@@ -341,6 +341,6 @@ def publish_on_time(request: Request, body: Publish) -> Response:
         raise InvalidParameterError(f"Chưa có phản ánh nào đến hạn trong kỳ {body.period}.",
                                     message_en=f"No feedback fell due in {body.period}.",
                                     parameter="period")
-    with raw_cursor(engine) as cursor:
+    with transaction(engine) as cursor:
         written = reported.enter_values(cursor, values, actor=who, source="feedback")
     return _json({"written": written, "province_pct": share}, 201)

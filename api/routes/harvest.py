@@ -13,9 +13,10 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import Operator, SignedIn
 from gis_core.errors import PayloadTooLargeError
 from governance import audit
-from harvest import declarations, run, sources
+from harvest import declarations, run, schedule, sources
 
 router = APIRouter(prefix="/api/v1/harvest", tags=["harvest"])
+__all__ = ["router", "schedule"]  # the schedule's periodic task is declared with the app
 Name = Annotated[str, PathParam(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")]
 
 

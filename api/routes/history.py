@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time
 from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
-from api.auth import current_principal
-from gis_core.db import raw_cursor
+from api.deps import Caller, Db
 from gis_core.errors import InvalidParameterError, NotFoundError
 from governance.access import require_features
 from layers.history import feature_changes, features_as_of
@@ -34,15 +33,15 @@ def _moment(text: str) -> datetime:
 
 @router.get("/layers/{layer_id}/features", summary="Đối tượng tại một thời điểm / Features as of")
 def layer_as_of(
-    layer_id: str, request: Request, as_of: str = Query(..., description="2025-07-01 hoặc RFC 3339"),
+    layer_id: str, cursor: Db, caller: Caller,
+    as_of: str = Query(..., description="2025-07-01 hoặc RFC 3339"),
     limit: int = Query(100, ge=1, le=10_000), offset: int = Query(0, ge=0),
 ) -> Response:
     """The layer's features as they were at ``as_of`` (a date means the end of that day, UTC)."""
     layer = require_layer(layer_id)
-    require_features(current_principal(request), layer)
+    require_features(caller, layer)
     moment = _moment(as_of)
-    with raw_cursor(request.app.state.engine) as cursor:
-        features, matched = features_as_of(cursor, layer, moment, limit=limit, offset=offset)
+    features, matched = features_as_of(cursor, layer, moment, limit=limit, offset=offset)
     body = (f'{{"type":"FeatureCollection","as_of":"{moment.isoformat()}",'
             f'"numberMatched":{matched},"features":{features}}}')
     return Response(body, media_type="application/geo+json")
@@ -50,12 +49,11 @@ def layer_as_of(
 
 @router.get("/layers/{layer_id}/features/{feature_id}/history",
             summary="Lịch sử thay đổi một đối tượng / Change history of a feature")
-def history(layer_id: str, feature_id: int, request: Request) -> dict[str, Any]:
+def history(layer_id: str, feature_id: int, cursor: Db, caller: Caller) -> dict[str, Any]:
     """Every recorded change: when, who, from which import or edit, and the changed public values."""
     layer = require_layer(layer_id)
-    require_features(current_principal(request), layer)
-    with raw_cursor(request.app.state.engine) as cursor:
-        changes = feature_changes(cursor, layer, feature_id)
+    require_features(caller, layer)
+    changes = feature_changes(cursor, layer, feature_id)
     if not changes:
         raise NotFoundError(f"Không có lịch sử cho đối tượng {feature_id} của lớp '{layer.id}'.",
                             message_en=f"No history for feature {feature_id} of '{layer.id}'.")

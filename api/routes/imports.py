@@ -1,5 +1,5 @@
-"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files, applied
-at once or held for approval by the rule of edits, and their reports."""
+"""``/api/v1/layers/{layer}/imports`` and ``/api/v1/imports``: uploads of departments' files, queued
+as jobs that apply them or hold them for approval by the rule of edits, and their reports."""
 
 from __future__ import annotations
 
@@ -17,21 +17,17 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_signed_in
 from gis_core.db import raw_cursor
 from gis_core.errors import InvalidParameterError, NotFoundError, PermissionDeniedError
-from governance import audit, pending_imports
+from governance import audit
 from governance.access import import_mode, may_read_import
-from layers.imports.load import ImportOptions, run_import
-from layers.imports.problems import ImportRejected, ImportReport
+from jobs import imports as import_jobs
+from layers.imports.load import ImportOptions
+from layers.imports.problems import ImportReport
 from layers.imports.rows import parse_mapping
 from layers.registry import require_layer
 
 router = APIRouter(prefix="/api/v1", tags=["imports"])
 ImportJob = Annotated[int, PathParam(ge=1, le=2**62)]
 PREVIEW = 500  # features of a dry run's map
-
-
-def _links(job: int) -> dict[str, str]:
-    return {"job": f"/api/v1/imports/{job}", "report_json": f"/api/v1/imports/{job}/report.json",
-            "report_csv": f"/api/v1/imports/{job}/report.csv"}
 
 
 def _mapping(text: str | None) -> dict[str, str] | None:
@@ -46,15 +42,8 @@ def _mapping(text: str | None) -> dict[str, str] | None:
             parameter="mapping") from None
 
 
-def rejected_extra(err: ImportRejected) -> dict[str, Any]:
-    """What a 422 for a rejected file carries: the job, the first rows' errors, the links."""
-    return {"job": err.report.job, "errors": [vars(e) for e in err.report.errors[:100]],
-            "warnings": err.report.warnings, "links": _links(err.report.job)}
-
-
-@router.post("/layers/{layer_id}/imports", status_code=201,
-             summary="Nhập tệp vào lớp / Import a file into a layer",
-             responses={202: {"description": "Chờ duyệt / held for approval"}})
+@router.post("/layers/{layer_id}/imports", status_code=202,
+             summary="Nhập tệp vào lớp / Import a file into a layer")
 async def create_import(
     layer_id: str, request: Request, file: Annotated[UploadFile, File()],
     crs: Annotated[str | None, Form()] = None, dataset: Annotated[str | None, Form()] = None,
@@ -62,13 +51,14 @@ async def create_import(
     source_layer: Annotated[str | None, Form()] = None,
     mapping: Annotated[str | None, Form()] = None, dry_run: Annotated[bool, Form()] = False,
 ) -> JSONResponse:
-    """Validate and import an uploaded file, all or nothing; the answer carries the job and report.
+    """Queue the import of an uploaded file; answers 202 at once with the job and its progress URL.
 
-    Imports follow the rule of edits: the operator's apply at once (201); those of the owning
-    department's editors and of API clients with ``write:<layer>`` are checked and held for an
-    approver (202, ``Location`` of the pending edit), who applies them after checking the file
-    again against the data of that moment. A rejected file answers 422 with every bad row (also
-    downloadable as CSV and JSON) and leaves the layer untouched.
+    A worker checks the file and imports it all or nothing. Imports follow the rule of edits: the
+    operator's apply at once; those of the owning department's editors and of API clients with
+    ``write:<layer>`` are checked and held for an approver, who applies them after checking the
+    file again against the data of that moment. The job's ``result`` is what came of it:
+    ``http_status`` 201 (imported), 200 (dry run), 202 (pending, with the edit) or 422 (a rejected
+    file, with every bad row, also downloadable as CSV and JSON; the layer untouched).
     """
     layer = require_layer(layer_id)
     principal = require_signed_in(request)
@@ -95,29 +85,11 @@ async def create_import(
         with open(path, "wb") as out:
             while chunk := await file.read(2**20):
                 out.write(chunk)
-        try:
-            if mode == "pending" and not dry_run:
-                edit_id, report = await run_in_threadpool(
-                    pending_imports.submit, engine, principal, layer, path, options, name)
-            else:
-                report = await run_in_threadpool(run_import, engine, layer.id, path, options,
-                                                 file_name=name)
-        except ImportRejected as err:
-            err.extra = rejected_extra(err)
-            raise
-    if mode == "pending" and not dry_run:
-        location = f"/api/v1/edits/{edit_id}"
-        body = {"job": report.job, "status": "pending", "edit_id": edit_id,
-                "report": report.as_dict(), "links": {**_links(report.job), "edit": location}}
-        return JSONResponse(body, status_code=202, headers={"Location": location})
-    await run_in_threadpool(
-        audit.record_now, engine, "import", actor=principal, target=layer.id,
-        details={"job": report.job, "status": report.status, "file": name,
-                 "sha256": report.file_sha256, "added": report.added, "changed": report.changed,
-                 "removed": report.removed})
-    body = {"job": report.job, "status": report.status, "report": report.as_dict(),
-            "links": _links(report.job)}
-    return JSONResponse(body, status_code=200 if report.status == "dry_run" else 201)
+        job = await run_in_threadpool(import_jobs.submit, engine, principal, layer.id, path,
+                                      name, options, mode)
+    location = f"/api/v1/jobs/{job}"
+    return JSONResponse({"id": job, "status": "queued", "links": {"self": location}},
+                        status_code=202, headers={"Location": location})
 
 
 def _job(request: Request, job: int, via: str) -> dict[str, Any]:
@@ -172,7 +144,7 @@ def list_imports(request: Request, layer: str | None = Query(default=None, max_l
             continue
         for key in ("started_at", "finished_at"):
             item[key] = item[key].isoformat() if item[key] else None
-        out.append(item | {"links": _links(item["job"])})
+        out.append(item | {"links": import_jobs.links(item["job"])})
         if len(out) == limit:
             break
     return out
@@ -181,7 +153,7 @@ def list_imports(request: Request, layer: str | None = Query(default=None, max_l
 @router.get("/imports/{job}", summary="Một lần nhập / One import job")
 def get_import(job: ImportJob, request: Request) -> dict[str, Any]:
     """The job's report: what was recognised, the counts, repairs, warnings and errors."""
-    return _job(request, job, "job") | {"links": _links(job)}
+    return _job(request, job, "job") | {"links": import_jobs.links(job)}
 
 
 @router.get("/imports/{job}/report.json", summary="Báo cáo lỗi (JSON) / Rejection report (JSON)")

@@ -7,8 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import Db, Tx
 from api.scenario_http import GEOJSON, actor, overview_cache, respond
-from gis_core.db import raw_cursor
+from gis_core.db import transaction
 from gis_core.errors import InvalidParameterError
 from governance.access import INDICATOR_EDITORS
 from scenarios import overview, reported
@@ -34,53 +35,50 @@ def get_indicator(indicator_id: str) -> dict[str, Any]:
 
 @router.get("/indicators/{indicator_id}/choropleth", response_model=None,
             summary="Chỉ tiêu theo xã (bản đồ) / Indicator by commune (map)")
-def indicator_choropleth(request: Request, indicator_id: str, period: str | None = None) -> Response:
+def indicator_choropleth(request: Request, cursor: Db, indicator_id: str, period: str | None = None
+                         ) -> Response:
     """GeoJSON of the 38 communes with {code, name, value, target, status, unit}."""
     require_indicator(indicator_id)
     if period:
         check_period(period)
-    with raw_cursor(request.app.state.engine) as cursor:
-        # Answers differ by whether the caller gets figures about very few households.
-        key = ("choropleth", indicator_id, period, overview.data_stamp(cursor), withheld_layers())
-        body = overview_cache(request).get_or_compute(
-            key, lambda: overview.choropleth(cursor, indicator_id, period))
+    # Answers differ by whether the caller gets figures about very few households.
+    key = ("choropleth", indicator_id, period, overview.data_stamp(cursor), withheld_layers())
+    body = overview_cache(request).get_or_compute(
+        key, lambda: overview.choropleth(cursor, indicator_id, period))
     return respond(body, GEOJSON)
 
 
 @router.get("/warnings", summary="Cảnh báo chỉ tiêu chưa đạt, sự cố đang mở / Warnings")
-def get_warnings(request: Request, period: str | None = None) -> dict[str, Any]:
+def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dict[str, Any]:
     """Indicators not met per commune, and the open incidents."""
     if period:
         check_period(period)
-    with raw_cursor(request.app.state.engine) as cursor:
-        stamp = overview.data_stamp(cursor)
-        cached = overview_cache(request).get_or_compute(
-            ("warnings", period, stamp, withheld_layers()), lambda: overview.warnings(cursor, period))
-        # Incidents move faster than indicators: always fresh.
-        fresh = overview.warnings_incidents(cursor)
+    stamp = overview.data_stamp(cursor)
+    cached = overview_cache(request).get_or_compute(
+        ("warnings", period, stamp, withheld_layers()), lambda: overview.warnings(cursor, period))
+    # Incidents move faster than indicators: always fresh.
+    fresh = overview.warnings_incidents(cursor)
     return {**cached, "open_incidents": fresh}
 
 
 @router.get("/reported-values", summary="Số liệu báo cáo / Reported values")
-def list_reported(request: Request, indicator: str | None = None, period: str | None = None,
+def list_reported(cursor: Db, indicator: str | None = None, period: str | None = None,
                   unit_code: str | None = None) -> dict[str, Any]:
     """Reported values, filtered by indicator, period or unit."""
     if indicator:
         require_indicator(indicator)
     if period:
         check_period(period)
-    with raw_cursor(request.app.state.engine) as cursor:
-        return {"values": reported.list_values(cursor, indicator, period, unit_code)}
+    return {"values": reported.list_values(cursor, indicator, period, unit_code)}
 
 
 @router.post("/reported-values", status_code=201, summary="Nhập số liệu báo cáo / Enter values")
-def post_reported(request: Request,
+def post_reported(request: Request, cursor: Tx,
                   rows: list[reported.ReportedValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                   ) -> dict[str, Any]:
     """Enter reported values (all or none), recording who entered them."""
     who = actor(request, INDICATOR_EDITORS)
-    with raw_cursor(request.app.state.engine) as cursor:
-        return {"written": reported.enter_values(cursor, rows, actor=who, source="api")}
+    return {"written": reported.enter_values(cursor, rows, actor=who, source="api")}
 
 
 @router.post("/reported-values/upload", status_code=201,
@@ -97,28 +95,26 @@ async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
 
     def write() -> int:
         rows = reported.parse_upload(data, name)
-        with raw_cursor(request.app.state.engine) as cursor:
+        with transaction(request.app.state.engine) as cursor:
             return reported.enter_values(cursor, rows, actor=who, source=source)
 
     return {"written": await run_in_threadpool(write)}
 
 
 @router.get("/targets", summary="Mục tiêu đã nhập / Entered targets")
-def list_targets(request: Request, indicator: str | None = Query(None)) -> dict[str, Any]:
+def list_targets(cursor: Db, indicator: str | None = Query(None)) -> dict[str, Any]:
     """Targets entered per indicator, period and unit (declared defaults: see /indicators)."""
-    with raw_cursor(request.app.state.engine) as cursor:
-        cursor.execute("SELECT indicator, period, unit_code, value, legal_basis, entered_by FROM "
-                       "indicator_targets WHERE %(i)s IS NULL OR indicator = %(i)s ORDER BY 1, 2, 3",
-                       {"i": indicator})
-        names = ("indicator", "period", "unit_code", "value", "legal_basis", "entered_by")
-        return {"targets": [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]}
+    cursor.execute("SELECT indicator, period, unit_code, value, legal_basis, entered_by FROM "
+                   "indicator_targets WHERE %(i)s IS NULL OR indicator = %(i)s ORDER BY 1, 2, 3",
+                   {"i": indicator})
+    names = ("indicator", "period", "unit_code", "value", "legal_basis", "entered_by")
+    return {"targets": [dict(zip(names, r, strict=True)) for r in cursor.fetchall()]}
 
 
 @router.post("/targets", status_code=201, summary="Đặt mục tiêu / Set targets")
-def post_targets(request: Request,
+def post_targets(request: Request, cursor: Tx,
                  rows: list[reported.TargetValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                  ) -> dict[str, Any]:
     """Set targets per indicator, period and unit, each with its legal basis (all or none)."""
     who = actor(request, INDICATOR_EDITORS)
-    with raw_cursor(request.app.state.engine) as cursor:
-        return {"written": reported.set_targets(cursor, rows, actor=who)}
+    return {"written": reported.set_targets(cursor, rows, actor=who)}

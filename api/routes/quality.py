@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections.abc import Callable
@@ -12,10 +13,9 @@ from pydantic import BeforeValidator
 from starlette.concurrency import run_in_threadpool
 
 from api.auth import current_principal
-from api.visibility import audit_personal_read, visible_fields
+from api.visibility import audit_personal_read, refuse_hidden_fields, visible_fields
 from gis_core.db import raw_cursor
-from gis_core.errors import InvalidParameterError, PermissionDeniedError, invalid_parameter
-from governance import audit
+from gis_core.errors import InvalidParameterError, invalid_parameter
 from governance.access import require_features
 from layers.quality import (
     available_rules,
@@ -136,17 +136,10 @@ async def failures(layer_id: str, request: Request, rule: Rule = None, limit: Li
             f"{', '.join(rules)}.", parameter="rule")
     visible = visible_fields(request, layer)
     judged = rule_field(layer, rule)
-    if judged is not None and judged not in {f.name for f in visible}:
-        # Listing who fails a rule on a field is a filter on that field: the same 403 as items.
-        err = PermissionDeniedError(
-            f"Quy tắc '{rule}' xét trường '{judged}' mà tài khoản '{principal.label}' không được "
-            "xem.", message_en=f"Rule '{rule}' judges field '{judged}', which account "
-            f"'{principal.label}' may not read.", parameter="rule")
-        await run_in_threadpool(
-            audit.record_now, request.app.state.engine, "read.denied", actor=principal,
-            outcome="denied", target=layer.id, details={"query": str(request.url.query),
-                                                         "why": err.message_en})
-        raise err
+    # Listing who fails a rule on a field is a filter on that field: the same 403 as items.
+    await run_in_threadpool(
+        functools.partial(refuse_hidden_fields, request.app.state.engine, principal, layer,
+                          [judged] if judged else [], str(request.url.query), parameter="rule"))
 
     def work() -> dict[str, Any] | None:
         with raw_cursor(request.app.state.engine) as cursor:
@@ -154,8 +147,9 @@ async def failures(layer_id: str, request: Request, rule: Rule = None, limit: Li
                                     offset=offset, visible=visible)
         if found is not None and not rule.startswith("coverage:"):
             records = found["records"]
-            audit_personal_read(request, layer, [f.name for f in visible], len(records),
-                                "quality", ids=[r["id"] for r in records])
+            audit_personal_read(request.app.state.engine, principal, layer, [f.name for f in visible],
+                                len(records), via="quality", query=str(request.url.query),
+                                ids=[r["id"] for r in records])
         return found
 
     result = await run_in_threadpool(work)

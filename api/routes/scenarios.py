@@ -12,8 +12,9 @@ from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from api.deps import Db
 from api.scenario_http import GEOJSON, actor, respond, wants_geojson
-from gis_core.db import raw_cursor
+from gis_core.db import raw_cursor, transaction
 from governance.access import THEMATIC_AUTHORS
 from scenarios import thematic
 from scenarios.base import Scenario
@@ -39,10 +40,9 @@ def describe(scenario: Scenario) -> dict[str, Any]:
 
 
 @router.get("", summary="Danh sách kịch bản / Scenarios")
-def list_scenarios(request: Request) -> dict[str, Any]:
+def list_scenarios(cursor: Db) -> dict[str, Any]:
     """Built-in scenarios (Art. 9a–9d) and stored thematic ones."""
-    with raw_cursor(request.app.state.engine) as cursor:
-        return {"scenarios": [s.describe() for s in all_scenarios(cursor)]}
+    return {"scenarios": [s.describe() for s in all_scenarios(cursor)]}
 
 
 @router.post("/thematic", status_code=201,
@@ -56,7 +56,7 @@ async def store_thematic(request: Request) -> Response:
     doc = thematic.parse_document(await request.body())
 
     def save() -> None:
-        with raw_cursor(request.app.state.engine) as cursor:
+        with transaction(request.app.state.engine) as cursor:
             thematic.store(cursor, doc, who)
 
     await run_in_threadpool(save)
@@ -65,10 +65,9 @@ async def store_thematic(request: Request) -> Response:
 
 
 @router.get("/{scenario_id}", summary="Một kịch bản và tham số / One scenario and its parameters")
-def get_scenario(scenario_id: str, request: Request) -> dict[str, Any]:
+def get_scenario(scenario_id: str, cursor: Db) -> dict[str, Any]:
     """A scenario's description with the JSON Schema of its parameters."""
-    with raw_cursor(request.app.state.engine) as cursor:
-        return describe(require_scenario(cursor, scenario_id))
+    return describe(require_scenario(cursor, scenario_id))
 
 
 def _run_route(scenario: Scenario) -> None:

@@ -90,7 +90,7 @@ def _filters(fields: list[str]) -> st.SearchStrategy[str]:
 
 
 def _queries(layer_id: str) -> st.SearchStrategy[dict[str, str]]:
-    from layers.features import queryable_fields
+    from layers.items import queryable_fields
     from layers.registry import require_layer
 
     fields = sorted(queryable_fields(require_layer(layer_id)))

@@ -10,6 +10,10 @@ import pytest
 from sqlalchemy import create_engine
 
 from gis_core.db import to_sqlalchemy_url
+from tests.conftest import wait_for_job
+
+# Imports are queued jobs: a worker process runs them.
+pytestmark = pytest.mark.usefixtures("job_worker")
 
 DATASET = "cay_xanh_tai_len"
 
@@ -33,8 +37,9 @@ def upload(client, rows, headers=None, **form):
     writer.writerow(["Loài cây", "Chiều cao (m)", "Tình trạng", "kinh_do", "vi_do"])
     writer.writerows(rows)
     files = {"file": ("cây xanh.csv", buffer.getvalue().encode(), "text/csv")}
-    return client.post("/api/v1/layers/trees/imports", files=files, headers=headers,
-                       data={"dataset": DATASET, **form})
+    return wait_for_job(client.get, client.post(
+        "/api/v1/layers/trees/imports", files=files, headers=headers,
+        data={"dataset": DATASET, **form}), headers)
 
 
 @pytest.fixture(scope="module")
@@ -137,12 +142,15 @@ def test_hostile_uploads_are_422_saying_what_to_change(client, place, staff):
             "properties": {"plan_name": "Khu mở", "plan_level": "master", "land_use": "residential",
                            "decision_number": "1/QĐ-UBND"}}
     before = client.get("/api/v1/layers/planning_zones").json()["features"]
-    response = client.post("/api/v1/layers/planning_zones/imports", headers=operator, files={
-        "file": ("vung.geojson", json.dumps({"type": "FeatureCollection", "features": [zone]}))})
+    response = wait_for_job(client.get, client.post(
+        "/api/v1/layers/planning_zones/imports", headers=operator, files={
+            "file": ("vung.geojson", json.dumps({"type": "FeatureCollection", "features": [zone]}))}),
+        operator)
     assert response.status_code == 422, response.text
     assert "ring is not closed" in response.json()["errors"][0]["reason_en"]
     long_cell = f"Loài cây,kinh_do,vi_do\n{'x' * 140_000},{lon},{lat}\n"
-    response = client.post("/api/v1/layers/trees/imports", headers=operator,
-                           files={"file": ("dai.csv", long_cell.encode(), "text/csv")})
+    response = wait_for_job(client.get, client.post(
+        "/api/v1/layers/trees/imports", headers=operator,
+        files={"file": ("dai.csv", long_cell.encode(), "text/csv")}), operator)
     assert response.status_code == 422 and "Line 2" in response.json()["detail_en"]
     assert client.get("/api/v1/layers/planning_zones").json()["features"] == before

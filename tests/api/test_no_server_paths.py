@@ -7,7 +7,11 @@ import tempfile
 
 import pytest
 
+from tests.conftest import wait_for_job
+
 TMP = tempfile.gettempdir()
+# Imports are queued jobs: a worker process runs them.
+pytestmark = pytest.mark.usefixtures("job_worker")
 
 
 @pytest.fixture(scope="module")
@@ -23,8 +27,9 @@ def editor(staff):
     ("hong.xlsx", b"PK\x03\x04 not a workbook"),
 ])
 def test_unreadable_uploads_name_the_file_not_the_server_folder(client, editor, name, content):
-    response = client.post("/api/v1/layers/trees/imports", headers=editor,
-                           files={"file": (name, content, "application/octet-stream")})
+    response = wait_for_job(client.get, client.post(
+        "/api/v1/layers/trees/imports", headers=editor,
+        files={"file": (name, content, "application/octet-stream")}), editor)
     assert response.status_code in (400, 422), response.text
     text = response.text
     assert TMP not in text and "ioc-upload-" not in text and "ioc-import-" not in text, text

@@ -14,6 +14,7 @@ import pytest
 
 from tests.auth.conftest import PASSWORD
 from tests.auth.test_field import make_jpeg
+from tests.conftest import wait_for_job
 
 ROUNDS = 10
 GEOJSON = "application/geo+json"
@@ -264,10 +265,13 @@ def _schools_file(database_url, tmp_path, n, students):
 
 
 def _import(live_url, headers, path):
+    """The import's outcome: queued, then run by the session's worker process."""
     with open(path, "rb") as handle:
-        return httpx.post(f"{live_url}/api/v1/layers/schools/imports", headers=headers,
-                          files={"file": (path.name, handle, GEOJSON)},
-                          data={"dataset": "race-import"}, timeout=120)
+        queued = httpx.post(f"{live_url}/api/v1/layers/schools/imports", headers=headers,
+                            files={"file": (path.name, handle, GEOJSON)},
+                            data={"dataset": "race-import"}, timeout=120)
+    return wait_for_job(lambda url, headers: httpx.get(live_url + url, headers=headers, timeout=30),
+                        queued, headers)
 
 
 def _edit_during_import(live_url, database_url, op, held, edited, path) -> dict[str, httpx.Response]:
@@ -298,7 +302,7 @@ def _patch(url: str, headers: dict, body: dict) -> httpx.Response:
 
 
 def test_an_edit_made_before_an_import_does_not_overwrite_it(live_url, database_url, editors,
-                                                             tmp_path):
+                                                             tmp_path, job_worker):
     """The import holds its rows while it merges; an edit whose ETag the import made stale waits
     for it and gets 412, never an overwrite of the import's values."""
     op = editors["op"]

@@ -13,6 +13,10 @@ import psycopg2
 import pytest
 
 from tests.auth.conftest import audit_head, audit_rows, bearer
+from tests.conftest import wait_for_job
+
+# Imports are queued jobs: a worker process runs them.
+pytestmark = pytest.mark.usefixtures("job_worker")
 
 SCHOOL_HEADER = ["Tên", "Cấp học", "Số học sinh", "Mã xã", "kinh_do", "vi_do"]
 TREE_HEADER = ["Loài cây", "Chiều cao (m)", "Tình trạng", "kinh_do", "vi_do"]
@@ -28,8 +32,9 @@ def _csv(header, rows) -> bytes:
 
 
 def _upload(client, layer, body, headers, dataset, name="tep.csv"):
-    return client.post(f"/api/v1/layers/{layer}/imports", headers=headers,
-                       files={"file": (name, body, "text/csv")}, data={"dataset": dataset})
+    return wait_for_job(client.get, client.post(
+        f"/api/v1/layers/{layer}/imports", headers=headers,
+        files={"file": (name, body, "text/csv")}, data={"dataset": dataset}), headers)
 
 
 def _sql(database_url, query, *params):
@@ -145,9 +150,10 @@ def test_department_editors_imports_wait_for_another_approver(client, tokens, co
     direct = _upload(client, "trees", body, bearer(tokens["op1"]), "cay_truc_tiep")
     assert direct.status_code == 201 and _count(database_url, "trees", "cay_truc_tiep") == 1
     # A dry run shows what would change and writes nothing, whoever asks.
-    dry = client.post("/api/v1/layers/trees/imports", headers=bearer(tokens["deped1"]),
-                      files={"file": ("thu.csv", body, "text/csv")},
-                      data={"dataset": "cay_thu", "dry_run": "true"})
+    dry = wait_for_job(client.get, client.post(
+        "/api/v1/layers/trees/imports", headers=bearer(tokens["deped1"]),
+        files={"file": ("thu.csv", body, "text/csv")},
+        data={"dataset": "cay_thu", "dry_run": "true"}), bearer(tokens["deped1"]))
     assert dry.status_code == 200 and dry.json()["status"] == "dry_run"
     assert _count(database_url, "trees", "cay_thu") == 0
 

@@ -11,6 +11,10 @@ import psycopg2
 import pytest
 
 from tests.auth.conftest import audit_head, audit_rows, bearer
+from tests.conftest import wait_for_job
+
+# Imports are queued jobs: a worker process runs them.
+pytestmark = pytest.mark.usefixtures("job_worker")
 
 CITIZEN_ID = "012345678901"
 HEAD = "Lò Thị Mẩy"
@@ -44,9 +48,10 @@ def rejected(client, tokens, communes, database_url):
     for n in range(2):
         writer.writerow([f"HO-BC-{n}", HEAD, CITIZEN_ID, 4, "Hộ nghèo", "Tạm", "15/03/2025",
                          "Chờ duyệt", lon, lat])
-    response = client.post("/api/v1/layers/housing/imports", headers=bearer(tokens["deped1"]),
-                           files={"file": ("ho.csv", buffer.getvalue().encode(), "text/csv")},
-                           data={"key": "Số CCCD chủ hộ", "dataset": "bao_cao"})
+    response = wait_for_job(client.get, client.post(
+        "/api/v1/layers/housing/imports", headers=bearer(tokens["deped1"]),
+        files={"file": ("ho.csv", buffer.getvalue().encode(), "text/csv")},
+        data={"key": "Số CCCD chủ hộ", "dataset": "bao_cao"}), bearer(tokens["deped1"]))
     assert response.status_code == 422, response.text
     return response
 

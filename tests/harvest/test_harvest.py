@@ -282,3 +282,18 @@ def test_credentials_come_from_the_environment(engine, site, monkeypatch) -> Non
         stored = conn.exec_driver_sql("SELECT declaration::text FROM harvest_sources WHERE "
                                       "name = 'co-khoa'").scalar()
     assert "k-123" not in stored and "SO_GD" in stored
+
+
+def test_the_job_schedule_runs_due_sources_and_reports_the_stale(engine, site) -> None:  # noqa: ANN001
+    from harvest import schedule
+
+    url = site.put("/job/t.geojson", "{}", status=500)
+    _declare(engine, name="lich", layer="schools", kind="geojson", url=url, key="ma",
+             mapping=MAPPING, every_minutes=5)
+    done = {r["source"]: r for r in schedule.run_due(engine)}
+    assert done["lich"]["status"] == "failed"
+    assert "lich" in schedule._probe(engine)["stale"]
+    with engine.connect() as conn:
+        actors = {r[0] for r in conn.exec_driver_sql(
+            "SELECT actor FROM audit_log WHERE target = 'harvest_sources/lich'")}
+    assert actors == {schedule.ACTOR}

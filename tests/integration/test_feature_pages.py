@@ -4,7 +4,8 @@ import psycopg2
 import pytest
 
 from layers.cql import parse_filter
-from layers.features import ANCHOR_STEP, ItemsQuery, PageCache, fetch_items
+from layers.features import ANCHOR_STEP, PageCache, fetch_items
+from layers.items import ItemsQuery
 from layers.registry import get_layer
 
 HOUSING = get_layer("housing")

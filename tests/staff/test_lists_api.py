@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.auth.conftest import bearer
 from tests.auth.test_import_approval import TREE_HEADER, _csv, _place, _upload
+from tests.conftest import wait_for_job
+
+# Imports are queued jobs: a worker process runs them.
+pytestmark = pytest.mark.usefixtures("job_worker")
 
 
 def test_import_jobs_are_listed_to_those_who_may_read_their_reports(client, tokens, communes,
@@ -62,17 +68,20 @@ def test_a_dry_run_maps_what_would_be_added_changed_and_removed_and_writes_nothi
     lon, lat = _place(database_url, communes[0])
     header = ["ma", *TREE_HEADER]
     first = _csv(header, [["A", "Pơ mu", 5, "Tốt", lon, lat], ["B", "Sa mộc", 6, "Tốt", lon, lat]])
-    direct = client.post("/api/v1/layers/trees/imports", headers=bearer(tokens["op1"]),
-                         files={"file": ("a.csv", first, "text/csv")},
-                         data={"dataset": "cay_xem_truoc", "key": "ma"})
+    direct = wait_for_job(client.get, client.post(
+        "/api/v1/layers/trees/imports", headers=bearer(tokens["op1"]),
+        files={"file": ("a.csv", first, "text/csv")},
+        data={"dataset": "cay_xem_truoc", "key": "ma"}), bearer(tokens["op1"]))
     assert direct.status_code == 201, direct.text
     before = sql(database_url, "SELECT source_key, species, ST_AsText(geom) FROM trees WHERE "
                  "source_dataset = 'cay_xem_truoc' ORDER BY 1")
     second = _csv(header, [["A", "Pơ mu", 5, "Tốt", lon + 1e-3, lat],
                            ["C", "Thông", 2, "Tốt", lon, lat + 1e-3]])
-    dry = client.post("/api/v1/layers/trees/imports", headers=bearer(tokens["deped1"]),
-                      files={"file": ("b.csv", second, "text/csv")},
-                      data={"dataset": "cay_xem_truoc", "key": "ma", "dry_run": "true"})
+    dry = wait_for_job(client.get, client.post(
+        "/api/v1/layers/trees/imports", headers=bearer(tokens["deped1"]),
+        files={"file": ("b.csv", second, "text/csv")},
+        data={"dataset": "cay_xem_truoc", "key": "ma", "dry_run": "true"}),
+        bearer(tokens["deped1"]))
     assert dry.status_code == 200, dry.text
     report = dry.json()["report"]
     assert (report["added"], report["changed"], report["removed"]) == (1, 1, 1)
