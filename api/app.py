@@ -59,6 +59,7 @@ from gis_core.settings import Settings
 from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
 from tiles.mvt import BUFFER, EXTENT
+from tiles.versions import LayerVersions
 
 LOG = logging.getLogger("ioc")
 CORS_METHODS = ["GET", "HEAD", "OPTIONS", "POST", "PUT", "PATCH", "DELETE"]
@@ -85,11 +86,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(open_pool, engine)
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
+        app.state.layer_versions.start()
         if publishing is None:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
         if publishing is not None:
             publishing.cancel()
+        await run_in_threadpool(app.state.layer_versions.stop)
         try:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
@@ -122,6 +125,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconcile_routes.router)
     app.include_router(documents_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
+    app.state.layer_versions = LayerVersions(
+        engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     # Outermost last: the caller is known, then counted, then its body is bounded.

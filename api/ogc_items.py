@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import orjson
+from psycopg2 import sql
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,8 +29,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from api.auth import current_principal
 from api.errors import ioc_error_response
 from api.ogc_writes import handle_write
-from api.visibility import audit_personal_read, refuse_hidden_parameters
-from gis_core.crs import parse_crs
+from api.visibility import (
+    audit_personal_read,
+    hidden_fields_asked,
+    names_asked,
+    refuse_hidden_parameters,
+)
+from gis_core.crs import OutputCrs, parse_crs
 from gis_core.db import raw_cursor
 from gis_core.errors import (
     IocError,
@@ -44,11 +50,11 @@ from governance.access import (
     visible_specs,
     write_mode,
 )
-from governance.feature_versions import etag_sql
-from layers.features import PageCache, fetch_item, fetch_items, output_fields
+from governance.feature_versions import ROW_HASH
+from layers.features import PageCache, feature_sql, fetch_items, output_fields
 from layers.items import CRS84, parse_items_query
 from layers.registry import get_layer, require_layer
-from layers.spec import LayerSpec
+from layers.spec import FieldSpec, LayerSpec
 
 GEOJSON = "application/geo+json"
 _COLLECTION = re.compile(r"^/collections/([^/]+)(/.*)?$")
@@ -97,6 +103,24 @@ def _options(principal: Principal, layer: LayerSpec, item: str | None) -> Respon
     if item is not None and "PATCH" in methods:
         headers["Accept-Patch"] = "application/merge-patch+json"
     return Response(status_code=204, headers=headers)
+
+
+_ITEM_STATEMENTS: dict[tuple[str, tuple[str, ...], str], str] = {}
+
+
+def _item_statement(cursor: Any, layer: LayerSpec, visible: tuple[FieldSpec, ...],
+                    crs: OutputCrs) -> str:
+    """One feature as GeoJSON text and the version hash of its whole row (its ETag), in one
+    statement (``fetch_item`` and ``etag_sql`` together), composed once per fields and CRS."""
+    fields = tuple(f.name for f in visible)
+    key = (layer.id, fields, crs.uri)
+    statement = _ITEM_STATEMENTS.get(key)
+    if statement is None:
+        statement = _ITEM_STATEMENTS[key] = sql.SQL(
+            "SELECT {}::text, {} FROM {} t WHERE id = %(id)s").format(
+            feature_sql(list(fields), crs, False), sql.SQL(ROW_HASH),
+            sql.Identifier(layer.id)).as_string(cursor)
+    return statement
 
 
 class ItemsFastPath:
@@ -158,7 +182,10 @@ class ItemsFastPath:
                     return await handle_write(request, self.engine, principal, layer, item,
                                               base_url=self.base_url)
                 require_features(principal, layer)
-            if method in ("GET", "HEAD"):
+            if method in ("GET", "HEAD") and hidden_fields_asked(
+                    names_asked(request.query_params.multi_items()), layer,
+                    visible_specs(principal, layer)):
+                # Refused and audited (a database write): only then off the event loop.
                 await run_in_threadpool(refuse_hidden_parameters, self.engine, principal, layer,
                                         request.query_params.multi_items())
             if items is None or not _wants_json(request):
@@ -238,19 +265,19 @@ class ItemsFastPath:
             raise missing
         visible = visible_specs(principal, layer)
 
-        def read(cur: Any) -> tuple[str | None, str | None]:
-            found = fetch_item(cur, layer, int(item), crs, visible)
-            cur.execute(etag_sql(layer), {"id": int(item)})
-            row = cur.fetchone()
-            return found, row[0] if row else None
+        def read(cur: Any) -> tuple[str, str] | None:
+            cur.execute(_item_statement(cur, layer, visible, crs), {"id": int(item)})
+            return cur.fetchone()
 
-        text, etag = await run_in_threadpool(self._with_cursor, read)
-        if text is None:
+        row = await run_in_threadpool(self._with_cursor, read)
+        if row is None:
             raise missing
+        text, etag = row
         fields = [f.name for f in visible]
-        await run_in_threadpool(
-            functools.partial(audit_personal_read, self.engine, principal, layer, fields, 1,
-                              via="ogc:item", query=str(request.url.query), ids=[int(item)]))
+        if personal_names(layer) & set(fields):  # else nothing to audit: no thread hop
+            await run_in_threadpool(
+                functools.partial(audit_personal_read, self.engine, principal, layer, fields, 1,
+                                  via="ogc:item", query=str(request.url.query), ids=[int(item)]))
         url = f"{self.base_url}/ogc/collections/{layer.id}/items/{item}"
         links = [
             {"href": f"{url}?f=json", "rel": "self", "type": GEOJSON},

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
@@ -41,27 +42,48 @@ def actor(request: Request, roles: frozenset[str]) -> str:
 
 
 class StampCache:
-    """A few computed answers kept while the data they came from is unchanged."""
+    """A few computed answers kept while the data they came from is unchanged.
+
+    Thread-safe; callers asking for a key being computed wait for that computation instead of
+    starting their own (16 callers of one province-wide evaluation run it once).
+    """
 
     def __init__(self, size: int = 64) -> None:
         self._items: OrderedDict[tuple, Any] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()
+        self._pending: dict[tuple, threading.Lock] = {}
 
     def get_or_compute(self, key: tuple, compute: Callable[[], Any]) -> Any:
         """The cached value for ``key`` (which includes the data stamp), computing it when absent."""
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        value = compute()
-        self._items[key] = value
-        if len(self._items) > self._size:
-            self._items.popitem(last=False)
-        return value
+        while True:
+            with self._lock:
+                if key in self._items:
+                    self._items.move_to_end(key)
+                    return self._items[key]
+                pending = self._pending.get(key)
+                if pending is None:
+                    pending = self._pending[key] = threading.Lock()
+                    pending.acquire()
+                    break
+            with pending:  # another caller computes it: wait, then look again
+                pass
+        try:
+            value = compute()
+            with self._lock:
+                self._items[key] = value
+                if len(self._items) > self._size:
+                    self._items.popitem(last=False)
+            return value
+        finally:
+            with self._lock:
+                del self._pending[key]
+            pending.release()
 
 
 def overview_cache(request: Request) -> StampCache:
     """The application's overview cache (created on first use)."""
     cache = getattr(request.app.state, "scenario_cache", None)
     if cache is None:
-        cache = request.app.state.scenario_cache = StampCache()
+        cache = request.app.state.scenario_cache = StampCache(256)
     return cache

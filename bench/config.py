@@ -13,7 +13,7 @@ VENV_BIN = Path(sys.executable).parent
 DOCS = ROOT / "docs" / "benchmarks.md"
 
 ADMIN_URL = os.environ.get("IOC_BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-DATABASE = "ioc_bench"
+DATABASE = os.environ.get("IOC_BENCH_DATABASE", "ioc_bench")
 # ``ours_uncached`` is ours with its tile cache off (tiles only): tiles drawn on every request.
 SYSTEMS = ("ours", "ours_uncached", "pygeoapi", "tipg")
 HOST = "127.0.0.1"

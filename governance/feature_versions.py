@@ -45,9 +45,13 @@ class Version:
         return self.geometry if name == GEOMETRY else self.properties.get(name)
 
 
+# The version hash of a feature's whole row, over the table aliased ``t``.
+ROW_HASH = "md5(row_to_json(t)::text)"
+
+
 def etag_sql(layer: LayerSpec) -> str:
     """SQL (DB-API ``%(id)s`` parameter) computing the version hash of one feature's whole row."""
-    return f'SELECT md5(row_to_json(t)::text) FROM "{layer.id}" t WHERE id = %(id)s'  # noqa: S608
+    return f'SELECT {ROW_HASH} FROM "{layer.id}" t WHERE id = %(id)s'  # noqa: S608
 
 
 def feature_etag(conn: Connection, layer: LayerSpec, feature_id: int) -> str | None:

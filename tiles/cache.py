@@ -77,6 +77,7 @@ class TileCache:
     """
 
     margin: float = 0.0
+    local: bool = False  # whether reads stay in this process (no network trip)
 
     def sync(self, cursor: Any, layer: str, version: int | None) -> None:
         """Apply the layer's changes up to ``version`` (its current data version)."""
@@ -129,6 +130,8 @@ class TileCache:
 
 class MemoryTileCache(TileCache):
     """Encoded tiles in this process's memory, bounded in bytes, least recently used out."""
+
+    local = True
 
     def __init__(self, max_bytes: int = 64 * 2**20, margin: float = 0.0):
         self.max_bytes = max_bytes

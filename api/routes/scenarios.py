@@ -8,30 +8,49 @@ routes need their parameter models as real annotations.)
 
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Body, Request, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import Db
-from api.scenario_http import GEOJSON, actor, respond, wants_geojson
+from api.scenario_http import GEOJSON, JSON, actor, overview_cache, respond, wants_geojson
 from gis_core.db import raw_cursor, transaction
 from governance.access import THEMATIC_AUTHORS
-from scenarios import thematic
-from scenarios.base import Scenario
+from scenarios import overview, thematic
+from scenarios.base import Scenario, default_period
+from scenarios.engine import withheld_layers
 from scenarios.registry import SCENARIOS, all_scenarios, require_scenario
 
 router = APIRouter(prefix="/api/v1/scenarios", tags=["scenarios"])
+
+
+# Scenarios that read only layers, reported values and targets (what the data stamp covers): their
+# answers are kept per stamp. Emergency ones read incidents; stored thematic ones their document.
+_KEPT = {s.id for s in SCENARIOS if s.kind in ("socio_economic", "sector")} | {thematic.INLINE.id}
 
 
 def execute(request: Request, scenario_id: str, params: BaseModel | dict[str, Any]) -> Response:
     """Run a scenario and answer JSON or, when asked, GeoJSON."""
     geojson = wants_geojson(request)
     with raw_cursor(request.app.state.engine) as cursor:
+        if scenario_id in _KEPT and isinstance(params, BaseModel):
+            # Kept per data version: a repeat is served from memory, an edit changes the stamp.
+            key = ("run", scenario_id, params.model_dump_json(), default_period(), geojson,
+                   overview.data_stamp(cursor), withheld_layers())
+            body = overview_cache(request).get_or_compute(
+                key, lambda: _answer(cursor, require_scenario(cursor, scenario_id), params, geojson))
+            return Response(body, media_type=GEOJSON if geojson else JSON)
         scenario = require_scenario(cursor, scenario_id)
         outcome = scenario.run(cursor, params)
         if geojson:
             return respond(outcome.geojson(), GEOJSON)
         return respond(outcome.result)
+
+
+def _answer(cursor: Any, scenario: Scenario, params: BaseModel, geojson: bool) -> bytes:
+    outcome = scenario.run(cursor, params)
+    return orjson.dumps(outcome.geojson() if geojson else outcome.result)
 
 
 def describe(scenario: Scenario) -> dict[str, Any]:

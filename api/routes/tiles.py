@@ -18,6 +18,7 @@ from layers.spec import LayerSpec
 from tiles import ogc as ogc_tiles
 from tiles.cache import RenderedTile, TileCache
 from tiles.mvt import MAX_ZOOM, Tile, layer_version, render_tile
+from tiles.versions import LayerVersions
 
 MVT = ogc_tiles.MVT
 TMS = ogc_tiles.TMS_ID
@@ -27,7 +28,31 @@ CACHE_CONTROL = "public, no-cache"
 router = APIRouter(tags=["tiles"])
 
 
-def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[RenderedTile], str]:
+def _cached(request: Request, layers: list[LayerSpec], tile: Tile) -> list[RenderedTile] | None:
+    """Each layer's cached tile when the cache has applied every version heard, without asking
+    the database; None when one is missing or its layer moved on (then ``_tiles`` asks)."""
+    cache: TileCache = request.app.state.tile_cache
+    versions: LayerVersions | None = getattr(request.app.state, "layer_versions", None)
+    if versions is None or not cache.local:
+        return None
+    tiles = []
+    for layer in layers:
+        heard = versions.version(layer.id)
+        rendered = cache.get((layer.id, tile.z, tile.x, tile.y)) \
+            if heard is not None and cache.known(layer.id) == heard else None
+        if rendered is None:
+            return None
+        tiles.append(rendered)
+    return tiles
+
+
+def _etag(tiles: list[RenderedTile]) -> str:
+    etag = tiles[0].etag if len(tiles) == 1 else hashlib.blake2b(
+        "".join(t.etag for t in tiles).encode(), digest_size=10).hexdigest()
+    return f'"{etag}"'
+
+
+def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> list[RenderedTile]:
     """Each layer's tile, from the cache unless a change touched it since it was drawn."""
     cache: TileCache = request.app.state.tile_cache
     tiles = []
@@ -42,9 +67,7 @@ def _tiles(request: Request, layers: list[LayerSpec], tile: Tile) -> tuple[list[
                 if version is not None:
                     cache.put(key, rendered, version)
             tiles.append(rendered)
-    etag = tiles[0].etag if len(tiles) == 1 else hashlib.blake2b(
-        "".join(t.etag for t in tiles).encode(), digest_size=10).hexdigest()
-    return tiles, f'"{etag}"'
+    return tiles
 
 
 async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int, *,
@@ -61,7 +84,8 @@ async def _respond(request: Request, layer_ids: str, z: int, x: int, y: int, *,
                   if layer.tiles.minzoom <= tile.z and may_see_features(principal, layer)]
         if not layers:
             return Response(status_code=204, headers={"Cache-Control": CACHE_CONTROL})
-    rendered, etag = await run_in_threadpool(_tiles, request, layers, tile)
+    rendered = _cached(request, layers, tile) or await run_in_threadpool(_tiles, request, layers, tile)
+    etag = _etag(rendered)
     headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL}
     if any(t.clustered for t in rendered):
         headers["X-Tile-Clustered"] = "true"

@@ -1,6 +1,7 @@
 """Exact tile invalidation: an edit drops the tiles of its old and new place, and no other."""
 
 import math
+import time
 
 import mapbox_vector_tile
 import psycopg2
@@ -25,6 +26,16 @@ def names(response, layer="schools"):
         return []
     decoded = mapbox_vector_tile.decode(response.content)
     return [f["properties"].get("name") for f in decoded[layer]["features"]]
+
+
+def heard(app, layer, version, timeout=30.0):
+    """Wait until the application's listener has heard ``version`` of ``layer`` (edits reach a
+    worker with their notice, a moment after the commit)."""
+    versions = app.state.layer_versions
+    deadline = time.monotonic() + timeout
+    while (versions.version(layer) or 0) < version:
+        assert time.monotonic() < deadline, f"{layer} {version} never heard"
+        time.sleep(0.02)
 
 
 @pytest.fixture
@@ -76,6 +87,8 @@ def test_an_edit_drops_its_old_and_new_tiles_and_keeps_the_others(client, app, d
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
         cur.execute("UPDATE schools SET geom = ST_SetSRID(ST_MakePoint(%s, %s), 4326) WHERE id = %s",
                     (dest[2] + 0.0001, dest[3], moved[0]))
+        version = layer_version(cur, "schools")
+    heard(app, "schools", version)
     try:
         # Any request of the layer applies the change: the kept tile is the very same object.
         kept_after = client.get(kept_url)
@@ -92,6 +105,8 @@ def test_an_edit_drops_its_old_and_new_tiles_and_keeps_the_others(client, app, d
         with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
             cur.execute("UPDATE schools SET geom = ST_SetSRID(ST_MakePoint(%s, %s), 4326) WHERE id = %s",
                         (moved[2], moved[3], moved[0]))
+            version = layer_version(cur, "schools")
+    heard(app, "schools", version)
     assert moved[1] in names(client.get(old_url))  # moved back: drawn at its place again
 
 
