@@ -86,11 +86,14 @@ def run_source(engine: Engine, name: str, actor: str) -> dict[str, Any]:
                 checked = check_file(conn, layer, path, options, report)
             _schema_change(before, report)
             return _store(engine, decl, checked, actor, time.perf_counter() - started)
-    except (IocError, OSError) as err:
+    except Exception as err:  # noqa: BLE001 - whatever a source sends, the run is recorded
         if isinstance(err, ImportRejected):
             record_job(engine, err.report)
-        vi = getattr(err, "message", str(err))
-        en = getattr(err, "message_en", None) or vi
+        if isinstance(err, IocError) and (err.safe or isinstance(err, SourceFailed)):
+            vi, en = err.message, err.message_en
+        else:
+            vi = f"Không đọc được nguồn ({type(err).__name__}: {str(err)[:200]})."
+            en = f"Cannot read the source ({type(err).__name__}: {str(err)[:200]})."
         return _failed(engine, decl, actor, vi, en, report, time.perf_counter() - started)
     finally:
         with translate_db_errors(), engine.begin() as conn:

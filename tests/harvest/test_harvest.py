@@ -297,3 +297,14 @@ def test_the_job_schedule_runs_due_sources_and_reports_the_stale(engine, site) -
         actors = {r[0] for r in conn.exec_driver_sql(
             "SELECT actor FROM audit_log WHERE target = 'harvest_sources/lich'")}
     assert actors == {schedule.ACTOR}
+
+
+def test_a_malformed_ogc_api_page_is_a_recorded_failure(engine, site) -> None:  # noqa: ANN001
+    url = site.put("/ogc/collections/x/items", '{"type": "FeatureCollection", "features": "x"}',
+                   "application/geo+json")
+    _declare(engine, name="hong", layer="schools", kind="ogcapi", key="id",
+             url=url.removesuffix("/items"))
+    result = run.run_source(engine, "hong", "test")
+    assert result["status"] == "failed" and "Cannot read the source" in result["error_en"]
+    with engine.connect() as conn:
+        assert sources.get(conn, "hong")["state"] == "stale"
