@@ -37,6 +37,7 @@ from api.routes import (
     jobs,
     open311,
     operations,
+    opinion,
     pages,
     quality,
     rasters,
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
                    reports.router, sdmx.router, staff_pages.router,
-                   sta.router, sensors.router):
+                   sta.router, sensors.router, opinion.router):
         app.include_router(router)
     app.include_router(harvest_routes.router)
     app.include_router(reconcile_routes.router)

@@ -345,6 +345,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_iot import add_command as add_iot
 
     add_iot(add)
+    from api.opinion_cli import add_commands as add_opinion
+
+    add_opinion(add)
     from api.cli_harvest import add_commands as add_harvest_commands
 
     add_harvest_commands(add)

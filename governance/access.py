@@ -154,8 +154,18 @@ def write_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:
 
 # Who may enter reported indicator values and targets, report incidents, store thematic scenarios.
 INDICATOR_EDITORS = frozenset({"operator", "leader", "department_editor"})
+# Who may enter reported values: the indicator editors for any unit, a commune's editors for theirs.
+VALUE_EDITORS = INDICATOR_EDITORS | {"commune_editor"}
 INCIDENT_REPORTERS = frozenset({"operator", "leader", "department_editor", "commune_editor"})
 THEMATIC_AUTHORS = frozenset({"operator", "leader"})
+
+
+def foreign_units(principal: Principal, units: set[str]) -> set[str]:
+    """The units among ``units`` the caller may not enter values for (a commune editor: all
+    but its own commune; the indicator editors: none)."""
+    if principal.role == "commune_editor":
+        return units - {principal.commune_code}
+    return set()
 
 
 def import_mode(principal: Principal, layer: LayerSpec) -> WriteMode | None:

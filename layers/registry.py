@@ -11,6 +11,7 @@ from layers.catalog import (
     housing,
     iot_stations,
     land_parcels,
+    opinion_points,
     planning_zones,
     power_lines,
     province,
@@ -39,7 +40,7 @@ LAYERS: tuple[LayerSpec, ...] = (
     iot_stations.LAYER,
 )
 # Views over a domain's tables (``LayerSpec.derived``): read like the layers above, not stored.
-DERIVED: tuple[LayerSpec, ...] = (feedback_points.LAYER,)
+DERIVED: tuple[LayerSpec, ...] = (feedback_points.LAYER, opinion_points.LAYER)
 PUBLISHED: tuple[LayerSpec, ...] = LAYERS + DERIVED
 _BY_ID = {layer.id: layer for layer in PUBLISHED}
 

@@ -11,6 +11,7 @@ import feedback.tables  # noqa: F401 - citizen reports, their steps, sealed iden
 import governance.tables  # noqa: F401 - accounts, sessions, audit log, pending edits, rate limits
 import harvest.tables  # noqa: F401 - harvested sources and runs, reconciliations, documents
 import jobs.tables  # noqa: F401 - each background job's progress and result
+import opinion.tables  # noqa: F401 - items gathered from news and social sources, skipped inputs
 import reports.tables  # noqa: F401 - generated reports and their snapshots
 import scenarios.tables  # noqa: F401 - targets, reported values, thematic documents, incidents
 import sensors.tables  # noqa: F401 - datastreams, observations, quarantine, alerts

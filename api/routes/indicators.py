@@ -7,11 +7,14 @@ from typing import Any
 from fastapi import APIRouter, Body, Query, Request, Response, UploadFile
 from starlette.concurrency import run_in_threadpool
 
+from api.auth import require_role
 from api.deps import Db, Tx
 from api.scenario_http import GEOJSON, actor, overview_cache, respond
 from gis_core.db import transaction
-from gis_core.errors import InvalidParameterError
-from governance.access import INDICATOR_EDITORS
+from gis_core.errors import InvalidParameterError, PermissionDeniedError
+from governance import audit
+from governance.access import INDICATOR_EDITORS, VALUE_EDITORS, foreign_units
+from opinion import watch as opinion_watch
 from scenarios import overview, reported
 from scenarios.engine import withheld_layers
 from scenarios.indicators import INDICATORS, describe, require_indicator
@@ -50,7 +53,8 @@ def indicator_choropleth(request: Request, cursor: Db, indicator_id: str, period
 
 @router.get("/warnings", summary="Cảnh báo chỉ tiêu chưa đạt, sự cố đang mở / Warnings")
 def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dict[str, Any]:
-    """Indicators not met per commune, and the open incidents."""
+    """Indicators not met per commune, the open incidents, and the communes and sectors with
+    more posts online today than usual (``opinion_spikes``)."""
     if period:
         check_period(period)
     stamp = overview.data_stamp(cursor)
@@ -58,7 +62,9 @@ def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dic
         ("warnings", period, stamp, withheld_layers()), lambda: overview.warnings(cursor, period))
     # Incidents move faster than indicators: always fresh.
     fresh = overview.warnings_incidents(cursor)
-    return {**cached, "open_incidents": fresh}
+    with request.app.state.engine.connect() as conn:  # what is said online today, by commune
+        spikes = [s.as_dict() for s in opinion_watch.spikes(conn, opinion_watch.today())]
+    return {**cached, "open_incidents": fresh, "opinion_spikes": spikes}
 
 
 @router.get("/reported-values", summary="Số liệu báo cáo / Reported values")
@@ -72,12 +78,30 @@ def list_reported(cursor: Db, indicator: str | None = None, period: str | None =
     return {"values": reported.list_values(cursor, indicator, period, unit_code)}
 
 
+def value_author(request: Request, units: set[str]) -> str:
+    """The caller's name when it may enter values for all of ``units`` (403 otherwise, audited):
+    indicator editors for any unit, a commune's editor for its own commune only."""
+    principal = require_role(request, VALUE_EDITORS, event="write.denied",
+                             message="Vai trò '{role}' không được nhập số liệu.",
+                             message_en="The role '{role}' may not enter values.")
+    foreign = sorted(foreign_units(principal, units))
+    if foreign:
+        audit.record_now(request.app.state.engine, "write.denied", actor=principal,
+                         outcome="denied", target=request.url.path, details={"units": foreign})
+        raise PermissionDeniedError(
+            f"Cán bộ xã chỉ nhập số liệu của xã mình ({principal.commune_code}); "
+            f"không được nhập cho: {', '.join(foreign)}.",
+            message_en=f"A commune editor enters values for its own commune "
+                       f"({principal.commune_code}) only, not for: {', '.join(foreign)}.")
+    return principal.label
+
+
 @router.post("/reported-values", status_code=201, summary="Nhập số liệu báo cáo / Enter values")
 def post_reported(request: Request, cursor: Tx,
                   rows: list[reported.ReportedValue] = Body(..., max_length=reported.MAX_ROWS)  # noqa: B008
                   ) -> dict[str, Any]:
     """Enter reported values (all or none), recording who entered them."""
-    who = actor(request, INDICATOR_EDITORS)
+    who = value_author(request, {row.unit_code for row in rows})
     return {"written": reported.enter_values(cursor, rows, actor=who, source="api")}
 
 
@@ -85,7 +109,7 @@ def post_reported(request: Request, cursor: Tx,
              summary="Tải lên CSV/XLSX số liệu báo cáo / Upload values as CSV or XLSX")
 async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
     """Columns indicator, period, unit_code, value[, note]; all rows or none are written."""
-    who = await run_in_threadpool(actor, request, INDICATOR_EDITORS)
+    await run_in_threadpool(value_author, request, set())
     data = await file.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         raise InvalidParameterError("Tệp quá lớn (tối đa 5 MB).", message_en="The file is too large "
@@ -95,6 +119,7 @@ async def upload_reported(request: Request, file: UploadFile) -> dict[str, Any]:
 
     def write() -> int:
         rows = reported.parse_upload(data, name)
+        who = value_author(request, {row.unit_code for row in rows})
         with transaction(request.app.state.engine) as cursor:
             return reported.enter_values(cursor, rows, actor=who, source=source)
 

@@ -17,7 +17,7 @@ from gis_core.db import raw_cursor
 from gis_core.errors import IocError
 from governance.access import (
     INCIDENT_REPORTERS,
-    INDICATOR_EDITORS,
+    VALUE_EDITORS,
     Principal,
     import_mode,
     may_approve,
@@ -42,7 +42,7 @@ def _importable(p: Principal) -> list[Any]:
 PAGES: dict[str, Callable[[Principal], bool]] = {
     "imports": lambda p: bool(_importable(p)),
     "review": lambda p: any(may_approve(p, layer) for layer in LAYERS),
-    "indicators": lambda p: p.role in INDICATOR_EDITORS,
+    "indicators": lambda p: p.role in VALUE_EDITORS,
     "incidents": lambda p: p.role in INCIDENT_REPORTERS,
     "accounts": lambda p: p.role == "operator",
     "audit": lambda p: p.role == "operator",
@@ -142,7 +142,13 @@ def _communes(request: Request) -> list[tuple[str, str]]:
 def indicators(request: Request) -> Response:
     """Enter reported values (a form or a CSV/XLSX upload) and see what was entered."""
     reported = [i for i in INDICATORS if i.kind == "reported"] or list(INDICATORS)
-    return _page(request, "indicators", indicators=reported, communes=_communes(request))
+    communes = _communes(request)
+    own = current_principal(request).commune_code
+    mine = current_principal(request).role == "commune_editor"
+    # A commune's editor enters values for its own commune only (the API refuses any other).
+    units = [(c, n) for c, n in communes if c == own] if mine else communes
+    return _page(request, "indicators", indicators=reported, communes=communes, units=units,
+                 any_unit=not mine)
 
 
 @router.get("/incidents", response_class=HTMLResponse)

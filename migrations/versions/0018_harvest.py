@@ -1,7 +1,7 @@
 """harvest: declared sources pulled into the layers, every run of one, and reconciliations
 
 Revision ID: 0018
-Revises: 0019
+Revises: 0017
 Create Date: 2026-12-07 17:00:00
 
 A source's declaration (no secrets: credentials are named, read from the environment), its state
@@ -18,7 +18,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0018"
-down_revision: str | None = "0019"
+down_revision: str | None = "0017"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

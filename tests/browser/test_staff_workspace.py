@@ -247,6 +247,37 @@ def test_an_editor_enters_indicator_values(walk, database_url):
     assert w.errors == [] and w.outside == [] and clicks <= 4
 
 
+def test_a_commune_editor_enters_its_communes_values(walk, database_url, communes):
+    home, other = communes
+    w = walk("commune-indicators")
+    w.sign_in("communeed")
+    w.menu("Chỉ tiêu")
+    # Only the editor's own commune is offered, and the province is not.
+    offered = w.page.eval_on_selector_all("#value-form [name=unit_code] option",
+                                          "options => options.map(o => o.value)")
+    assert offered == [home]
+    w.page.select_option("[name=indicator]", "grdp_growth_pct")
+    w.page.fill("[name=period]", "2028")
+    w.page.fill("#value-form [name=value]", "6.5")
+    w.page.fill("#value-form [name=note]", "Báo cáo của UBND xã")
+    w.click("#value-form button[type=submit]")
+    w.flash("Đã ghi 1 giá trị")
+    clicks, _ = w.done()
+    assert _sql(database_url, "SELECT unit_code, value, entered_by FROM reported_values WHERE "
+                "indicator = 'grdp_growth_pct' AND period = '2028'") == [(home, 6.5, "communeed")]
+    # Another commune, forced into the form: the server refuses it in Vietnamese, nothing written.
+    w.page.evaluate(f"document.querySelector('#value-form [name=unit_code]').add("
+                    f"new Option('{other}', '{other}', true, true))")
+    w.page.fill("[name=period]", "2027")
+    w.page.fill("#value-form [name=value]", "6.5")
+    w.click("#value-form button[type=submit]")
+    w.page.wait_for_function("document.getElementById('flash').className.includes('error')")
+    assert "xã mình" in w.page.inner_text("#flash")
+    assert _sql(database_url, "SELECT count(*) FROM reported_values WHERE indicator = "
+                "'grdp_growth_pct' AND period = '2027'") == [(0,)]
+    assert w.errors == [] and w.outside == [] and clicks <= 4
+
+
 def test_the_operator_locks_an_account_and_its_open_page_is_refused_on_its_next_action(
         walk, database_url):
     from gis_core.db import engine_for

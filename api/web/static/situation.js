@@ -323,12 +323,18 @@
         item(notMet, text, () => goTo(w.lat, w.lon, text));
       });
       incidents.innerHTML = '';
-      if (!warnings.open_incidents.length) emptyList(incidents, t.none);
+      if (!warnings.open_incidents.length && !(warnings.opinion_spikes || []).length) {
+        emptyList(incidents, t.none);
+      }
       warnings.open_incidents.forEach(i => {
         const text = `<b>${esc(i.kind)}</b> #${esc(i.id)} — ${esc(i.status)} (${esc(String(i.started_at || '').slice(0, 16))})`;
         L.circleMarker([i.lat, i.lon], {radius: 7, color: '#b71c1c', fillColor: '#ff5252', fillOpacity: 0.9,
                                         pane: 'incidents'}).bindPopup(text).addTo(markers);
         item(incidents, text, () => goTo(i.lat, i.lon, text));
+      });
+      (warnings.opinion_spikes || []).forEach(w => {
+        const text = `<b>${esc(w.commune_name)}</b> — ${esc(lang === 'en' ? w.message_en : w.message)}`;
+        item(incidents, text, () => goTo(w.lat, w.lon, text));
       });
     }
 
