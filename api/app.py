@@ -48,7 +48,10 @@ from api.routes import (
     sta,
     tiles,
 )
+from api.routes import documents as documents_routes
+from api.routes import harvest as harvest_routes
 from api.routes import layers as layers_routes
+from api.routes import reconcile as reconcile_routes
 from api.staff import pages as staff_pages
 from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for, open_pool
@@ -120,6 +123,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    reports.router, sdmx.router, staff_pages.router,
                    sta.router, sensors.router, opinion.router):
         app.include_router(router)
+    app.include_router(harvest_routes.router)
+    app.include_router(reconcile_routes.router)
+    app.include_router(documents_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
     app.state.layer_versions = LayerVersions(
         engine.url.set(drivername="postgresql").render_as_string(hide_password=False))

@@ -357,6 +357,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.opinion_cli import add_commands as add_opinion
 
     add_opinion(add)
+    from api.cli_harvest import add_commands as add_harvest_commands
+
+    add_harvest_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

@@ -128,6 +128,14 @@ def rules(layer: LayerSpec, *, trigram: bool = False) -> tuple[Rule, ...]:
                  {"vi": "Nằm trong (chạm) xã đã khai", "en": "Inside (touching) its declared commune"},
                  sql.SQL("c.code IS NOT NULL AND {} AND NOT ST_Intersects(c.geom, t.geom)").format(valid)),
         ]
+    # An open finding of the last reconciliation with the register (harvest.reconcile, migration
+    # 0018): the register disagrees with this feature's key, attributes or position.
+    out.append(Rule("register_agrees", "correct",
+                    {"vi": "Khớp với cơ sở dữ liệu gốc (đối chiếu)",
+                     "en": "Agrees with the authoritative register (reconciliation)"},
+                    sql.SQL("EXISTS (SELECT 1 FROM reconciliation_findings f WHERE f.layer = {} "
+                            "AND f.feature_id = t.id AND f.status = 'open')").format(
+                        sql.Literal(layer.id))))
     for f in layer.fields:
         for check in checks(f, _column_sql(f.name)):
             out.append(Rule(f"{check.kind}:{f.name}", "correct", check.title,

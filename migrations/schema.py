@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import feedback.tables  # noqa: F401 - citizen reports, their steps, sealed identities, reveals
 import governance.tables  # noqa: F401 - accounts, sessions, audit log, pending edits, rate limits
+import harvest.tables  # noqa: F401 - harvested sources and runs, reconciliations, documents
 import jobs.tables  # noqa: F401 - each background job's progress and result
 import opinion.tables  # noqa: F401 - items gathered from news and social sources, skipped inputs
 import reports.tables  # noqa: F401 - generated reports and their snapshots

@@ -171,8 +171,12 @@ def audit(request: Request) -> Response:
 
 @router.get("/quality", response_class=HTMLResponse)
 def quality(request: Request) -> Response:
-    """Correct, complete, clean and live scores per layer."""
-    return _page(request, "quality")
+    """Correct, complete, clean and live scores per layer; harvested sources that are down."""
+    from harvest.sources import stale
+
+    with request.app.state.engine.connect() as conn:
+        down = stale(conn)
+    return _page(request, "quality", harvest_stale=down)
 
 
 @router.get("/me", response_class=HTMLResponse)

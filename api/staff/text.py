@@ -16,6 +16,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "audit": ("Nhật ký kiểm toán", "Audit log"),
     "quality": ("Chất lượng dữ liệu", "Data quality"),
     "me": ("Tài khoản của tôi", "My account"),
+    "harvest_stale": ("Nguồn thu thập đang lỗi (dữ liệu cũ)", "Harvested sources down (stale data)"),
     "login": ("Đăng nhập", "Sign in"),
     "logout": ("Đăng xuất", "Sign out"),
     "username": ("Tên đăng nhập", "User name"),

@@ -351,7 +351,15 @@
       }
       const old = rows.filter(r => r.live === false || r.stale === true);
       stale.innerHTML = '';
-      if (!old.length) emptyList(stale, t.none);
+      // Harvested sources that fail (signed-in staff only): "stale: source down since …".
+      let down = [];
+      if (sessionStorage.getItem(TOKEN_KEY)) {
+        try { down = listOf(await getJSON('/api/v1/harvest/status'), 'sources').filter(s => s.state === 'stale'); }
+        catch (e) { /* an account that may not read it */ }
+      }
+      down.forEach(s => item(stale, `<b>${esc(label(s.title, lang) || s.name)}</b> — ${esc(label(s.message, lang))}`,
+                             () => showLayer(s.layer)));
+      if (!old.length && !down.length) emptyList(stale, t.none);
       old.forEach(r => {
         const id = r.layer || r.id || r.dataset;
         const newest = r.newest || r.last_update || r.updated_at;
