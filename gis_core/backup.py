@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pwd
+import random
 import shutil
 import socket
 import subprocess
@@ -144,7 +145,7 @@ class Backups:
         self._update_status(backup=record)
         return record
 
-    def mark_point(self, label: str, attempts: int = 20) -> dict[str, Any]:
+    def mark_point(self, label: str, attempts: int = 60) -> dict[str, Any]:
         """Create the restore point named after ``label`` and record the tables there.
 
         Taking the table locks one by one can deadlock with a writer that already holds one of
@@ -157,7 +158,7 @@ class Backups:
             except (psycopg2.errors.DeadlockDetected, psycopg2.errors.LockNotAvailable):
                 if attempt == attempts - 1:
                     raise
-                time.sleep(0.2 * (attempt + 1))
+                time.sleep(min(1.0, 0.1 * (attempt + 1)) * random.uniform(0.5, 1.5))
         raise AssertionError("unreachable")
 
     def _mark_point(self, label: str) -> dict[str, Any]:

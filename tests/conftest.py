@@ -23,6 +23,9 @@ import pytest
 from psycopg2 import sql
 
 SCALE = float(os.environ.get("IOC_TEST_SCALE", "0.2"))
+# The suite starts many apps and servers on one PostgreSQL (100 connections by default): each
+# keeps a small fixed pool, not a production worker's 16.
+os.environ.setdefault("IOC_POOL_SIZE", "4")
 ROOT = Path(__file__).resolve().parents[1]
 _ADMIN: list[str] = []
 

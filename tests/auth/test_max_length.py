@@ -58,7 +58,7 @@ def test_editing_refuses_a_value_over_the_limit_naming_the_field(client, tokens,
 
 
 def test_an_import_refuses_the_row_over_the_limit_and_masks_it(client, tokens, communes,
-                                                               database_url):
+                                                               database_url, settle):
     lon, lat = _point(database_url, communes[0])
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -69,6 +69,7 @@ def test_an_import_refuses_the_row_over_the_limit_and_masks_it(client, tokens, c
     response = client.post("/api/v1/layers/housing/imports", headers=bearer(tokens["op1"]),
                            files={"file": ("dai.csv", buffer.getvalue().encode(), "text/csv")},
                            data={"dataset": "do_dai"})
+    response = settle(response, bearer(tokens["op1"]))
     assert response.status_code == 422, response.text
     [issue] = response.json()["errors"]
     assert issue["row"] == 3 and "100 characters" in issue["reason_en"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import psycopg2
 import pytest
 
-NAME, PHONE, EMAIL, ID_NUMBER = "Lò Thị Hoà", "0912345678", "lo.thi.hoa@example.vn", "012345678901"
+NAME, PHONE, EMAIL, ID_NUMBER = "Lò Thị Hoà", "0912345678", "lo.thi.hoa@example.vn", "034198007215"
 
 
 @pytest.fixture(scope="session")
