@@ -97,22 +97,22 @@ def site() -> Iterator[Site]:
 
 @pytest.fixture(scope="module")
 def api(target_url, tmp_path_factory):  # noqa: ANN001, ANN201
-    """An application on the target database, and the headers of an operator, a leader and an
-    API client without scopes."""
-    from fastapi.testclient import TestClient
+    """The platform served on the target database (a process of its own: pygeoapi keeps one
+    configuration per process), and the headers of an operator, a leader and an API client
+    without scopes."""
+    import httpx
 
-    from api.app import create_app
     from gis_core.db import engine_for
-    from gis_core.settings import Settings
     from governance import accounts
+    from tests.conftest import serving
 
-    settings = Settings(database_url=target_url, var_dir=tmp_path_factory.mktemp("hvar"),
-                        anonymous_runs_per_minute=1_000_000, sign_ins_per_minute=1_000_000)
     with engine_for(target_url).begin() as conn:
         for name, role in (("h-operator", "operator"), ("h-leader", "leader")):
             accounts.create_account(conn, username=name, role=role, password=STAFF_PASSWORD)
         _, key = accounts.create_api_client(conn, username="h-reader", scopes=())
-    with TestClient(create_app(settings)) as client:
+    with serving(target_url, tmp_path_factory.mktemp("hvar"), anonymous_runs_per_minute=1_000_000,
+                 sign_ins_per_minute=1_000_000) as url, \
+            httpx.Client(base_url=url, timeout=120) as client:
         heads = {}
         for name in ("h-operator", "h-leader"):
             answer = client.post("/api/v1/auth/token",
