@@ -97,12 +97,10 @@ class LayerVersions:
             cursor.execute("SELECT layer, version FROM feature_counts")
             versions = dict(cursor.fetchall())
         with self._lock:
-            # A notice heard meanwhile may be newer than the row read: keep the larger.
-            for layer in set(self._versions) - set(versions):
-                del self._versions[layer]
-            for layer, version in versions.items():
-                self._versions[layer] = max(version, self._versions.get(layer, version))
-            self._apply(conn.notifies)  # notices read along with the answer
+            # The rows read are the truth (a reload may lower a version); notices heard before the
+            # read are in it, those read along with the answer may be newer and are applied after.
+            self._versions = versions
+            self._apply(conn.notifies)
             conn.notifies.clear()
             self._live = True
 
