@@ -88,12 +88,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(open_pool, engine)
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
+        settling = asyncio.create_task(audit_anchor.settle_periodically(engine))
         app.state.layer_versions.start()
         if publishing is None:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
         if publishing is not None:
             publishing.cancel()
+        settling.cancel()
         await run_in_threadpool(app.state.layer_versions.stop)
         try:
             await run_in_threadpool(audit_anchor.publish, engine, settings)

@@ -18,7 +18,7 @@ from starlette.concurrency import run_in_threadpool
 
 from gis_core.settings import Settings
 from gis_core.tokens import load_secret
-from governance import audit
+from governance import audit, sequencer
 
 LOG = logging.getLogger("ioc.audit")
 KEY_FILE = "audit.key"
@@ -37,13 +37,17 @@ def anchor_key(settings: Settings) -> bytes:
 
 
 def publish(engine: Engine, settings: Settings) -> audit.Anchor | None:
-    """Publish the chain's head now (nothing when it has not moved since the last anchor)."""
+    """Publish the chain's head now (nothing when it has not moved since the last anchor); the
+    entries still pending are chained first."""
+    sequencer.settle(engine)
     with engine.connect() as conn:
         return audit.publish_anchor(conn, anchor_key(settings), anchor_file(settings, conn))
 
 
 def verify(engine: Engine, settings: Settings) -> audit.Verification:
-    """Check the chain, and the chain against every published anchor."""
+    """Check the chain (the entries still pending chained first), and the chain against every
+    published anchor."""
+    sequencer.settle(engine)
     with engine.connect() as conn:
         anchors, unreadable = audit.read_anchors(anchor_file(settings, conn))
         result = audit.verify(conn, anchors, anchor_key(settings))
@@ -59,3 +63,14 @@ async def publish_periodically(engine: Engine, settings: Settings) -> None:
         except Exception:  # noqa: BLE001 - a database hiccup must not end the publishing
             LOG.exception("could not publish the audit anchor")
         await asyncio.sleep(settings.audit_anchor_minutes * 60)
+
+
+async def settle_periodically(engine: Engine, every_s: float = 2.0) -> None:
+    """Chain pending audit entries and fold pending layer changes every ``every_s`` seconds
+    (``governance.sequencer``), until cancelled; a failure is logged and the loop goes on."""
+    while True:
+        try:
+            await run_in_threadpool(sequencer.settle, engine)
+        except Exception:  # noqa: BLE001 - a database hiccup must not end the sequencer
+            LOG.exception("could not settle the pending audit entries and layer changes")
+        await asyncio.sleep(every_s)

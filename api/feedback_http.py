@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time
 from typing import Any
 
@@ -10,7 +11,11 @@ from fastapi import Request
 from sqlalchemy.engine import Engine
 
 from feedback import cases, identity, services
+from gis_core.errors import IocError
+from governance import sequencer
 from layers.departments import DEPARTMENTS
+
+LOG = logging.getLogger("ioc.feedback")
 
 # Decimal places kept of public positions: about 100 m, and 1 km for sensitive categories.
 PUBLIC_DECIMALS, SENSITIVE_DECIMALS = 3, 2
@@ -23,6 +28,20 @@ def engine_and_key(request: Request) -> tuple[Engine, bytes]:
     if secret is None:
         secret = state.feedback_key = identity.key(state.settings.var_dir)
     return state.engine, secret
+
+
+def store(engine: Engine, secret: bytes, report: cases.Submission, actor: str = "anonymous"
+          ) -> tuple[dict[str, Any], bool]:
+    """Record a report in a transaction of its own, then settle it (``governance.sequencer``):
+    when the sender gets the answer, its audit entry is chained and the layer counts it. A
+    failed settle leaves the report stored and pending; the periodic step settles it."""
+    with engine.begin() as conn:
+        case, created = cases.submit(conn, secret, report, actor=actor)
+    try:
+        sequencer.settle(engine)
+    except IocError as err:
+        LOG.warning("report %s stored, to be settled later: %s", case["id"], err.message_en)
+    return case, created
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -8,6 +8,16 @@ exports — when the caller is anonymous (signed-in callers are accountable and 
 with ``Retry-After``. The counts live in ``rate_limits`` (one upsert per counted request; rows a
 few windows old are deleted as new windows start). PostgreSQL rather than Redis: it is always there,
 is already the arbiter of every other shared state, and keeps its counts across restarts.
+
+The count is exact under any concurrency: one row per address and window, and its row lock orders
+every increment, so no request slips past the limit. That lock is held for microseconds only: the
+counting transaction commits without waiting for its WAL flush (``synchronous_commit = off``, for
+that transaction alone), so a burst from one address (an app posting Open311 reports for many
+citizens) is not paced by the disk. The price: a crash of the database server (not a restart)
+may forget the last fraction of a second of counts, which lets a flood through for no longer.
+
+A refusal on the Open311 endpoints is written in the GeoReport v2 error format (``api.errors``),
+everywhere else as problem+json.
 """
 
 from __future__ import annotations
@@ -21,7 +31,7 @@ from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from api.errors import problem
+from api.errors import problem_or_open311
 from gis_core.errors import TooManyRequestsError
 from gis_core.settings import Settings
 from governance.access import Principal
@@ -68,6 +78,7 @@ _COUNT = text(
     "INSERT INTO rate_limits (bucket, minute, hits) SELECT :bucket, w.start, 1 FROM w "
     "ON CONFLICT (bucket, minute) DO UPDATE SET hits = rate_limits.hits + 1 "
     "RETURNING hits, ceil(extract(epoch FROM minute + make_interval(secs => :window) - now()))::int")
+_ASYNC = text("SET LOCAL synchronous_commit = off")
 _FORGET = text("DELETE FROM rate_limits WHERE minute < now() - make_interval(secs => 5 * :window)")
 
 
@@ -88,6 +99,7 @@ def count(engine: Engine, bucket: str, window: int = 60) -> tuple[int, int]:
     """Count one request in ``bucket``: the requests it made in this window of ``window``
     seconds, and the seconds the window has left."""
     with engine.begin() as conn:
+        conn.execute(_ASYNC)
         hits, left = conn.execute(_COUNT, {"bucket": bucket, "window": window}).one()
         if hits == 1:
             conn.execute(_FORGET, {"window": window})
@@ -132,7 +144,7 @@ class RateLimit:
             f"Quá {limit} {what_vi} {per_vi} từ địa chỉ này; thử lại sau {left} giây{after_vi}.",
             message_en=f"More than {limit} {what_en} {per_en} from this address; try again in "
             f"{left} seconds{after_en}.")
-        response = problem(err.status, err.title, err.message, code=err.code,
-                           detail_en=err.message_en, instance=scope["path"])
+        response = problem_or_open311(scope["path"], err.status, err.title, err.message,
+                                      code=err.code, detail_en=err.message_en)
         response.headers["Retry-After"] = str(left)
         await response(scope, receive, send)

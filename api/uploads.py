@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.errors import problem
+from api.errors import problem_or_open311
 from api.ogc_writes import MAX_BODY as MAX_FEATURE_BODY
 from api.routes.indicators import MAX_UPLOAD_BYTES as MAX_SHEET_BYTES
 from gis_core.errors import PayloadTooLargeError
@@ -95,8 +95,8 @@ class BodyLimit:
         length = dict(scope["headers"]).get(b"content-length")
         if kind.by_length and length is not None and length.isdigit() and int(length) > limit:
             err = too_large(kind, limit)
-            response = problem(err.status, err.title, err.message, code=err.code,
-                               detail_en=err.message_en, instance=scope["path"])
+            response = problem_or_open311(scope["path"], err.status, err.title, err.message,
+                                          code=err.code, detail_en=err.message_en)
             await response(scope, receive, send)
             return
         seen = 0

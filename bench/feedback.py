@@ -1,20 +1,31 @@
-"""``python -m bench.feedback``: Open311 intake, requests/s with no loss, against raw SQL inserts.
+"""``python -m bench.feedback``: Open311 intake, requests/s with no loss, against raw SQL inserts;
+then the public ``feedback_points`` layer's items and tile against the SQL floor, beside housing.
 
-Builds ``ioc_bench_feedback`` (migrations and the samples at a small scale: the real communes),
-serves it with uvicorn (``--workers``), posts ``--requests`` Open311 reports form-encoded with an
-API key from ``--connections`` concurrent clients, then counts the rows: every 201 must be one
-row. The anchor is the floor of the same work without HTTP: one INSERT and commit per report
-from as many connections, straight into ``feedback_requests``.
+Builds ``ioc_bench_feedback`` (migrations and the samples at a small scale: the real communes,
+``--layer-rows`` reports spread over them by one INSERT), serves it with uvicorn (``--workers``),
+posts ``--requests`` Open311 reports form-encoded with an API key from ``--connections``
+concurrent clients (each answer timed: p50/p99), then counts the rows: every 201 must be one row,
+with one chained audit entry. The anchor is the floor of the same work without HTTP: one INSERT
+and commit per report from as many connections, straight into ``feedback_requests``.
+
+The layer: ``wrk`` on items (limit=100) and one z12 tile of ``feedback_points`` and of
+``housing`` (served by the bench matrix against pygeoapi and tipg), each against its SQL floor (the
+same page or tile built by PostGIS alone on one connection, as in ``bench.floor``): the ratio
+ours/floor of the feedback layer beside that of housing says whether it runs at the speed of the
+other layers.
 
     python -m bench.feedback [--requests 2000] [--connections 32] [--workers 2]
+                             [--layer-rows 20000] [--duration 10]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import math
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import time
@@ -27,12 +38,18 @@ import psycopg2
 from psycopg2 import sql
 
 from bench.config import ADMIN_URL, ROOT, VAR, database_url
+from bench.endpoints import MVT_ACCEPT, Request
+from bench.floor import Floor
+from bench.load import WrkResult, probe, run_load
 from bench.servers import free_port
 
 NAME = "ioc_bench_feedback"
+SERVICES = ("road_damage", "street_light", "water_supply", "waste", "health", "complaint")
+LAYERS = ("feedback_points", "housing")
+TILE_ZOOM = 12
 
 
-def _prepare() -> tuple[str, str, tuple[float, float]]:
+def _prepare(layer_rows: int) -> tuple[str, str, tuple[float, float]]:
     from api.cli import load_samples, migrate
     from gis_core.db import engine_for
     from governance import accounts
@@ -50,6 +67,19 @@ def _prepare() -> tuple[str, str, tuple[float, float]]:
     with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
         cur.execute("SELECT ST_Y(p), ST_X(p) FROM communes, ST_PointOnSurface(geom) p LIMIT 1")
         spot = cur.fetchone()
+        # The layer's reports, spread over every commune (one statement; then folded).
+        cur.execute(
+            "INSERT INTO feedback_requests (token, service_code, description, geom, commune_code, "
+            "department, due_on, channel, sensitive, status) "
+            "SELECT md5(random()::text || n) || md5(n::text), (%(services)s)[1 + n %% 6], "
+            "'Phản ánh mẫu ' || n, p, code, 'so_xay_dung', current_date + 10, 'bench-layer', "
+            "n %% 6 = 5, (ARRAY['received', 'forwarded', 'in_progress', 'returned'])[1 + n %% 4] "
+            "FROM (SELECT row_number() OVER () AS n, code, p FROM communes, "
+            "ST_Dump(ST_GeneratePoints(geom, %(per)s)) d(path, p)) g",
+            {"services": list(SERVICES),
+             "per": max(1, layer_rows // 38)})
+        cur.execute("SELECT ioc_fold_feature_changes()")
+        conn.commit()
     return url, key, spot
 
 
@@ -74,9 +104,10 @@ def _serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
 
 
 async def _post_all(base: str, key: str, spot: tuple[float, float], n: int, connections: int
-                    ) -> tuple[float, dict[int, int]]:
+                    ) -> tuple[float, dict[int, int], list[float]]:
     lat, lon = spot
     codes: dict[int, int] = {}
+    latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
     for i in range(n):
         queue.put_nowait(i)
@@ -85,16 +116,23 @@ async def _post_all(base: str, key: str, spot: tuple[float, float], n: int, conn
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             i = queue.get_nowait()
+            started = time.perf_counter()
             response = await client.post(f"{base}/open311/v2/requests.json", data={
                 "api_key": key, "service_code": "road_damage", "lat": str(lat), "long": str(lon),
                 "description": f"Báo cáo thử số {i}", "first_name": "Thử", "phone": "0900000000"},
                 headers={"Idempotency-Key": f"bench-{i}"})
+            latencies.append((time.perf_counter() - started) * 1000)
             codes[response.status_code] = codes.get(response.status_code, 0) + 1
 
     async with httpx.AsyncClient(limits=limits, timeout=60) as client:
         start = time.perf_counter()
         await asyncio.gather(*(worker(client) for _ in range(connections)))
-        return time.perf_counter() - start, codes
+        return time.perf_counter() - start, codes, latencies
+
+
+def _percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else 0.0
 
 
 def _raw_inserts(url: str, spot: tuple[float, float], n: int, connections: int) -> float:
@@ -117,31 +155,134 @@ def _raw_inserts(url: str, spot: tuple[float, float], n: int, connections: int) 
     return time.perf_counter() - start
 
 
+# ----------------------------------------------------------------------------- the public layer
+
+def _tile_of(cur: psycopg2.extensions.cursor, layer: str) -> tuple[int, int]:
+    """The z12 tile (x, y) of the layer's feature nearest the centre of its extent."""
+    cur.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM (SELECT ST_PointOnSurface(geom) AS geom "
+                        "FROM {t} ORDER BY geom <-> (SELECT ST_Centroid(ST_Extent(geom)::geometry) "
+                        "FROM {t}) LIMIT 1) s").format(t=sql.Identifier(layer)))
+    lon, lat = cur.fetchone()
+    n = 2**TILE_ZOOM
+    y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
+    return int((lon + 180) / 360 * n), int(y)
+
+
+def _floor_sql(layer: str, tile: tuple[int, int]) -> dict[str, tuple[sql.Composable, dict]]:
+    """The same items page (limit=100, numberMatched) and tile built by PostGIS alone."""
+    from layers.registry import get_layer
+
+    spec = get_layer(layer)
+    assert spec is not None and spec.tiles is not None  # noqa: S101 - both layers have tiles
+    table = sql.Identifier(layer)
+    props = sql.SQL(", ").join(sql.SQL("{}, {}").format(sql.Literal(f.name), sql.Identifier(f.name))
+                               for f in spec.public_fields)
+    items = sql.SQL(
+        "SELECT json_build_object('type', 'FeatureCollection', 'numberMatched', "
+        "(SELECT count(*) FROM {t}), 'numberReturned', count(*), 'features', coalesce(json_agg("
+        "json_build_object('type', 'Feature', 'id', id, 'geometry', ST_AsGeoJSON(geom, 7)::json, "
+        "'properties', json_build_object({props})) ORDER BY id), '[]'::json))::text "
+        "FROM (SELECT * FROM {t} ORDER BY id LIMIT 100) page").format(t=table, props=props)
+    columns = sql.SQL(", ").join(sql.Identifier(c) for c in spec.tiles.properties)
+    tiles = sql.SQL(
+        "WITH r AS MATERIALIZED (SELECT geom, {c} FROM {t} WHERE geom && "
+        "ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 4326)) SELECT ST_AsMVT(m, {name}) FROM "
+        "(SELECT ST_AsMVTGeom(ST_Transform(geom, 3857), ST_TileEnvelope(%(z)s, %(x)s, %(y)s)) "
+        "AS geom, {c} FROM r) m").format(c=columns, t=table, name=sql.Literal(layer))
+    return {"items": (items, {}),
+            "tile": (tiles, {"z": TILE_ZOOM, "x": tile[0], "y": tile[1]})}
+
+
+def _floor(url: str, statement: sql.Composable, params: dict, runs: int = 200,
+           budget_s: float = 4.0) -> Floor:
+    with closing(psycopg2.connect(url)) as conn:
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute(statement, params)
+            cur.fetchall()
+            times: list[float] = []
+            deadline = time.perf_counter() + budget_s
+            while len(times) < runs and (len(times) < 10 or time.perf_counter() < deadline):
+                started = time.perf_counter()
+                cur.execute(statement, params)
+                cur.fetchall()
+                times.append((time.perf_counter() - started) * 1000)
+    return Floor(statistics.fmean(times), statistics.median(times), len(times))
+
+
+def _layer_speeds(url: str, base: str, duration: int, connections: int
+                  ) -> dict[str, dict[str, tuple[WrkResult, Floor, int | None]]]:
+    """Per layer and request (items, tile): wrk's result, the SQL floor, the features returned."""
+    results: dict[str, dict[str, tuple[WrkResult, Floor, int | None]]] = {}
+    for layer in LAYERS:
+        with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+            x, y = _tile_of(cur, layer)
+        requests = {
+            "items": Request(f"/ogc/collections/{layer}/items?f=json&limit=100", "items"),
+            "tile": Request(f"/ogc/collections/{layer}/tiles/WebMercatorQuad/{TILE_ZOOM}/{y}/{x}",
+                            "tile", accept=MVT_ACCEPT)}
+        floors = _floor_sql(layer, (x, y))
+        results[layer] = {}
+        for kind, request in requests.items():
+            checked = probe(base, request)
+            if not checked.ok:
+                raise SystemExit(f"{layer} {kind}: {checked.status} {checked.error}")
+            load = run_load(base, request, f"feedback-{layer}-{kind}", threads=2,
+                            connections=connections, duration=duration, warmup=2)
+            results[layer][kind] = (load, _floor(url, *floors[kind]), checked.count)
+    return results
+
+
 def main(argv: list[str] | None = None) -> None:
     """Measure and print the figures."""
     parser = argparse.ArgumentParser(prog="python -m bench.feedback")
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--layer-rows", type=int, default=20_000)
+    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per layer request")
+    parser.add_argument("--layer-connections", type=int, default=16)
     args = parser.parse_args(argv)
-    url, key, spot = _prepare()
+    url, key, spot = _prepare(args.layer_rows)
     process, base = _serve(url, args.workers)
     try:
-        seconds, codes = asyncio.run(_post_all(base, key, spot, args.requests, args.connections))
+        seconds, codes, latencies = asyncio.run(
+            _post_all(base, key, spot, args.requests, args.connections))
+        layers = _layer_speeds(url, base, args.duration, args.layer_connections)
     finally:
         process.terminate()
         process.wait(timeout=30)
     with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
         cur.execute("SELECT count(*) FROM feedback_requests WHERE channel LIKE 'open311:%'")
         stored = cur.fetchone()[0]
+        cur.execute("SELECT count(*) FROM audit_log WHERE action = 'feedback.received'")
+        chained = cur.fetchone()[0]
+        cur.execute("SELECT (SELECT count(*) FROM audit_pending), "
+                    "(SELECT count(*) FROM feature_count_pending)")
+        pending = cur.fetchone()
     raw = _raw_inserts(url, spot, args.requests, min(args.connections, 16))
     http_rate, raw_rate = args.requests / seconds, args.requests / raw
     print(f"Open311 POST: {args.requests} reports in {seconds:.2f} s = {http_rate:.0f} req/s "
-          f"({args.workers} workers, {args.connections} connections); answers {codes}; "
-          f"rows stored {stored} (lost: {codes.get(201, 0) - stored})")
+          f"({args.workers} workers, {args.connections} connections), p50 "
+          f"{_percentile(latencies, 0.5):.0f} ms, p99 {_percentile(latencies, 0.99):.0f} ms; "
+          f"answers {codes}; rows stored {stored} (lost: {codes.get(201, 0) - stored}); audit "
+          f"entries chained {chained}, still pending {pending[0]} entries, {pending[1]} layer rows")
     print(f"raw SQL INSERT + commit: {raw_rate:.0f} rows/s; HTTP intake is "
           f"{http_rate / raw_rate:.0%} of the floor; target 200 req/s "
           f"{'met' if http_rate >= 200 else 'NOT met'}")
+    ratios: dict[str, dict[str, float]] = {}
+    for layer, kinds in layers.items():
+        for kind, (load, floor, count) in kinds.items():
+            ratio = load.rps / floor.rps if floor.rps else 0.0
+            ratios.setdefault(kind, {})[layer] = ratio
+            print(f"{layer} {kind} ({count} features): {load.rps:.0f} req/s, p50 "
+                  f"{load.p50_ms or 0:.1f} ms, p99 {load.p99_ms or 0:.1f} ms "
+                  f"({args.layer_connections} connections, non-2xx {load.non_2xx}); SQL floor "
+                  f"{floor.ms:.2f} ms ({floor.rps:.0f}/s on one connection); ours/floor {ratio:.2f}")
+    for kind, by_layer in ratios.items():
+        if by_layer.get("housing"):
+            share = by_layer["feedback_points"] / by_layer["housing"]
+            print(f"{kind}: feedback_points ours/floor is {share:.2f}× that of housing")
 
 
 if __name__ == "__main__":

@@ -132,9 +132,9 @@ def submit(conn: Connection, secret: bytes, report: Submission, *, actor: str = 
     description = redact(description, person)  # type: ignore[arg-type]
     received = received or datetime.now(UTC)
     due = add_working_days(received.astimezone(LOCAL).date(), service.working_days)
-    # The request's own rows first (their references are checked at commit), the request last:
-    # its insert locks the layer's count row, and the audit chain's lock follows; both are held
-    # only for the end of the transaction.
+    # No row or lock is shared with a concurrent report: the audit entry is appended unchained and
+    # the layer's count change as a pending row (migration 0020); the sequencer step orders both
+    # after commit (``governance.sequencer``).
     request_id = conn.execute(text(
         "SELECT nextval(pg_get_serial_sequence('feedback_requests', 'id'))")).scalar_one()
     if person:
@@ -162,7 +162,9 @@ def submit(conn: Connection, secret: bytes, report: Submission, *, actor: str = 
         return existing, False
     created = _by(conn, "id", request_id)
     assert created is not None
-    _audit(conn, request_id, actor, "received", "received", None)
+    audit.record_pending(conn, "feedback.received", actor=actor,
+                         target=f"feedback_requests/{request_id}",
+                         details={"status": "received", "note": None})
     return created, True
 
 

@@ -56,9 +56,7 @@ FEEDBACK_REQUESTS = Table(
 Index("ix_feedback_requests_status", FEEDBACK_REQUESTS.c.status)
 
 # Every step of a case: who, when, from which status to which, and a note. The references to the
-# request are checked at commit, so a report's own rows are written before the request itself and
-# the request's insert (which updates the layer's count row) comes last: concurrent reports wait
-# on that row only for the end of their transaction.
+# request are checked at commit, so a report's own rows may be written before the request itself.
 FEEDBACK_EVENTS = Table(
     "feedback_events", metadata,
     Column("id", BigInteger, primary_key=True),

@@ -12,6 +12,14 @@ a key kept beside it (``var/audit.key``, never in the database), and logs it. ``
 the chain against every anchor: an anchored entry that is gone or has another hash means the
 chain was rewritten, whatever its own hashes say. Entries newer than the last anchor are
 protected from the next one on (the server publishes one every few minutes).
+
+``record`` chains at once: it takes the chain's lock, which its transaction holds until commit, so
+concurrent writers take turns. Citizen intake, which anyone may drive at hundreds of reports a
+second, uses ``record_pending`` instead: the entry is committed with the work into
+``audit_pending`` without the lock, and ``chain`` (the sequencer step, ``governance.sequencer``)
+moves every committed pending entry into the chain in id order, many per lock. Until then a
+pending entry is protected by the append-only trigger of its table, not yet by the chain;
+``verify`` and ``publish_anchor`` are preceded by a sequencer step, so they cover it.
 """
 
 from __future__ import annotations
@@ -87,6 +95,61 @@ def record(conn: Connection, action: str, *, actor: Principal | str | None = Non
     return seq
 
 
+def record_pending(conn: Connection, action: str, *, actor: str | None = None,
+                   target: str | None = None, outcome: str = "ok",
+                   details: dict[str, Any] | None = None, client_ip: str | None = None,
+                   reason: str | None = None) -> int:
+    """Append one entry inside the caller's transaction without the chain's lock; ``chain``
+    gives it its place in the chain later. Returns its pending id."""
+    details = without_nul(_plain(details))
+    return int(conn.execute(text(
+        "INSERT INTO audit_pending (at, actor, action, target, outcome, client_ip, reason, "
+        "details) VALUES (:at, :actor, :action, :target, :outcome, :ip, :reason, "
+        "CAST(:details AS jsonb)) RETURNING id"),
+        {"at": datetime.now(UTC), "actor": _text(actor), "action": action,
+         "target": _text(target), "outcome": outcome, "ip": _text(client_ip),
+         "reason": _text(reason), "details": json.dumps(details, ensure_ascii=False)}).scalar_one())
+
+
+_PENDING = "at, actor, action, target, outcome, client_ip, reason, details"
+
+
+def chain(conn: Connection, limit: int = 10_000) -> int:
+    """Move up to ``limit`` committed pending entries into the chain, oldest id first, under the
+    chain's lock (held to the caller's commit); returns how many. An entry is taken out of
+    ``audit_pending`` and put into ``audit_log`` in the same transaction: none is lost or
+    chained twice, whoever else is chaining."""
+    with translate_db_errors():
+        conn.execute(text(_LOCK))
+        rows = conn.execute(text(
+            f"DELETE FROM audit_pending WHERE id IN (SELECT id FROM audit_pending "  # noqa: S608
+            f"ORDER BY id LIMIT :limit) RETURNING id, {_PENDING}"), {"limit": limit}).all()
+        if not rows:
+            return 0
+        last = conn.execute(text("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")).first()
+        seq, prev = (last[0], last[1]) if last else (0, GENESIS)
+        values = []
+        for _, at, actor, action, target, outcome, client_ip, reason, details in sorted(rows):
+            seq += 1
+            digest = _digest(prev, seq, at, actor, action, target, outcome, client_ip, reason,
+                             details)
+            values.append({"seq": seq, "at": at, "actor": actor, "action": action,
+                           "target": target, "outcome": outcome, "ip": client_ip,
+                           "reason": reason, "details": json.dumps(details, ensure_ascii=False),
+                           "prev": prev, "hash": digest})
+            prev = digest
+        conn.execute(text(
+            "INSERT INTO audit_log (seq, at, actor, action, target, outcome, client_ip, reason, "
+            "details, prev_hash, hash) VALUES (:seq, :at, :actor, :action, :target, :outcome, "
+            ":ip, :reason, CAST(:details AS jsonb), :prev, :hash)"), values)
+    return len(values)
+
+
+def pending(conn: Connection) -> int:
+    """How many entries wait to be chained."""
+    return int(conn.execute(text("SELECT count(*) FROM audit_pending")).scalar_one())
+
+
 def record_now(engine: Engine, action: str, **kwargs: Any) -> int:
     """Append one entry in a transaction of its own (refusals: the refused work rolls back)."""
     with engine.begin() as conn:
@@ -149,6 +212,7 @@ class Verification:
     head: str
     problems: list[str]
     anchored: int = 0  # the newest anchored entry checked (0: no anchor)
+    pending: int = 0  # entries recorded but not yet chained (committed after the check began)
 
     @property
     def ok(self) -> bool:
@@ -260,4 +324,4 @@ def verify(conn: Connection, anchors: list[Anchor] | None = None, key: bytes | N
             problems.append(f"entry {anchor.seq} differs from its anchor of {anchor.at}: the chain "
                             "was rewritten")
     return Verification(checked=checked, head=prev, problems=problems,
-                        anchored=max(anchored, default=0))
+                        anchored=max(anchored, default=0), pending=pending(conn))

@@ -82,6 +82,22 @@ AUDIT_LOG = Table(
 Index(None, AUDIT_LOG.c.actor)
 Index(None, AUDIT_LOG.c.action)
 
+# Entries appended without taking the chain's lock (citizen intake, migration 0020): committed with
+# the work they record, then moved into ``audit_log`` in id order by ``audit.chain`` — one
+# sequencer at a time, each batch under the chain's lock.
+AUDIT_PENDING = Table(
+    "audit_pending", metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("actor", Text),
+    Column("action", Text, nullable=False),
+    Column("target", Text),
+    Column("outcome", Text, nullable=False),
+    Column("client_ip", Text),
+    Column("reason", Text),
+    Column("details", JSONB, nullable=False, server_default=text("'{}'::jsonb")),
+)
+
 PENDING_EDITS = Table(
     "pending_edits", metadata,
     Column("id", BigInteger, Identity(always=False), primary_key=True),

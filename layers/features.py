@@ -61,7 +61,9 @@ class PageCache:
     """Exact counts and deep-page anchors, valid while a layer's data version is unchanged.
 
     ``feature_counts.version`` moves with every insert, update, delete or truncate (triggers),
-    so a cached value is never served for data that has changed since it was computed.
+    so a cached value is never served for data that has changed since it was computed. While a
+    layer has inserts not yet folded into its count (``feature_count_pending``) its version is
+    not settled and nothing is cached: the count adds the pending rows and is exact.
     """
 
     def __init__(self, size: int = 2048):
@@ -84,8 +86,10 @@ _PAGE = (
     "WITH page AS (SELECT id, row_number() OVER (ORDER BY {order}) AS ord FROM {table}{where} "
     "ORDER BY {order} LIMIT %(_limit)s OFFSET %(_offset)s) "
     "SELECT coalesce(string_agg({feature}::text, ',' ORDER BY page.ord), ''), count(*), "
-    "(SELECT n FROM feature_counts WHERE layer = %(_layer)s), "
-    "(SELECT version FROM feature_counts WHERE layer = %(_layer)s) "
+    "(SELECT n FROM feature_counts WHERE layer = %(_layer)s) + (SELECT coalesce(sum(n), 0) "
+    "FROM feature_count_pending WHERE layer = %(_layer)s), "
+    "CASE WHEN NOT EXISTS (SELECT FROM feature_count_pending WHERE layer = %(_layer)s) "
+    "THEN (SELECT version FROM feature_counts WHERE layer = %(_layer)s) END "
     "FROM page JOIN {table} USING (id)"
 )
 

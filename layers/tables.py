@@ -8,6 +8,7 @@ from sqlalchemy import (
     CheckConstraint,
     Column,
     DateTime,
+    Double,
     ForeignKey,
     Identity,
     Index,
@@ -118,4 +119,19 @@ FEATURE_COUNTS = Table(
     Column("layer", Text, primary_key=True),
     Column("n", BigInteger, nullable=False, server_default="0"),
     Column("version", BigInteger, nullable=False, server_default="0"),
+)
+
+# Inserts not yet folded into ``feature_counts`` (migration 0020): a layer written at citizen rates
+# (feedback_points) appends here instead of updating its count row, so its writers never wait on
+# one another; ``fold`` (governance.sequencer) adds them to the count, moves the version and writes
+# their tile boxes, in commit order. A row is one inserted statement's rows of one 0.01° cell.
+FEATURE_COUNT_PENDING = Table(
+    "feature_count_pending", metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("layer", Text, nullable=False),
+    Column("n", BigInteger, nullable=False),
+    Column("minx", Double),
+    Column("miny", Double),
+    Column("maxx", Double),
+    Column("maxy", Double),
 )

@@ -21,7 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.auth import require_role
-from api.feedback_http import engine_and_key, public_request
+from api.feedback_http import engine_and_key, public_request, store
 from api.routes.pages import templates
 from api.scenario_http import respond
 from feedback import cases, identity, indicators, reveals, services
@@ -114,11 +114,7 @@ async def submit(request: Request) -> Response:
                                     message_en="'lat'/'lon' must be valid degrees.", parameter="lat")
     engine, secret = engine_and_key(request)
 
-    def save() -> tuple[dict[str, Any], bool]:
-        with engine.begin() as conn:
-            return cases.submit(conn, secret, report)
-
-    case, created = await run_in_threadpool(save)
+    case, created = await run_in_threadpool(store, engine, secret, report)
     return _json({"service_request_id": str(case["id"]), "token": case["token"],
                   "due_on": case["due_on"], "department": case["department"]},
                  201 if created else 200)

@@ -1,5 +1,6 @@
 """Open311 GeoReport v2 at ``/open311/v2/``: discovery, services, requests (GET and POST) and
-tokens, in JSON and XML, with the specification's field names and error format.
+tokens, in JSON and XML, with the specification's field names and error format (``api.errors``
+answers every error under ``/open311/`` that way, those of the middlewares too: 413, 429).
 
 Reports are posted form-encoded with an ``api_key`` (an API client's key, ``ioc users create NAME
 --role api_client``); ``Idempotency-Key`` (or the field ``client_token``) makes a retry answer
@@ -18,9 +19,9 @@ import orjson
 from fastapi import APIRouter, Request, Response
 from starlette.concurrency import run_in_threadpool
 
-from api.feedback_http import engine_and_key, public_request
+from api.feedback_http import engine_and_key, public_request, store
 from feedback import cases, services
-from gis_core.errors import AuthenticationError, InvalidParameterError, IocError, NotFoundError
+from gis_core.errors import AuthenticationError, InvalidParameterError, NotFoundError
 from layers.departments import DEPARTMENTS
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -56,22 +57,16 @@ def _answer(fmt: str, body: Any, root: str, item: str, status: int = 200) -> Res
     return Response(orjson.dumps(body), status_code=status, media_type=FORMATS["json"])
 
 
-def _error(fmt: str, status: int, description: str) -> Response:
-    return _answer(fmt, [{"code": status, "description": description}], "errors", "error", status)
-
-
 def open311(handler: Callable[..., Any]) -> Callable[..., Any]:
-    """Check the format and answer errors the GeoReport way: ``[{code, description}]``."""
+    """Check the format; errors (here, and in the middlewares: 413, 429) are answered the
+    GeoReport way, ``[{code, description}]`` or ``<errors>``, by ``api.errors``."""
 
     @functools.wraps(handler)
     async def wrapper(request: Request, fmt: str, **kwargs: Any) -> Response:
         if fmt not in FORMATS:
-            return _error("json", 404, f"Định dạng '{fmt}' không có: dùng .json hoặc .xml / "
-                          f"format '{fmt}' is not offered: use .json or .xml")
-        try:
-            return await handler(request, fmt, **kwargs)
-        except IocError as err:
-            return _error(fmt, err.status, f"{err.message} / {err.message_en}")
+            raise NotFoundError(f"Định dạng '{fmt}' không có: dùng .json hoặc .xml.",
+                                message_en=f"The format '{fmt}' is not offered: use .json or .xml.")
+        return await handler(request, fmt, **kwargs)
 
     return wrapper
 
@@ -238,11 +233,7 @@ async def create_request(request: Request, fmt: str) -> Response:
         or None, channel=f"open311:{app_account.label}")
     engine, secret = engine_and_key(request)
 
-    def save() -> tuple[dict[str, Any], bool]:
-        with engine.begin() as conn:
-            return cases.submit(conn, secret, report, actor=app_account.label)
-
-    case, created = await run_in_threadpool(save)
+    case, created = await run_in_threadpool(store, engine, secret, report, app_account.label)
     department = DEPARTMENTS[case["department"]]["vi"]
     body = [{"service_request_id": str(case["id"]), "token": case["token"],
              "service_notice": f"{department} trả lời trước ngày {case['due_on']:%d/%m/%Y}",
