@@ -57,6 +57,7 @@ from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
+from governance.sequencer import Sequencer
 from jobs import backups as _backups  # noqa: F401 - scheduled backups and their probe
 from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
@@ -88,14 +89,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await run_in_threadpool(open_pool, engine)
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
-        settling = asyncio.create_task(audit_anchor.settle_periodically(engine))
+        app.state.sequencer.start()
         app.state.layer_versions.start()
         if publishing is None:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
         if publishing is not None:
             publishing.cancel()
-        settling.cancel()
+        await run_in_threadpool(app.state.sequencer.stop)
         await run_in_threadpool(app.state.layer_versions.stop)
         try:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconcile_routes.router)
     app.include_router(documents_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
+    app.state.sequencer = Sequencer(engine)
     app.state.layer_versions = LayerVersions(
         engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
     app.mount("/static", pages.static, name="static")

@@ -64,13 +64,3 @@ async def publish_periodically(engine: Engine, settings: Settings) -> None:
             LOG.exception("could not publish the audit anchor")
         await asyncio.sleep(settings.audit_anchor_minutes * 60)
 
-
-async def settle_periodically(engine: Engine, every_s: float = 2.0) -> None:
-    """Chain pending audit entries and fold pending layer changes every ``every_s`` seconds
-    (``governance.sequencer``), until cancelled; a failure is logged and the loop goes on."""
-    while True:
-        try:
-            await run_in_threadpool(sequencer.settle, engine)
-        except Exception:  # noqa: BLE001 - a database hiccup must not end the sequencer
-            LOG.exception("could not settle the pending audit entries and layer changes")
-        await asyncio.sleep(every_s)

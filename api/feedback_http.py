@@ -12,7 +12,6 @@ from sqlalchemy.engine import Engine
 
 from feedback import cases, identity, services
 from gis_core.errors import IocError
-from governance import sequencer
 from layers.departments import DEPARTMENTS
 
 LOG = logging.getLogger("ioc.feedback")
@@ -30,15 +29,18 @@ def engine_and_key(request: Request) -> tuple[Engine, bytes]:
     return state.engine, secret
 
 
-def store(engine: Engine, secret: bytes, report: cases.Submission, actor: str = "anonymous"
+def store(request: Request, report: cases.Submission, actor: str = "anonymous"
           ) -> tuple[dict[str, Any], bool]:
-    """Record a report in a transaction of its own, then settle it (``governance.sequencer``):
-    when the sender gets the answer, its audit entry is chained and the layer counts it. A
-    failed settle leaves the report stored and pending; the periodic step settles it."""
+    """Record a report in a transaction of its own, then wait for the process's sequencer step
+    (``governance.sequencer``): when the sender gets the answer, its audit entry is chained and
+    the layer counts it. A failed step leaves the report stored and pending; a later one settles
+    it."""
+    engine, secret = engine_and_key(request)
     with engine.begin() as conn:
         case, created = cases.submit(conn, secret, report, actor=actor)
     try:
-        sequencer.settle(engine)
+        if not request.app.state.sequencer.wait():
+            LOG.warning("report %s stored, to be settled by a later step", case["id"])
     except IocError as err:
         LOG.warning("report %s stored, to be settled later: %s", case["id"], err.message_en)
     return case, created

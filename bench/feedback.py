@@ -37,7 +37,9 @@ import httpx
 import psycopg2
 from psycopg2 import sql
 
+from bench import load as bench_load
 from bench.config import ADMIN_URL, ROOT, VAR, database_url
+from bench.database import reader_key
 from bench.endpoints import MVT_ACCEPT, Request
 from bench.floor import Floor
 from bench.load import WrkResult, probe, run_load
@@ -159,9 +161,10 @@ def _raw_inserts(url: str, spot: tuple[float, float], n: int, connections: int) 
 
 def _tile_of(cur: psycopg2.extensions.cursor, layer: str) -> tuple[int, int]:
     """The z12 tile (x, y) of the layer's feature nearest the centre of its extent."""
-    cur.execute(sql.SQL("SELECT ST_X(geom), ST_Y(geom) FROM (SELECT ST_PointOnSurface(geom) AS geom "
-                        "FROM {t} ORDER BY geom <-> (SELECT ST_Centroid(ST_Extent(geom)::geometry) "
-                        "FROM {t}) LIMIT 1) s").format(t=sql.Identifier(layer)))
+    cur.execute(sql.SQL(
+        "SELECT ST_X(geom), ST_Y(geom) FROM (SELECT ST_PointOnSurface(geom) AS geom FROM {t} "
+        "ORDER BY geom <-> (SELECT ST_SetSRID(ST_Centroid(ST_Extent(geom)::geometry), 4326) "
+        "FROM {t}) LIMIT 1) s").format(t=sql.Identifier(layer)))
     lon, lat = cur.fetchone()
     n = 2**TILE_ZOOM
     y = (1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n
@@ -214,6 +217,8 @@ def _layer_speeds(url: str, base: str, duration: int, connections: int
                   ) -> dict[str, dict[str, tuple[WrkResult, Floor, int | None]]]:
     """Per layer and request (items, tile): wrk's result, the SQL floor, the features returned."""
     results: dict[str, dict[str, tuple[WrkResult, Floor, int | None]]] = {}
+    # As the matrix does: the bench's system client (public fields; households need a caller).
+    bench_load.HEADERS["X-API-Key"] = reader_key(url)
     for layer in LAYERS:
         with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
             x, y = _tile_of(cur, layer)
@@ -248,25 +253,26 @@ def main(argv: list[str] | None = None) -> None:
     try:
         seconds, codes, latencies = asyncio.run(
             _post_all(base, key, spot, args.requests, args.connections))
+        with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM feedback_requests WHERE channel LIKE 'open311:%'")
+            stored = cur.fetchone()[0]
+            cur.execute("SELECT count(*) FROM audit_log WHERE action = 'feedback.received'")
+            chained = cur.fetchone()[0]
+            cur.execute("SELECT (SELECT count(*) FROM audit_pending), "
+                        "(SELECT count(*) FROM feature_count_pending)")
+            pending = cur.fetchone()
+        http_rate = args.requests / seconds
+        print(f"Open311 POST: {args.requests} reports in {seconds:.2f} s = {http_rate:.0f} req/s "
+              f"({args.workers} workers, {args.connections} connections), p50 "
+              f"{_percentile(latencies, 0.5):.0f} ms, p99 {_percentile(latencies, 0.99):.0f} ms; "
+              f"answers {codes}; rows stored {stored} (lost: {codes.get(201, 0) - stored}); audit "
+              f"entries chained {chained}, still pending {pending[0]} entries, {pending[1]} "
+              "layer rows", flush=True)
         layers = _layer_speeds(url, base, args.duration, args.layer_connections)
     finally:
         process.terminate()
         process.wait(timeout=30)
-    with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
-        cur.execute("SELECT count(*) FROM feedback_requests WHERE channel LIKE 'open311:%'")
-        stored = cur.fetchone()[0]
-        cur.execute("SELECT count(*) FROM audit_log WHERE action = 'feedback.received'")
-        chained = cur.fetchone()[0]
-        cur.execute("SELECT (SELECT count(*) FROM audit_pending), "
-                    "(SELECT count(*) FROM feature_count_pending)")
-        pending = cur.fetchone()
-    raw = _raw_inserts(url, spot, args.requests, min(args.connections, 16))
-    http_rate, raw_rate = args.requests / seconds, args.requests / raw
-    print(f"Open311 POST: {args.requests} reports in {seconds:.2f} s = {http_rate:.0f} req/s "
-          f"({args.workers} workers, {args.connections} connections), p50 "
-          f"{_percentile(latencies, 0.5):.0f} ms, p99 {_percentile(latencies, 0.99):.0f} ms; "
-          f"answers {codes}; rows stored {stored} (lost: {codes.get(201, 0) - stored}); audit "
-          f"entries chained {chained}, still pending {pending[0]} entries, {pending[1]} layer rows")
+    raw_rate = args.requests / _raw_inserts(url, spot, args.requests, min(args.connections, 16))
     print(f"raw SQL INSERT + commit: {raw_rate:.0f} rows/s; HTTP intake is "
           f"{http_rate / raw_rate:.0%} of the floor; target 200 req/s "
           f"{'met' if http_rate >= 200 else 'NOT met'}")
@@ -283,7 +289,6 @@ def main(argv: list[str] | None = None) -> None:
         if by_layer.get("housing"):
             share = by_layer["feedback_points"] / by_layer["housing"]
             print(f"{kind}: feedback_points ours/floor is {share:.2f}× that of housing")
-
 
 if __name__ == "__main__":
     main()

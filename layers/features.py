@@ -86,7 +86,7 @@ _PAGE = (
     "WITH page AS (SELECT id, row_number() OVER (ORDER BY {order}) AS ord FROM {table}{where} "
     "ORDER BY {order} LIMIT %(_limit)s OFFSET %(_offset)s) "
     "SELECT coalesce(string_agg({feature}::text, ',' ORDER BY page.ord), ''), count(*), "
-    "(SELECT n FROM feature_counts WHERE layer = %(_layer)s) + (SELECT coalesce(sum(n), 0) "
+    "(SELECT n FROM feature_counts WHERE layer = %(_layer)s) + (SELECT coalesce(sum(n), 0)::bigint "
     "FROM feature_count_pending WHERE layer = %(_layer)s), "
     "CASE WHEN NOT EXISTS (SELECT FROM feature_count_pending WHERE layer = %(_layer)s) "
     "THEN (SELECT version FROM feature_counts WHERE layer = %(_layer)s) END "

@@ -112,9 +112,7 @@ async def submit(request: Request) -> Response:
     if lat is not None and lat != lat:  # NaN: not a number, or out of range
         raise InvalidParameterError("'lat'/'lon' phải là số độ hợp lệ.",
                                     message_en="'lat'/'lon' must be valid degrees.", parameter="lat")
-    engine, secret = engine_and_key(request)
-
-    case, created = await run_in_threadpool(store, engine, secret, report)
+    case, created = await run_in_threadpool(store, request, report)
     return _json({"service_request_id": str(case["id"]), "token": case["token"],
                   "due_on": case["due_on"], "department": case["department"]},
                  201 if created else 200)

@@ -231,9 +231,7 @@ async def create_request(request: Request, fmt: str) -> Response:
                   "email": str(form.get("email") or "")},
         client_token=request.headers.get("idempotency-key") or str(form.get("client_token") or "")
         or None, channel=f"open311:{app_account.label}")
-    engine, secret = engine_and_key(request)
-
-    case, created = await run_in_threadpool(store, engine, secret, report, app_account.label)
+    case, created = await run_in_threadpool(store, request, report, app_account.label)
     department = DEPARTMENTS[case["department"]]["vi"]
     body = [{"service_request_id": str(case["id"]), "token": case["token"],
              "service_notice": f"{department} trả lời trước ngày {case['due_on']:%d/%m/%Y}",
