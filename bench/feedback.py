@@ -51,7 +51,7 @@ LAYERS = ("feedback_points", "housing")
 TILE_ZOOM = 12
 
 
-def _prepare(layer_rows: int) -> tuple[str, str, tuple[float, float]]:
+def _prepare(layer_rows: int) -> tuple[str, str, list[tuple[float, float]]]:
     from api.cli import load_samples, migrate
     from gis_core.db import engine_for
     from governance import accounts
@@ -67,8 +67,11 @@ def _prepare(layer_rows: int) -> tuple[str, str, tuple[float, float]]:
     with engine_for(url).begin() as conn:
         _, key = accounts.create_api_client(conn, username="bench-app", scopes=())
     with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
-        cur.execute("SELECT ST_Y(p), ST_X(p) FROM communes, ST_PointOnSurface(geom) p LIMIT 1")
-        spot = cur.fetchone()
+        # Where the reports are posted: 500 points spread over the communes, as citizens' would
+        # be (one point for all would make every insert touch the same index pages).
+        cur.execute("SELECT ST_Y(p), ST_X(p) FROM (SELECT (ST_Dump(ST_GeneratePoints(geom, 14, 7)))"
+                    ".geom AS p FROM communes ORDER BY code) s")
+        spots = cur.fetchall()
         # The layer's reports, spread over every commune (one statement; then folded).
         cur.execute(
             "INSERT INTO feedback_requests (token, service_code, description, geom, commune_code, "
@@ -80,9 +83,10 @@ def _prepare(layer_rows: int) -> tuple[str, str, tuple[float, float]]:
             "ST_Dump(ST_GeneratePoints(geom, %(per)s)) d(path, p)) g",
             {"services": list(SERVICES),
              "per": max(1, layer_rows // 38)})
-        cur.execute("SELECT ioc_fold_feature_changes()")
+        cur.execute("SELECT ioc_fold_feature_changes() "
+                    "WHERE to_regproc('ioc_fold_feature_changes') IS NOT NULL")
         conn.commit()
-    return url, key, spot
+    return url, key, spots
 
 
 def _serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
@@ -105,9 +109,8 @@ def _serve(url: str, workers: int) -> tuple[subprocess.Popen, str]:
     raise SystemExit("the server did not start")
 
 
-async def _post_all(base: str, key: str, spot: tuple[float, float], n: int, connections: int
-                    ) -> tuple[float, dict[int, int], list[float]]:
-    lat, lon = spot
+async def _post_all(base: str, key: str, spots: list[tuple[float, float]], n: int,
+                    connections: int) -> tuple[float, dict[int, int], list[float]]:
     codes: dict[int, int] = {}
     latencies: list[float] = []
     queue: asyncio.Queue[int] = asyncio.Queue()
@@ -118,6 +121,7 @@ async def _post_all(base: str, key: str, spot: tuple[float, float], n: int, conn
     async def worker(client: httpx.AsyncClient) -> None:
         while not queue.empty():
             i = queue.get_nowait()
+            lat, lon = spots[i % len(spots)]
             started = time.perf_counter()
             response = await client.post(f"{base}/open311/v2/requests.json", data={
                 "api_key": key, "service_code": "road_damage", "lat": str(lat), "long": str(lon),
@@ -137,12 +141,11 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, math.ceil(q * len(ordered)) - 1))] if ordered else 0.0
 
 
-def _raw_inserts(url: str, spot: tuple[float, float], n: int, connections: int) -> float:
-    lat, lon = spot
-
+def _raw_inserts(url: str, spots: list[tuple[float, float]], n: int, connections: int) -> float:
     def insert(chunk: range) -> None:
         with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
             for i in chunk:
+                lat, lon = spots[i % len(spots)]
                 cur.execute(
                     "INSERT INTO feedback_requests (token, client_token, service_code, description, "
                     "geom, commune_code, department, due_on, channel) VALUES (%s, %s, 'road_damage', "
@@ -245,34 +248,41 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--layer-rows", type=int, default=20_000)
-    parser.add_argument("--duration", type=int, default=10, help="seconds of wrk per layer request")
+    parser.add_argument("--duration", type=int, default=10,
+                        help="seconds of wrk per layer request (0: intake only)")
     parser.add_argument("--layer-connections", type=int, default=16)
     args = parser.parse_args(argv)
-    url, key, spot = _prepare(args.layer_rows)
+    url, key, spots = _prepare(args.layer_rows)
+    load_start = os.getloadavg()[0]
     process, base = _serve(url, args.workers)
     try:
         seconds, codes, latencies = asyncio.run(
-            _post_all(base, key, spot, args.requests, args.connections))
+            _post_all(base, key, spots, args.requests, args.connections))
         with closing(psycopg2.connect(url)) as conn, conn.cursor() as cur:
             cur.execute("SELECT count(*) FROM feedback_requests WHERE channel LIKE 'open311:%'")
             stored = cur.fetchone()[0]
             cur.execute("SELECT count(*) FROM audit_log WHERE action = 'feedback.received'")
             chained = cur.fetchone()[0]
-            cur.execute("SELECT (SELECT count(*) FROM audit_pending), "
-                        "(SELECT count(*) FROM feature_count_pending)")
-            pending = cur.fetchone()
+            cur.execute("SELECT to_regclass('audit_pending') IS NOT NULL")
+            pending = (0, 0)
+            if cur.fetchone()[0]:
+                cur.execute("SELECT (SELECT count(*) FROM audit_pending), "
+                            "(SELECT count(*) FROM feature_count_pending)")
+                pending = cur.fetchone()
         http_rate = args.requests / seconds
         print(f"Open311 POST: {args.requests} reports in {seconds:.2f} s = {http_rate:.0f} req/s "
               f"({args.workers} workers, {args.connections} connections), p50 "
               f"{_percentile(latencies, 0.5):.0f} ms, p99 {_percentile(latencies, 0.99):.0f} ms; "
               f"answers {codes}; rows stored {stored} (lost: {codes.get(201, 0) - stored}); audit "
               f"entries chained {chained}, still pending {pending[0]} entries, {pending[1]} "
-              "layer rows", flush=True)
-        layers = _layer_speeds(url, base, args.duration, args.layer_connections)
+              f"layer rows; load average {load_start:.1f} before, {os.getloadavg()[0]:.1f} after",
+              flush=True)
+        layers = _layer_speeds(url, base, args.duration, args.layer_connections) \
+            if args.duration > 0 else {}
     finally:
         process.terminate()
         process.wait(timeout=30)
-    raw_rate = args.requests / _raw_inserts(url, spot, args.requests, min(args.connections, 16))
+    raw_rate = args.requests / _raw_inserts(url, spots, args.requests, min(args.connections, 16))
     print(f"raw SQL INSERT + commit: {raw_rate:.0f} rows/s; HTTP intake is "
           f"{http_rate / raw_rate:.0%} of the floor; target 200 req/s "
           f"{'met' if http_rate >= 200 else 'NOT met'}")
