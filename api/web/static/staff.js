@@ -414,8 +414,8 @@ pages.opinion = () => {
   const box = $('#correction');
   const form = $('#correction-form');
   const edit = (item) => {
-    form.item.value = item.id;
-    form.based_on.value = item.correction_id ?? '';
+    form.dataset.item = item.id;
+    form.dataset.basedOn = item.correction_id ?? '';
     form.sector.value = item.sector; form.tone.value = item.tone;
     form.urgent.checked = item.urgent; form.commune_code.value = item.commune_code || '';
     $('#correction-title').textContent = fmt(W.correcting, {id: item.id});
@@ -448,8 +448,8 @@ pages.opinion = () => {
   guard(form, async () => {
     const body = {sector: form.sector.value, tone: form.tone.value, urgent: form.urgent.checked,
       commune_code: form.commune_code.value || null,
-      based_on: form.based_on.value === '' ? null : Number(form.based_on.value)};
-    const id = form.item.value;
+      based_on: form.dataset.basedOn === '' ? null : Number(form.dataset.basedOn)};
+    const id = form.dataset.item;
     try {
       await api('POST', `/api/v1/opinion/items/${id}/correction`, body);
     } catch (err) { if (err.status === 409) load(); throw err; }
