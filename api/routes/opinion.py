@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, File, Query, Request, Response, UploadFile
+from fastapi import APIRouter, File, Path, Query, Request, Response, UploadFile
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
@@ -26,6 +26,7 @@ from scenarios import incidents
 from scenarios.emergency import KIND_TITLES, IncidentKind
 
 router = APIRouter(tags=["opinion"])
+ItemId = Annotated[int, Path(ge=1, le=2**63 - 1, description="số của mục / item number")]
 API = "/api/v1/opinion"
 WATCHERS = frozenset({"operator", "leader"})
 
@@ -64,7 +65,7 @@ def list_items(request: Request, commune: str | None = None, sector: str | None 
 
 
 @router.get(f"{API}/items/{{item_id}}", summary="Một mục / One item")
-def one_item(request: Request, item_id: int) -> Response:
+def one_item(request: Request, item_id: ItemId) -> Response:
     """One item, without its author."""
     _watcher(request)
     with request.app.state.engine.connect() as conn:
@@ -72,7 +73,7 @@ def one_item(request: Request, item_id: int) -> Response:
 
 
 @router.get(f"{API}/items/{{item_id}}/author", summary="Tác giả (có lý do) / Author (with reason)")
-def item_author(request: Request, item_id: int) -> Response:
+def item_author(request: Request, item_id: ItemId) -> Response:
     """The author handle: personal data, given with a reason (``X-Reason``) and audited."""
     principal = _watcher(request)
     with request.app.state.engine.begin() as conn:
@@ -89,7 +90,7 @@ class CaseRequest(BaseModel):
 
 @router.post(f"{API}/items/{{item_id}}/case", status_code=201,
              summary="Tạo phản ánh từ mục này / Make it a case")
-def make_case(request: Request, item_id: int, body: CaseRequest | None = None) -> Response:
+def make_case(request: Request, item_id: ItemId, body: CaseRequest | None = None) -> Response:
     """Open a feedback case for the item (201), or answer the case it already has (200)."""
     principal = _watcher(request)
     engine, secret = engine_and_key(request)
@@ -151,7 +152,7 @@ class CorrectionRequest(BaseModel):
 
 @router.post(f"{API}/items/{{item_id}}/correction",
              summary="Sửa nhãn của mục (dữ liệu huấn luyện) / Correct an item's labels")
-def correct_item(request: Request, item_id: int, body: CorrectionRequest) -> Response:
+def correct_item(request: Request, item_id: ItemId, body: CorrectionRequest) -> Response:
     """Correct sector, tone, urgency or commune; kept as a labelled example with who and when
     (audited). The item's row is locked: a correction made since ``based_on`` is a 409."""
     principal = _watcher(request)
@@ -163,7 +164,7 @@ def correct_item(request: Request, item_id: int, body: CorrectionRequest) -> Res
 
 @router.get(f"{API}/items/{{item_id}}/corrections",
             summary="Các lần sửa nhãn / An item's corrections")
-def item_corrections(request: Request, item_id: int) -> Response:
+def item_corrections(request: Request, item_id: ItemId) -> Response:
     """Who corrected the item, when, from which labels to which, newest first."""
     _watcher(request)
     with request.app.state.engine.connect() as conn:
@@ -186,7 +187,7 @@ class IncidentRequest(BaseModel):
 
 @router.post(f"{API}/items/{{item_id}}/incident", status_code=201,
              summary="Mở sự cố từ mục này / Open an incident from this item")
-def make_incident(request: Request, item_id: int, body: IncidentRequest | None = None
+def make_incident(request: Request, item_id: ItemId, body: IncidentRequest | None = None
                   ) -> Response:
     """Open an incident of the emergency scenario for the item (201): its commune is the
     incident's area (or ``lon``/``lat`` and ``radius_m`` for an unplaced item), the item is
