@@ -11,7 +11,7 @@ from procrastinate import JobContext
 from sqlalchemy.engine import Engine
 
 from gis_core.db import engine_for, translate_db_errors
-from gis_core.errors import DatabaseUnavailableError, IocError
+from gis_core.errors import ConflictError, DatabaseUnavailableError, IocError
 from gis_core.settings import Settings
 from jobs import status
 from jobs.imports import problem_of, worker_engine
@@ -45,8 +45,16 @@ def _defer(engine: Engine, task: Any, kind: str, owner: str, **kwargs: Any) -> i
 
 
 def submit_retrain(engine: Engine, actor: str) -> int:
-    """Queue a retraining for ``actor``; the job's id."""
-    return _defer(engine, retrain, KIND_RETRAIN, actor, actor=actor)
+    """Queue a retraining for ``actor``; the job's id (409 while one is waiting to run)."""
+    from procrastinate.exceptions import AlreadyEnqueued
+
+    try:
+        return _defer(engine, retrain, KIND_RETRAIN, actor, actor=actor)
+    except AlreadyEnqueued:
+        raise ConflictError(
+            "Đã có một lần huấn luyện lại đang chờ chạy; hãy đợi nó xong rồi xem các phiên bản.",
+            message_en="A retraining is already waiting to run; wait for it, then look at the "
+            "versions.") from None
 
 
 def submit_villages(engine: Engine, data: str, actor: str) -> int:
