@@ -40,7 +40,7 @@ def store(request: Request, report: cases.Submission, actor: str = "anonymous"
         case, created = cases.submit(conn, secret, report, actor=actor)
     try:
         if not request.app.state.sequencer.wait():
-            LOG.warning("report %s stored, to be settled by a later step", case["id"])
+            LOG.warning("report %s stored, to be settled by a later sequencer step", case["id"])
     except IocError as err:
         LOG.warning("report %s stored, to be settled later: %s", case["id"], err.message_en)
     return case, created

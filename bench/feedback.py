@@ -83,8 +83,9 @@ def _prepare(layer_rows: int) -> tuple[str, str, list[tuple[float, float]]]:
             "ST_Dump(ST_GeneratePoints(geom, %(per)s)) d(path, p)) g",
             {"services": list(SERVICES),
              "per": max(1, layer_rows // 38)})
-        cur.execute("SELECT ioc_fold_feature_changes() "
-                    "WHERE to_regproc('ioc_fold_feature_changes') IS NOT NULL")
+        cur.execute("SELECT to_regproc('ioc_fold_feature_changes') IS NOT NULL")
+        if cur.fetchone()[0]:
+            cur.execute("SELECT ioc_fold_feature_changes()")
         conn.commit()
     return url, key, spots
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
@@ -57,6 +57,11 @@ def settle(engine: Engine) -> Settled:
     return Settled(entries, features)
 
 
+@dataclass
+class _Waiter:
+    done: threading.Event = field(default_factory=threading.Event)
+    settled: bool = False
+
 
 class Sequencer:
     """The thread of one process that takes the steps: at once for the requests waiting on it,
@@ -65,7 +70,7 @@ class Sequencer:
     def __init__(self, engine: Engine, every_s: float = 2.0):
         self.engine = engine
         self.every_s = every_s
-        self._waiting: list[threading.Event] = []
+        self._waiting: list[_Waiter] = []
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -91,11 +96,11 @@ class Sequencer:
         if self._thread is None or not self._thread.is_alive():
             settle(self.engine)
             return True
-        done = threading.Event()
+        waiter = _Waiter()
         with self._lock:
-            self._waiting.append(done)
+            self._waiting.append(waiter)
         self._wake.set()
-        return done.wait(timeout)
+        return waiter.done.wait(timeout) and waiter.settled
 
     def _run(self) -> None:
         while True:
@@ -104,11 +109,14 @@ class Sequencer:
             stopping = self._stop.is_set()
             with self._lock:
                 waiting, self._waiting = self._waiting, []
+            settled = True
             try:
                 settle(self.engine)
             except Exception:  # noqa: BLE001 - a database hiccup must not end the sequencer
                 LOG.exception("could not settle the pending audit entries and layer changes")
-            for done in waiting:  # registered before the step began, so covered by it
-                done.set()
+                settled = False
+            for waiter in waiting:  # registered before the step began, so covered by it
+                waiter.settled = settled
+                waiter.done.set()
             if stopping:
                 return

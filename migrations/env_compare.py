@@ -7,11 +7,15 @@ from typing import Any
 from geoalchemy2 import alembic_helpers
 
 IGNORED_TABLES = {"spatial_ref_sys", "alembic_version"}
+# Indexes on an expression, made by a migration in SQL beside the views and triggers they serve.
+SQL_ONLY_INDEXES = {"ix_feedback_requests_public_geom"}
 
 
 def include_object(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any
                    ) -> bool:
     """Leave PostGIS's tables out of the comparison; let GeoAlchemy2 judge spatial indexes."""
     if type_ == "table" and name in IGNORED_TABLES:
+        return False
+    if type_ == "index" and name in SQL_ONLY_INDEXES:
         return False
     return alembic_helpers.include_object(obj, name, type_, reflected, compare_to)

@@ -11,7 +11,8 @@ reports were stored one after another. Now a report appends: its audit entry to
 sequencer step chains the entries into ``audit_log`` under the chain's lock and folds the changes
 into ``feature_counts`` and ``tile_changes`` (``ioc_fold_feature_changes``), many reports per
 step. Versions still appear in commit order: only the fold moves the layer's version, under the
-count row's lock, as the update and delete triggers of migration 0015 do.
+count row's lock, as the update and delete triggers of migration 0015 do. And the public layer's
+rounded geometry gets its own index.
 """
 
 from collections.abc import Sequence
@@ -75,6 +76,14 @@ OLD_TRUNCATE = (
 )
 
 
+# The public layer's geometry is computed (rounded, migration 0015): an index on that very
+# expression lets a tile or bbox on ``feedback_points`` use it instead of reading every report.
+PUBLIC_GEOM_INDEX = (
+    "CREATE INDEX ix_feedback_requests_public_geom ON feedback_requests USING gist "
+    "((ST_SnapToGrid(geom, CASE WHEN sensitive THEN 0.01 ELSE 0.001 END)::geometry(Point, 4326)))"
+)
+
+
 def upgrade() -> None:
     """Apply this revision."""
     op.create_table(
@@ -111,6 +120,7 @@ def upgrade() -> None:
                "REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT "
                "EXECUTE FUNCTION ioc_fp_pending_insert()")
     op.execute(TRUNCATE)
+    op.execute(PUBLIC_GEOM_INDEX)
 
 
 def downgrade() -> None:
@@ -120,6 +130,7 @@ def downgrade() -> None:
                "'audit entries are waiting to be chained: run ioc audit --verify first'; "
                "END IF; END $$")
     op.execute("SELECT ioc_fold_feature_changes()")
+    op.execute("DROP INDEX ix_feedback_requests_public_geom")
     op.execute("DROP TRIGGER ioc_fp_pending_insert ON feedback_requests")
     op.execute("DROP FUNCTION ioc_fp_pending_insert()")
     op.execute(OLD_TRUNCATE)
