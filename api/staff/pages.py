@@ -46,6 +46,7 @@ PAGES: dict[str, Callable[[Principal], bool]] = {
     "incidents": lambda p: p.role in INCIDENT_REPORTERS,
     "accounts": lambda p: p.role == "operator",
     "audit": lambda p: p.role == "operator",
+    "deadlines": lambda p: p.role in ("operator", "leader", "department_editor"),
     "quality": lambda p: p.role in PEOPLE,
     "me": lambda p: p.role in PEOPLE,
 }
@@ -167,6 +168,12 @@ def accounts(request: Request) -> Response:
 def audit(request: Request) -> Response:
     """The audit log with filters, and the chain's verification."""
     return _page(request, "audit")
+
+
+@router.get("/deadlines", response_class=HTMLResponse)
+def deadlines(request: Request) -> Response:
+    """The deadline sweep's warnings and escalations of feedback cases; mark one seen."""
+    return _page(request, "deadlines")
 
 
 @router.get("/quality", response_class=HTMLResponse)

@@ -146,6 +146,20 @@ WORDS: dict[str, tuple[str, str]] = {
     "legend": ("Xanh: thêm · Cam: sửa · Đỏ: xóa · Xám: trước khi sửa",
                "Green: added · Orange: changed · Red: removed · Grey: before"),
     "written": ("Đã ghi {n} giá trị.", "{n} values written."),
+    "deadlines": ("Hạn xử lý phản ánh", "Feedback deadlines"),
+    "deadlines_hint": ("Cảnh báo sắp đến hạn (gửi sở xử lý) và phản ánh quá hạn chuyển lên bộ phận "
+                       "điều hành; hạn tính theo ngày làm việc.",
+                       "Warnings before a deadline (to the handling department) and overdue cases "
+                       "raised to the operator; deadlines in working days."),
+    "notice_warning": ("Sắp đến hạn", "Due soon"),
+    "notice_escalation": ("Quá hạn — chuyển điều hành", "Overdue — raised to the operator"),
+    "case_no": ("Phản ánh", "Case"),
+    "due_on": ("Hạn", "Due"),
+    "days_left": ("Ngày làm việc còn lại", "Working days left"),
+    "recipient": ("Gửi tới", "To"),
+    "seen_by": ("Đã xem", "Seen"),
+    "mark_seen": ("Đánh dấu đã xem", "Mark seen"),
+    "unseen_only": ("Chỉ cảnh báo chưa xem", "Unseen only"),
 }
 
 

@@ -440,6 +440,27 @@ pages.accounts = () => {
   });
 };
 
+// ---- feedback deadlines: the sweep's warnings and escalations -------------------------------
+pages.deadlines = () => {
+  const form = $('#deadlines-filter');
+  const load = async () => {
+    const unseen = form.unseen.checked;
+    const {data} = await api('GET', url('/api/v1/feedback/notices', {unseen, limit: 300}));
+    fill($('#deadlines-table'), data.notices, n => el('tr', {class: n.kind},
+      el('td', {}, when(n.at)), el('td', {}, W['notice_' + n.kind] || n.kind),
+      el('td', {}, `#${n.request_id} ${n.service_code}`), el('td', {}, n.department),
+      el('td', {}, n.commune_code || ''), el('td', {}, n.due_on), el('td', {}, String(n.days_left)),
+      el('td', {}, n.recipient), el('td', {}, n.status),
+      el('td', {}, n.seen_by ? `${n.seen_by} (${when(n.seen_at)})` :
+        el('button', {type: 'button', onclick: async () => {
+          try { await api('POST', `/api/v1/feedback/notices/${n.id}/seen`); await load(); }
+          catch (err) { flash(err.message, true); }
+        }}, W.mark_seen))));
+  };
+  guard(form, load);
+  load();
+};
+
 // ---- audit ---------------------------------------------------------------------------------
 pages.audit = () => {
   const form = $('#audit-filter');
