@@ -181,8 +181,9 @@ def test_two_workers_running_the_sweep_job_escalate_each_case_once(sweep_db, tmp
     ids = [_case(sweep_db, _at(date(2027, 6, 7)))["id"] for _ in range(40)]
     now = _at(date(2027, 7, 1))
     app_for(sweep_db)
-    jobs = [sweep.configure(queueing_lock=None).defer(timestamp=int(now.timestamp()))
-            for _ in range(8)]
+    # Each its own queueing lock, so all eight wait in the queue together.
+    jobs = [sweep.configure(queueing_lock=f"feedback.sweep.t{i}").defer(
+        timestamp=int(now.timestamp())) for i in range(8)]
     with worker_process(sweep_db, tmp_path / "a", job_concurrency=2), \
             worker_process(sweep_db, tmp_path / "b", job_concurrency=2):
         deadline = time.monotonic() + 120
@@ -208,12 +209,13 @@ def _ioc(url, var_dir, *args):
                           capture_output=True, text=True, timeout=120)
 
 
-def test_the_feedback_commands(sweep_db, tmp_path):
-    case = _case(sweep_db, _at(date(2027, 8, 2)), service="waste",
+def test_the_feedback_commands(sweep_db, tmp_path, monkeypatch, capsys):
+    # Received Monday 3 August 2026, due 17 August: overdue by any clock from then on.
+    case = _case(sweep_db, _at(date(2026, 8, 3)), service="waste",
                  identity={"name": NAME, "phone": PHONE, "email": EMAIL})
-    swept = _ioc(sweep_db, tmp_path, "sweep", "--now", "2027-09-06T08:00")
+    swept = _ioc(sweep_db, tmp_path, "sweep", "--now", "2026-09-07T08:00")
     assert swept.returncode == 0, swept.stderr
-    assert swept.stdout.startswith("2027-09-06:") and str(case["id"]) in swept.stdout
+    assert swept.stdout.startswith("2026-09-07:") and str(case["id"]) in swept.stdout
     listed = _ioc(sweep_db, tmp_path, "list", "--overdue", "--department", "so_nn_mt")
     assert listed.returncode == 0, listed.stderr
     line = next(x for x in listed.stdout.splitlines() if x.startswith(f"{case['id']}\t"))
@@ -224,17 +226,24 @@ def test_the_feedback_commands(sweep_db, tmp_path):
     for secret in (NAME, PHONE, EMAIL):
         assert secret not in shown.stdout + listed.stdout + swept.stdout
     _sql(sweep_db, "UPDATE feedback_requests SET status = 'returned', response = 'Đã thu gom', "
-                   "answered_at = '2027-08-05T03:00:00Z', rating = 5 WHERE id = %s", case["id"])
-    stats = _ioc(sweep_db, tmp_path, "stats", "--by", "category", "--period", "2027-08")
-    assert stats.returncode == 0, stats.stderr
-    row = next(x.split("\t") for x in stats.stdout.splitlines() if x.startswith("waste\t"))
+                   "answered_at = '2026-08-05T03:00:00Z', rating = 5 WHERE id = %s", case["id"])
+    # The rest in this process, through the same entry point (a process each is slow).
+    from api.cli import main
+
+    monkeypatch.setenv("DATABASE_URL", sweep_db)
+    monkeypatch.setenv("IOC_VAR_DIR", str(tmp_path))
+    capsys.readouterr()
+    main(["feedback", "stats", "--by", "category", "--period", "2026-08"])
+    row = next(x.split("\t") for x in capsys.readouterr().out.splitlines() if x.startswith("waste\t"))
     assert row[1:] == ["1", "1", "5.0", "100.0", "1", "1", "100.0"]
     for args, word in ((("sweep", "--now", "tomorrow"), "--now"), (("show", "99999999"), "99999999"),
                        (("list", "--status", "late"), "--status"), (("stats", "--by", "x"), "--by"),
                        (("stats", "--period", "2027-13"), "2027-13")):
-        failed = _ioc(sweep_db, tmp_path, *args)
-        assert failed.returncode == 1 and failed.stdout == "", args
-        assert len(failed.stderr.strip().splitlines()) == 1 and word in failed.stderr, failed.stderr
+        with pytest.raises(SystemExit) as exited:
+            main(["feedback", *args])
+        out = capsys.readouterr()
+        assert exited.value.code == 1 and out.out == "", args
+        assert len(out.err.strip().splitlines()) == 1 and word in out.err, out.err
 
 
 def test_notices_on_the_staff_pages_and_overdue_cases_on_the_map(client, staff, spot, database_url):
