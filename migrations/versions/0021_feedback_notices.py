@@ -1,7 +1,7 @@
 """feedback notices: the deadline sweep's warnings and escalations, once per case and deadline
 
 Revision ID: 0021
-Revises: 0018
+Revises: 0025
 Create Date: 2026-12-07 19:40:00
 
 A warning before a case's deadline goes to its department, an escalation after it to the
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0021"
-down_revision: str | None = "0018"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
