@@ -28,7 +28,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -139,6 +139,7 @@ def _import(url: str) -> dict[str, Any]:
         with tempfile.TemporaryDirectory() as folder:
             path = make_file(engine, IMPORT_FEATURES, Path(folder))
             with closing(database._connect(url)) as conn, conn.cursor() as cur:
+                cur.execute("DELETE FROM housing WHERE source_dataset = %s", (IMPORT_DATASET,))
                 cur.execute("SELECT coalesce(max(id), 0) FROM feature_history")
                 history = cur.fetchone()[0]
             options = ImportOptions(crs=None, dataset=IMPORT_DATASET, actor="bench")
@@ -186,8 +187,24 @@ def _settle(url: str, server: servers.Server | None) -> None:
         servers.wait_quiet(server)
 
 
-def measure_scale(scale: float, opts: argparse.Namespace) -> dict[str, Any]:
-    """Build (or reuse) the scale's database, serve it, measure every case."""
+def _attempt(run: Callable[[], dict[str, Any]], tries: int = 4) -> dict[str, Any]:
+    """``run()``, again after a pause when the shared server refuses a connection (too many clients)."""
+    import psycopg2
+
+    for attempt in range(tries):
+        try:
+            return run()
+        except psycopg2.OperationalError as err:
+            if attempt == tries - 1:
+                return {"error": " ".join(str(err).split())[:200]}
+            print(f"  (database busy: {' '.join(str(err).split())[:100]}; again in 20 s)", flush=True)
+            time.sleep(20)
+    raise AssertionError("unreachable")
+
+
+def measure_scale(scale: float, opts: argparse.Namespace,
+                  save: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    """Build (or reuse) the scale's database, serve it, measure every case (``save`` after each)."""
     from bench import floor
 
     name = db_name(scale)
@@ -199,6 +216,7 @@ def measure_scale(scale: float, opts: argparse.Namespace) -> dict[str, Any]:
     print(f"· scale {scale:g}: {fx.households:,} households; bbox {fx.bbox_count}, z14 tile "
           f"{fx.tiles[14][2]:,}, 5 km radius {answers['radius']:,} households", flush=True)
     record: dict[str, Any] = {"scale": scale, "households": fx.households, "load_start": os.getloadavg()[0],
+                              "load_end": os.getloadavg()[0],
                               "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M"), "commune": fx.commune,
                               "centre": fx.centre, "measures": {}}
     measures = record["measures"]
@@ -213,23 +231,28 @@ def measure_scale(scale: float, opts: argparse.Namespace) -> dict[str, Any]:
             _settle(url, server)
             base = case.key.removesuffix("_cold")
             if case.mode == "wrk":
-                measures[case.key] = _wrk(server.base_url, _request(base, fx), case.key, opts)
+                measures[case.key] = _attempt(
+                    lambda b=base, k=case.key: _wrk(server.base_url, _request(b, fx), k, opts))
             else:
-                measures[case.key] = _cold(url, server.base_url, _request(base, fx), opts.cold_runs)
+                measures[case.key] = _attempt(
+                    lambda b=base: _cold(url, server.base_url, _request(b, fx), opts.cold_runs))
+            measures[case.key]["answer"] = answers[case.key]
+            save(record)
             _report(case, measures[case.key])
     finally:
         servers.stop(server)
         database.terminate_backends(ADMIN_URL, name)
     for case, run in ((CASES[-2], _import), (CASES[-1], _export)):
         _settle(url, None)
-        measures[case.key] = run(url)
+        measures[case.key] = _attempt(lambda run=run: run(url))
+        measures[case.key]["answer"] = answers[case.key]
+        record["load_end"] = os.getloadavg()[0]
+        save(record)
         _report(case, measures[case.key])
     floors = floor.measure(url, fx, list(FLOOR_KEYS), runs=100, budget_s=2.0)
     for key, found in floors.items():
         measures[key]["floor_ms"] = found.median_ms
-    for key, m in measures.items():
-        m["answer"] = answers[key]
-    record["load_end"] = os.getloadavg()[0]
+    save(record)
     return record
 
 
@@ -453,15 +476,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("wrk is not installed: run `make bench-scale` (it installs it) or apt-get install wrk",
                   file=sys.stderr)
             return 2
+        def save(record: dict[str, Any]) -> None:
+            results[f"{record['scale']:g}"] = record
+            RESULTS.parent.mkdir(parents=True, exist_ok=True)
+            RESULTS.write_text(json.dumps(results, indent=1), encoding="utf-8")
+
         for scale in opts.scales:
             try:
-                record = measure_scale(scale, opts)
+                measure_scale(scale, opts, save)
             except KeyboardInterrupt:
                 print("\ninterrupted: server stopped", file=sys.stderr)
                 return 130
-            results[f"{scale:g}"] = record
-            RESULTS.parent.mkdir(parents=True, exist_ok=True)
-            RESULTS.write_text(json.dumps(results, indent=1), encoding="utf-8")
     records = sorted(results.values(), key=lambda r: r["scale"])
     if not records:
         print("no results yet: run without --report-only", file=sys.stderr)
