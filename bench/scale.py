@@ -86,17 +86,29 @@ What each curve is made of, from `EXPLAIN (ANALYZE, BUFFERS)` on the scale-10 da
 
 - **items limit=10: flat.** The page's ids come from `pk_housing` (Index Only Scan, 11 rows,
   4 buffers) and `numberMatched` from `feature_counts` (kept by statement triggers): 0.6 ms at
-  scale 10, whatever the size of the table.
-- **bbox ≈500 households: flat.** The fixtures take the 500 households nearest the densest point at
-  each scale, so the answer stays the same while the table grows; the plan is a bitmap scan of
-  `idx_housing_geom` bounded by the box (a box of 2,373 households at scale 10: 227 buffers), the
-  filtered count is computed once per data version. What drifts between scales in the table is the
-  load of the shared machine (see the load averages), not the plan.
-- **z14 tile over the densest commune: grows with the tile**, whose households grow with the scale
-  (797 at scale 1 to ≈7,900 at scale 10); rows come from the GiST index (`make bench`'s floor).
-- **radius and province-wide, warm: flat.** A repeat is served from the answers kept per data
-  version; the stamp (`scenarios.overview.data_stamp`) reads `feature_counts` and two small tables
-  (0.07 ms at scale 10).
+  scale 10, whatever the size of the table. The raw-SQL floor grows instead (17 to 191 ms): its
+  `numberMatched` is a `count(*)` over the table.
+- **bbox ≈500 households: the plan is bounded by the answer; the measured p50 still rises** (about
+  3× from scale 1 to 10, for the same 500 features). The fixtures take the 500 households nearest
+  the densest point at each scale, so the answer stays the same; the plan is a scan of
+  `idx_housing_geom` bounded by the box and 500 primary-key fetches, ≈2,050 buffers at scale 1 and
+  ≈2,350 at scale 10 (20 to 84 ms in the database at scale 10, its first run reading from disk);
+  the filtered count is computed once per data version. The extra buffers come from locality: rows
+  are stored in survey order, not by place, so the 500 nearest households of a ten times denser
+  table sit on more heap pages, and at scale 10 the table no longer fits the server's 128 MB of
+  shared buffers, shared with every other database on this machine. Not resolved here: clustering
+  housing on its GiST index (`CLUSTER` after a load, or loading in spatial order) would restore the
+  locality; the rest of the drift follows the machine's load average.
+- **z14 tile over the densest commune: grows with the tile.** The tile is chosen at each scale over
+  the densest commune, so its households go 797, 1,553, 3,888 and, at scale 10 where another cell
+  is densest, 1,901; p50 follows that count, not the table (rows from the GiST index, as in
+  `make bench`'s floor).
+- **radius and province-wide, warm: flat in their work.** A repeat is served from the answers
+  kept per data version; the stamp (`scenarios.overview.data_stamp`) reads `feature_counts` and two
+  small tables (0.07 ms at scale 10), and the kept radius answer is 48 KB at scale 1, 63 KB at
+  scale 10. The province-wide figures stay level; the radius one drops at scale 10 (p50 130 ms,
+  p99 1.1 s) in a window where the second worker was still computing its first answer (1.3 s
+  cold) on the two loaded cores; not resolved in this run, a longer warm-up would tell.
 - **radius, cold: grows with the households within 5 km** (10,035 at scale 1, 34,657 at scale 5):
   every statement starts from a bitmap scan of `ix_housing_geog` (the `geom::geography` index)
   over the circle's box (scale 5: 54,515 candidates, 44,572 kept), no whole-table step.
