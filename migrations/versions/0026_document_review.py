@@ -28,7 +28,8 @@ def upgrade() -> None:
     op.add_column("feature_documents", sa.Column("reviewed_at", sa.DateTime(timezone=True),
                                                  nullable=True))
     op.add_column("feature_documents", sa.Column("reason", sa.Text(), nullable=True))
-    op.alter_column("feature_documents", "version", existing_type=sa.Integer(), nullable=True)
+    op.alter_column("feature_documents", "version", existing_type=sa.Integer(), nullable=True,
+                    comment="numbered when approved (a pending upload has none)")
     op.create_check_constraint(op.f("ck_feature_documents_status_known"), "feature_documents",
                                "status IN ('pending', 'approved', 'rejected')")
     op.create_check_constraint(op.f("ck_feature_documents_approved_has_version"),
@@ -45,6 +46,7 @@ def downgrade() -> None:
                        type_="check")
     op.drop_constraint(op.f("ck_feature_documents_status_known"), "feature_documents",
                        type_="check")
-    op.alter_column("feature_documents", "version", existing_type=sa.Integer(), nullable=False)
+    op.alter_column("feature_documents", "version", existing_type=sa.Integer(), nullable=False,
+                    comment=None)
     for column in ("reason", "reviewed_at", "reviewer", "status"):
         op.drop_column("feature_documents", column)
