@@ -1,7 +1,7 @@
 """feature_documents: an editor's document waits for approval like an edit
 
 Revision ID: 0026
-Revises: 0018
+Revises: 0025
 Create Date: 2026-12-07 19:45:00
 
 A document uploaded by a department's editor is ``pending`` until an approver of the owning
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0026"
-down_revision: str | None = "0018"
+down_revision: str | None = "0025"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
