@@ -128,7 +128,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "documents_waiting": ("Tài liệu chờ duyệt", "Documents waiting for approval"),
     "document": ("Tài liệu", "Document"),
     "feature": ("Đối tượng", "Feature"),
-    "decision": ("Quyết định", "Decision"),
+    "doc_decision": ("Số quyết định", "Decision number"),
     "doc_approved_msg": ("Đã duyệt tài liệu {id} (bản {version}).",
                          "Document {id} approved (version {version})."),
     "doc_rejected_msg": ("Đã từ chối tài liệu {id}.", "Document {id} rejected."),
