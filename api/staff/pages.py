@@ -50,6 +50,7 @@ PAGES: dict[str, Callable[[Principal], bool]] = {
     "opinion": lambda p: p.role in OPINION_WATCHERS,
     "accounts": lambda p: p.role == "operator",
     "audit": lambda p: p.role == "operator",
+    "deadlines": lambda p: p.role in ("operator", "leader", "department_editor"),
     "quality": lambda p: p.role in PEOPLE,
     "me": lambda p: p.role in PEOPLE,
 }
@@ -186,6 +187,12 @@ def accounts(request: Request) -> Response:
 def audit(request: Request) -> Response:
     """The audit log with filters, and the chain's verification."""
     return _page(request, "audit")
+
+
+@router.get("/deadlines", response_class=HTMLResponse)
+def deadlines(request: Request) -> Response:
+    """The deadline sweep's warnings and escalations of feedback cases; mark one seen."""
+    return _page(request, "deadlines")
 
 
 @router.get("/quality", response_class=HTMLResponse)
