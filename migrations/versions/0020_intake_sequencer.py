@@ -1,7 +1,7 @@
 """intake sequencer: audit entries and feedback-layer counts appended without a shared lock
 
 Revision ID: 0020
-Revises: 0025
+Revises: 0026
 Create Date: 2026-12-07 19:20:00
 
 Each citizen report used to take three locks held until its commit (and its WAL flush): the
@@ -22,7 +22,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0020"
-down_revision: str | None = "0025"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
