@@ -163,6 +163,10 @@ class Reader:
         return ", ".join([*terms, 'e."id" ASC'])
 
     # -- rows to JSON -----------------------------------------------------------------------
+    def render(self, set_name: str, row: dict[str, Any]) -> dict[str, Any]:
+        """One entity of ``set_name`` as a GET of it answers (``row``: the set's columns)."""
+        return self._render(SETS[set_name], row, None)
+
     def _render(self, es: EntitySet, row: dict[str, Any], select: list[str] | None) -> dict[str, Any]:
         link = f"{self.base}/{es.name}({row['id']})"
         out: dict[str, Any] = {"@iot.id": row["id"], "@iot.selfLink": link}
