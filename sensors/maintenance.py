@@ -71,8 +71,8 @@ def rollup(cursor: Any) -> int:
     cursor.execute(
         "CREATE TEMP TABLE IF NOT EXISTS rollup_keys (datastream_id bigint, hour timestamptz) "
         "ON COMMIT DELETE ROWS")
-    cursor.execute("INSERT INTO rollup_keys SELECT DISTINCT datastream_id, hour FROM ("
-                   "DELETE FROM observation_changes RETURNING datastream_id, hour) d")
+    cursor.execute("WITH d AS (DELETE FROM observation_changes RETURNING datastream_id, hour) "
+                   "INSERT INTO rollup_keys SELECT DISTINCT datastream_id, hour FROM d")
     n = cursor.rowcount
     cursor.execute(_ROLLUP.format(keys="SELECT * FROM rollup_keys"))
     return n
