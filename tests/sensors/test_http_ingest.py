@@ -310,3 +310,21 @@ def test_aggregates_by_hour_day_month_and_after_the_raw_month_is_dropped(served)
     assert httpx.get(agg, params={**params, "grain": "day"}).json()["buckets"] == days["buckets"]
     r = httpx.get(agg, params={"start": "2020-03-01T00:00:00", "end": "2020-03-02T00:00:00Z"})
     assert r.status_code == 400 and r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_the_maintenance_is_on_the_workers_schedule_and_its_policy_is_checked(tmp_path):
+    import api.app  # noqa: F401 - what the worker imports
+    from jobs.queue import _BLUEPRINTS
+    from sensors import maintenance
+
+    assert [p.cron for p in _BLUEPRINTS["sensors"].periodic_registry.periodic_tasks.values()] == \
+        ["7 * * * *"]
+    assert maintenance.policy() == maintenance.Policy(raw_months=24, hourly_months=120,
+                                                      ahead_months=2)
+    bad = tmp_path / "retention.yaml"
+    bad.write_text("raw_months: 24\nhourly_months: 12\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="hourly_months"):
+        maintenance.policy(bad)
+    assert maintenance.month(datetime(2026, 12, 7, tzinfo=UTC), 2) == datetime(2027, 2, 1, tzinfo=UTC)
+    assert maintenance.month(datetime(2026, 1, 31, 20, tzinfo=UTC), -1) == \
+        datetime(2025, 12, 1, tzinfo=UTC)
