@@ -81,7 +81,8 @@ def _cmd_iot(args: argparse.Namespace, settings: Settings) -> None:
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         _say(f"Nhận số đo từ {mqtt_url} ({args.workers} tiến trình con) / listening on {mqtt_url}")
         listen(url, mqtt_url, workers=args.workers, stop=stop, root=settings.mqtt_topic,
-               sta_base=f"{settings.base_url}/sta/v1.1", sta_prefix=settings.sta_mqtt_prefix)
+               sta_base=f"{settings.base_url}/sta/v1.1" if settings.sta_mqtt else None,
+               sta_prefix=settings.sta_mqtt_prefix)
         return
     from gis_core.db import engine_for, raw_cursor
 

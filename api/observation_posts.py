@@ -22,8 +22,11 @@ from sensors.store import Outcome, Store
 _LOCK = threading.Lock()
 
 
-def publisher(app: FastAPI) -> Publisher:
-    """The app's connection to the broker for the SensorThings topics (opened on first use)."""
+def publisher(app: FastAPI) -> Publisher | None:
+    """The app's connection to the broker for the SensorThings topics (opened on first use;
+    None with ``IOC_STA_MQTT=false``)."""
+    if not app.state.settings.sta_mqtt:
+        return None
     with _LOCK:
         if getattr(app.state, "sta_publisher", None) is None:
             s = app.state.settings

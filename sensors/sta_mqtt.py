@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 
 from sensors.ingest import Stored
 from sensors.mqtt import broker
-from sensors.sta import Reader
+from sensors.sta import iso_time
 
 LOG = logging.getLogger(__name__)
 MAX_QUEUED = 100_000
@@ -33,7 +33,7 @@ class Publisher:
 
     def __init__(self, url: str, sta_base: str, prefix: str = ""):
         self.prefix = prefix
-        self.reader = Reader(None, sta_base)
+        self.base = sta_base.rstrip("/")
         host, port = broker(url)
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2,
                                   client_id=f"ioc-sta-{uuid.uuid4().hex[:8]}", protocol=mqtt.MQTTv5)
@@ -43,9 +43,13 @@ class Publisher:
         self.client.loop_start()
 
     def message(self, o: Stored) -> tuple[str, str]:
-        """Topic and payload of one observation."""
-        doc = self.reader.render("Observations", {"id": o.id, "phenomenonTime": o.time,
-                                                  "resultTime": o.time, "result": o.value})
+        """Topic and payload of one observation: what ``Reader.render`` makes of it, built
+        directly (a few microseconds, once per observation stored)."""
+        link = f"{self.base}/Observations({o.id})"
+        t = iso_time(o.time)
+        doc = {"@iot.id": o.id, "@iot.selfLink": link, "phenomenonTime": t, "resultTime": t,
+               "result": o.value, "Datastream@iot.navigationLink": f"{link}/Datastream",
+               "FeatureOfInterest@iot.navigationLink": f"{link}/FeatureOfInterest"}
         return topic(o.datastream_id, self.prefix), json.dumps(doc, ensure_ascii=False)
 
     def __call__(self, observations: list[Stored]) -> None:
