@@ -18,10 +18,10 @@ def _partitions(cur) -> list[str]:
     return [n for (n,) in cur.fetchall()]
 
 
-def test_observations_survive_upgrade_downgrade_upgrade(empty_database):
-    config = alembic_config(empty_database)
+def test_observations_survive_upgrade_downgrade_upgrade(unmigrated_database):
+    config = alembic_config(unmigrated_database)
     command.upgrade(config, "0018")
-    conn = psycopg2.connect(empty_database)
+    conn = psycopg2.connect(unmigrated_database)
     conn.autocommit = True
     with conn.cursor() as cur:
         cur.execute("INSERT INTO iot_stations (geom, name, kind, status) VALUES "
