@@ -20,7 +20,7 @@ def _partitions(cur) -> list[str]:
 
 def test_observations_survive_upgrade_downgrade_upgrade(unmigrated_database):
     config = alembic_config(unmigrated_database)
-    command.upgrade(config, "0018")
+    command.upgrade(config, "0023-1")  # the revision before this one
     conn = psycopg2.connect(unmigrated_database)
     conn.autocommit = True
     with conn.cursor() as cur:
@@ -55,7 +55,7 @@ def test_observations_survive_upgrade_downgrade_upgrade(unmigrated_database):
                     "VALUES (%s, '2026-01-31T19:00:00Z', 1) RETURNING id", (ds,))
         assert cur.fetchone()[0] > max(r[0] for r in before)  # ids go on after the old ones
 
-    command.downgrade(config, "0018")
+    command.downgrade(config, "0023-1")
     with conn.cursor() as cur:
         cur.execute("SELECT relkind FROM pg_class WHERE relname = 'observations'")
         assert cur.fetchone()[0] == "r"
