@@ -47,6 +47,7 @@ TEXT = {
         "sign_in": "Đăng nhập", "sign_out": "Đăng xuất",
         "not_met_list": "Chỉ tiêu chưa đạt", "stale": "Dữ liệu quá hạn cập nhật",
         "incidents": "Sự cố đang mở", "details": "Chi tiết", "no_data": "chưa có dữ liệu",
+        "documents": "Tài liệu", "version": "bản", "pending": "chờ duyệt",
         "none": "không có", "scenario": "Kịch bản", "run": "Chạy", "pick_commune": "Chọn xã",
         "province": "Toàn tỉnh", "draw_hint": "Vẽ điểm, vòng tròn hoặc vùng trên bản đồ, "
         "hoặc chọn xã, rồi bấm Chạy.", "selection": "Vùng chọn", "result": "Kết quả",
@@ -70,6 +71,7 @@ TEXT = {
         "sign_in": "Sign in", "sign_out": "Sign out",
         "not_met_list": "Indicators not met", "stale": "Stale datasets",
         "incidents": "Open incidents", "details": "Details", "no_data": "no data yet",
+        "documents": "Documents", "version": "version", "pending": "pending approval",
         "none": "none", "scenario": "Scenario", "run": "Run", "pick_commune": "Pick a commune",
         "province": "Whole province", "draw_hint": "Draw a point, a circle or an area on the map, "
         "or pick a commune, then press Run.", "selection": "Selection", "result": "Result",

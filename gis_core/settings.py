@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     max_limit: int = 10_000
     default_limit: int = 10
     max_upload_mb: int = Field(default=512, description="Largest accepted upload (imports).")
+    max_document_mb: int = Field(default=50, ge=1, description="Largest document attached to a "
+                                 "feature (drawings, decisions, scans).")
     max_body_kb: int = Field(default=1024, description="Largest request body other than file "
                              "uploads and features (JSON, forms).")
     max_import_features: int = Field(default=500_000, description="Most features in one import.")

@@ -532,3 +532,27 @@ def test_failing_records_are_one_click_from_the_quality_scores(walk, client, tok
     assert first.startswith(f"/ogc/collections/{layer['layer']}/items/")
     assert w.page.locator("#quality-detail ul.failures li").count() == min(rule["failed"], 50)
     assert w.errors == [] and w.outside == []
+
+
+def test_a_leader_approves_an_editors_document_on_the_review_page(walk, client, tokens,
+                                                                   database_url):
+    from tests.browser.test_feature_documents import _pdf
+
+    permit = _sql(database_url, "SELECT min(id) FROM construction_permits")[0][0]
+    sent = client.post(f"/api/v1/layers/construction_permits/features/{permit}/documents",
+                       headers=bearer(tokens["deped1"]),
+                       data={"title": "Bản vẽ mặt đứng công trình", "kind": "drawing",
+                             "decision": "77/GPXD"},
+                       files={"file": ("mat_dung.pdf", _pdf(), "application/pdf")})
+    assert sent.status_code == 202, sent.text
+    doc = sent.json()["id"]
+    w = walk("document")
+    w.sign_in("leader1", "/staff/review")
+    row = f"#documents-table tr[data-document='{doc}']"
+    w.page.wait_for_selector(row)
+    assert "deped1" in w.page.inner_text(row) and "77/GPXD" in w.page.inner_text(row)
+    w.click(f"{row} button.primary")
+    w.page.wait_for_function(f"!document.querySelector(\"{row}\")")
+    assert "bản 1" in w.page.inner_text("#flash")
+    assert _sql(database_url, "SELECT status, reviewer, version FROM feature_documents "
+                "WHERE id = %s", doc)[0] == ("approved", "leader1", 1)

@@ -245,7 +245,32 @@ pages.review = () => {
   loadEdits();
   $('#approve').addEventListener('click', () => decide(true));
   $('#reject').addEventListener('click', () => decide(false));
+  loadDocuments();
 };
+
+// Documents a department's editor attached, waiting for an approver of the owning department.
+async function loadDocuments() {
+  const {data} = await api('GET', '/api/v1/documents');
+  fill($('#documents-table'), data.documents || [], d => {
+    const reason = el('input', {type: 'text', name: 'reason', maxlength: '1000', 'aria-label': W.reason});
+    const decideDoc = async (approve) => {
+      const why = reason.value.trim();
+      if (!approve && !why) { flash(W.need_reason, true); reason.focus(); return; }
+      try {
+        const {data: done} = await api('POST', `/api/v1/documents/${d.id}/${approve ? 'approve' : 'reject'}`, why ? {reason: why} : null);
+        flash(fmt(approve ? W.doc_approved_msg : W.doc_rejected_msg, {id: d.id, version: done.version}));
+        await loadDocuments();
+      } catch (err) { if (err.status !== 401) flash(err.message, true); }
+    };
+    return el('tr', {'data-document': d.id},
+      el('td', {}, String(d.id)), el('td', {}, d.layer), el('td', {}, String(d.feature_id)),
+      el('td', {}, el('a', {href: d.href, target: '_blank'}, `${d.title} (${d.file_name})`)),
+      el('td', {}, d.decision || ''), el('td', {}, d.uploaded_by), el('td', {}, when(d.uploaded_at)),
+      el('td', {}, reason),
+      el('td', {}, el('button', {type: 'button', class: 'primary', onclick: () => decideDoc(true)}, W.approve),
+        ' ', el('button', {type: 'button', onclick: () => decideDoc(false)}, W.reject)));
+  });
+}
 
 async function loadEdits() {
   const {data} = await api('GET', url('/api/v1/edits', {status: $('#edit-status').value}));
