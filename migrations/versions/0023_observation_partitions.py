@@ -1,7 +1,7 @@
 """observations partitioned by month, hourly aggregates for the months whose raw rows are dropped
 
 Revision ID: 0023
-Revises: 0021
+Revises: 0026
 Create Date: 2026-12-07 19:20:00
 
 ``observations`` becomes a table partitioned by range of phenomenon time, one partition per UTC
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0023"
-down_revision: str | None = "0021"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
