@@ -18,6 +18,7 @@ from api.errors import install_error_handlers
 from api.logs import configure_logging
 from api.metrics import POOL_SIZE
 from api.observability import Observe
+from api.observation_posts import close_publisher
 from api.ogc import build_pygeoapi_app, pygeoapi_config
 from api.ogc_items import ItemsFastPath
 from api.rate_limit import RateLimit
@@ -35,6 +36,7 @@ from api.routes import (
     incidents,
     indicators,
     jobs,
+    observations,
     open311,
     operations,
     opinion,
@@ -103,6 +105,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
             LOG.exception("could not publish the audit anchor on stopping")
         jobs_queue.close()
+        close_publisher(app)
         dispose_engines()
 
     app = FastAPI(
@@ -124,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    indicators.router, jobs.router, health.router, operations.router,
                    incidents.router, ogc_processes.router, feedback.router, open311.router,
                    reports.router, sdmx.router, staff_pages.router,
-                   sta.router, sensors.router, opinion.router):
+                   sta.router, sensors.router, opinion.router, observations.router):
         app.include_router(router)
     app.include_router(harvest_routes.router)
     app.include_router(reconcile_routes.router)

@@ -42,7 +42,8 @@ def add_arguments(users: argparse.ArgumentParser, audit_parser: argparse.Argumen
     users.add_argument("--commune", help="mã xã")
     users.add_argument("--name", help="họ tên / display name")
     users.add_argument("--scope", action="append", default=[],
-                       help="phạm vi API client: write:<lớp>, personal:<lớp>")
+                       help="phạm vi API client: write:<lớp>, personal:<lớp>, "
+                       "observe:<mã trạm>")
     users.add_argument("--reason", help="lý do (ghi vào nhật ký)")
     users.add_argument("--password-stdin", action="store_true", help="đọc mật khẩu từ stdin")
     audit_parser.add_argument("--verify", action="store_true",

@@ -1,4 +1,5 @@
-"""``ioc iot``: the stations' MQTT subscriber and the storm simulator."""
+"""``ioc iot``: the stations' MQTT subscriber, the storm simulator and the time series'
+maintenance (partitions, roll-ups, retention)."""
 
 from __future__ import annotations
 
@@ -38,13 +39,17 @@ def _connect(url: str) -> Callable[[], Any]:
 
 
 def listen(database: str, mqtt_url: str, *, workers: int = 1, stop: threading.Event | None = None,
-           batch: int = 2000, root: str = "ioc/stations") -> None:
-    """Run ``workers`` subscribers (threads sharing the topics) until ``stop`` is set."""
+           batch: int = 2000, root: str = "ioc/stations", sta_base: str | None = None,
+           sta_prefix: str = "") -> None:
+    """Run ``workers`` subscribers (threads sharing the topics) until ``stop`` is set; with
+    ``sta_base``, new observations are published on the SensorThings MQTT topics."""
     from sensors.mqtt import Listener
+    from sensors.sta_mqtt import Publisher
     from sensors.store import Store
 
-    listeners = [Listener(mqtt_url, _connect(database), Store(open_incident, root, rules_every=1.0),
-                          batch=batch)
+    publish = Publisher(mqtt_url, sta_base, sta_prefix) if sta_base else None
+    listeners = [Listener(mqtt_url, _connect(database),
+                          Store(open_incident, root, rules_every=1.0, publish=publish), batch=batch)
                  for _ in range(workers)]
     threads = [threading.Thread(target=x.run, daemon=True) for x in listeners]
     for t in threads:
@@ -54,6 +59,8 @@ def listen(database: str, mqtt_url: str, *, workers: int = 1, stop: threading.Ev
         x.stop()
     for t in threads:
         t.join()
+    if publish is not None:
+        publish.close()
 
 
 def start_listener_process() -> subprocess.Popen[bytes]:
@@ -73,9 +80,22 @@ def _cmd_iot(args: argparse.Namespace, settings: Settings) -> None:
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
         signal.signal(signal.SIGINT, lambda *_: stop.set())
         _say(f"Nhận số đo từ {mqtt_url} ({args.workers} tiến trình con) / listening on {mqtt_url}")
-        listen(url, mqtt_url, workers=args.workers, stop=stop, root=settings.mqtt_topic)
+        listen(url, mqtt_url, workers=args.workers, stop=stop, root=settings.mqtt_topic,
+               sta_base=f"{settings.base_url}/sta/v1.1" if settings.sta_mqtt else None,
+               sta_prefix=settings.sta_mqtt_prefix)
         return
     from gis_core.db import engine_for, raw_cursor
+
+    if args.action == "maintain":
+        from sensors import maintenance
+
+        with raw_cursor(engine_for(url, statement_timeout_ms=0)) as cursor:
+            r = maintenance.run(cursor)
+        _say(f"Phân vùng mới {len(r.created)}, giờ tổng hợp {r.hours}, phân vùng đã xóa "
+             f"{len(r.dropped)}, bản ghi giờ đã xóa {r.hourly_deleted} / partitions created "
+             f"{r.created}, hours rolled up {r.hours}, partitions dropped {r.dropped}, hourly rows "
+             f"deleted {r.hourly_deleted}")
+        return
     from sensors import simulate
 
     with raw_cursor(engine_for(url)) as cursor:
@@ -100,9 +120,9 @@ def _cmd_iot(args: argparse.Namespace, settings: Settings) -> None:
 
 def add_command(add: Add) -> None:
     """Register ``ioc iot``."""
-    iot = add("iot", _cmd_iot, "Trạm quan trắc IoT: nhận số đo qua MQTT, mô phỏng mưa bão / "
-              "IoT stations: MQTT subscriber, storm simulator")
-    iot.add_argument("action", choices=("listen", "simulate"))
+    iot = add("iot", _cmd_iot, "Trạm quan trắc IoT: nhận số đo qua MQTT, mô phỏng mưa bão, bảo trì "
+              "chuỗi số đo / IoT stations: MQTT subscriber, storm simulator, time-series upkeep")
+    iot.add_argument("action", choices=("listen", "simulate", "maintain"))
     iot.add_argument("--mqtt", help="máy chủ MQTT (mặc định IOC_MQTT_URL) / broker URL")
     iot.add_argument("--workers", type=int, default=1, help="số luồng nhận (listen)")
     iot.add_argument("--steps", type=int, default=36, help="số bước 10 phút (simulate)")

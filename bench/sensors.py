@@ -1,17 +1,27 @@
-"""``python -m bench.sensors``: MQTT ingestion and SensorThings reads, against their anchors.
+"""``python -m bench.sensors``: ingestion (MQTT, HTTP batch, raw COPY), SensorThings reads and
+aggregates on the partitioned table, against their anchors.
 
     python -m bench.sensors [--rate 2000] [--seconds 60] [--workers 1] [--database URL]
+                            [--days 30] [--http 20000] [--batch 1000]
 
 1. A fresh database (``ioc_bench_sensors``, samples at ``--scale``) unless ``--database`` is
-   given, with a month of 10-minute readings for every measuring station written by SQL.
+   given, with ``--days`` of 10-minute readings for every measuring station written by SQL.
 2. ``ioc iot listen`` runs as its own process; this process publishes ``--rate`` readings a
    second (QoS 1, one reading per message, each station in turn, its phenomenon time the moment
    of publishing) for ``--seconds``, and resends 1 % of them. Counted in the database: readings
    stored against readings sent (lost, duplicated), the sustained rate, and publish → commit
    delay (``received_at`` − phenomenon time; the row's ``clock_timestamp()`` at insert).
-3. SensorThings queries (``sensors.sta.Reader`` in-process, the JSON built, no HTTP) beside the
+3. ``--http`` readings posted to ``ioc serve`` (one worker) in batches of ``--batch`` by two
+   clients with a key scoped to every station, each answered after its commit; and the same
+   number written by ``COPY … FROM STDIN`` in one transaction (the floor: no parsing, no checks,
+   no answer). Readings a second of each path, and the ratio to COPY.
+4. SensorThings queries (``sensors.sta.Reader`` in-process, the JSON built, no HTTP) beside the
    SQL that answers the same question directly: latest reading of every station, a day of one
    datastream. Median of ``--runs``; the ratio is what the SensorThings layer adds.
+5. Aggregates (``sensors.aggregates``: hourly over a month of one datastream, daily over the
+   history of every datastream, the maximum over a week) on the monthly partitions and on a plain
+   copy of the same rows (``observations_flat``, same indexes): the ratio is what the
+   partitioning gains or costs.
 """
 
 from __future__ import annotations
@@ -53,11 +63,13 @@ def _fresh_database(scale: float) -> str:
 
 
 def _history(conn: Any, days: int = 30) -> int:
-    """A month of 10-minute readings for every datastream, ending a day ago."""
-    from sensors.ingest import sync_datastreams
+    """``days`` of 10-minute readings for every datastream, ending a day ago."""
+    from sensors.ingest import ensure_partitions, sync_datastreams
 
     with conn.cursor() as cur:
         sync_datastreams(cur)
+        now = datetime.now(UTC)
+        ensure_partitions(cur, [now - timedelta(days=d) for d in range(days + 2)])
         cur.execute(
             "INSERT INTO observations (datastream_id, phenomenon_time, result) "
             "SELECT d.id, t, CASE d.property WHEN 'water_level' THEN 1.5 + random() "
@@ -80,8 +92,9 @@ def _publish(client: mqtt.Client, topic: str, payload: str) -> mqtt.MQTTMessageI
         time.sleep(0.001)
 
 
-def ingest(url: str, rate: int, seconds: int, workers: int) -> dict[str, Any]:
-    """Publish at ``rate`` for ``seconds`` to a listener process; what the database holds after."""
+def ingest(url: str, rate: int, seconds: int, workers: int, sta: bool = True) -> dict[str, Any]:
+    """Publish at ``rate`` for ``seconds`` to a listener process (publishing on the SensorThings
+    topics or not); what the database holds after."""
     root = f"bench-{uuid.uuid4().hex[:8]}/stations"
     conn = psycopg2.connect(url)
     conn.autocommit = True
@@ -90,7 +103,8 @@ def ingest(url: str, rate: int, seconds: int, workers: int) -> dict[str, Any]:
         stations = [s for (s,) in cur.fetchall()]
         cur.execute("SELECT coalesce(max(id), 0) FROM observations")
         before = cur.fetchone()[0]
-    env = {**os.environ, "DATABASE_URL": url, "IOC_MQTT_TOPIC": root}
+    env = {**os.environ, "DATABASE_URL": url, "IOC_MQTT_TOPIC": root,
+           "IOC_STA_MQTT": "true" if sta else "false", "IOC_STA_MQTT_PREFIX": "bench/"}
     listener = subprocess.Popen([sys.executable, "-m", "api.cli", "iot", "listen", "--workers",
                                  str(workers)], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL)
@@ -145,8 +159,159 @@ def ingest(url: str, rate: int, seconds: int, workers: int) -> dict[str, Any]:
     return {"sent": sent, "resent": resent, "unconfirmed": unconfirmed, "stored": stored,
             "lost": sent - distinct,
             "duplicates": stored - distinct, "publish_rate": sent / publish_seconds,
-            "stored_rate": stored / span if span else float("nan"),
-            "p50_ms": p50 * 1000, "p99_ms": p99 * 1000}
+            "stored_rate": float(stored / span) if span else float("nan"),
+            "p50_ms": float(p50) * 1000, "p99_ms": float(p99) * 1000}
+
+
+def _key(url: str, stations: list[int]) -> str:
+    from gis_core.db import engine_for
+    from governance import accounts
+
+    with engine_for(url).begin() as conn:
+        _, key = accounts.create_api_client(conn, username=f"bench-{uuid.uuid4().hex[:6]}",
+                                            scopes=tuple(f"observe:{s}" for s in stations))
+    return key
+
+
+def _fresh_start(url: str) -> datetime:
+    """A minute after every reading older than 100 days (those of earlier runs of this bench)."""
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT coalesce(max(phenomenon_time), now() - interval '400 days') FROM "
+                    "observations WHERE phenomenon_time < now() - interval '100 days'")
+        last = cur.fetchone()[0]
+    conn.close()
+    return last.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
+def _readings(stations: list[int], n: int, first: datetime) -> list[dict[str, Any]]:
+    """``n`` readings, station after station, one minute apart for each."""
+    return [{"station": stations[k % len(stations)],
+             "phenomenonTime": (first + timedelta(minutes=k // len(stations))).isoformat(),
+             "result": 0.3} for k in range(n)]
+
+
+def http_ingest(url: str, n: int, batch: int) -> dict[str, Any]:
+    """Post ``n`` readings in batches to a served platform (two clients): readings a second."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    from bench import servers, systems
+
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT station_id FROM datastreams ORDER BY station_id")
+        stations = [s for (s,) in cur.fetchall()]
+    conn.close()
+    key = _key(url, stations)
+    items = _readings(stations, n, _fresh_start(url))
+    batches = [items[i:i + batch] for i in range(0, n, batch)]
+    server = servers.start(systems.ours(url, servers.free_port(), 1, name="ours_sensors"))
+    try:
+        if not servers.wait_ready(server):
+            raise RuntimeError(f"ioc serve did not start: {server.error}")
+        with httpx.Client(base_url=server.base_url, headers={"X-API-Key": key}, timeout=120) as c:
+            c.post("/api/v1/sensors/observations", json=[])  # warm-up: the publisher connects
+            started = time.perf_counter()
+            with ThreadPoolExecutor(2) as pool:
+                answers = list(pool.map(
+                    lambda b: c.post("/api/v1/sensors/observations", json=b), batches))
+            elapsed = time.perf_counter() - started
+    finally:
+        servers.stop(server)
+    failed = [a for a in answers if a.status_code != 200]
+    if failed:
+        raise RuntimeError(f"{len(failed)} posts failed: {failed[0].status_code} {failed[0].text}")
+    stored = sum(a.json()["stored"] for a in answers)
+    return {"sent": n, "stored": stored, "rate": n / elapsed}
+
+
+def copy_ingest(url: str, n: int) -> dict[str, Any]:
+    """``COPY`` ``n`` readings in one transaction: readings a second."""
+    import io
+
+    from sensors.ingest import ensure_partitions
+
+    first = _fresh_start(url)
+    conn = psycopg2.connect(url)
+    with conn.cursor() as cur:
+        cur.execute("SELECT id FROM datastreams ORDER BY id")
+        streams = [d for (d,) in cur.fetchall()]
+        rows = [(streams[k % len(streams)], first + timedelta(minutes=k // len(streams)))
+                for k in range(n)]
+        ensure_partitions(cur, [t for _, t in rows])
+        conn.commit()
+        data = io.StringIO("".join(f"{d}\t{t.isoformat()}\t0.3\n" for d, t in rows))
+        started = time.perf_counter()
+        cur.copy_expert("COPY observations (datastream_id, phenomenon_time, result) FROM STDIN",
+                        data)
+        conn.commit()
+        elapsed = time.perf_counter() - started
+    conn.close()
+    return {"sent": n, "rate": n / elapsed}
+
+
+def _flat_copy(cur: Any) -> None:
+    """``observations_flat``: the same rows in one plain table with the same indexes."""
+    cur.execute("DROP TABLE IF EXISTS observations_flat")
+    cur.execute("CREATE TABLE observations_flat AS SELECT * FROM observations")
+    cur.execute("ALTER TABLE observations_flat ADD PRIMARY KEY (id), "
+                "ADD UNIQUE (datastream_id, phenomenon_time)")
+    cur.execute("CREATE INDEX ON observations_flat USING brin (phenomenon_time)")
+    cur.execute("ANALYZE observations_flat")
+    cur.execute("ANALYZE observations")
+    cur.connection.commit()
+
+
+def aggregate_queries(url: str, runs: int) -> list[tuple[str, float, float]]:
+    """(case, partitioned ms, plain table ms): the same SQL on both tables."""
+    from sensors import aggregates
+
+    conn = psycopg2.connect(url)
+    cur = conn.cursor()
+    _flat_copy(cur)
+    cur.execute("SELECT id FROM datastreams WHERE property = 'water_level' ORDER BY id LIMIT 1")
+    ds = cur.fetchone()[0]
+    cur.execute("SELECT min(phenomenon_time), max(phenomenon_time) FROM observations "
+                "WHERE phenomenon_time > now() - interval '120 days'")
+    first, last = cur.fetchone()
+    week = (last - timedelta(days=7), last)
+    month = (last - timedelta(days=30), last)
+
+    def on(table: str, statement: str, params: dict[str, Any]) -> Callable[[], Any]:
+        def run() -> Any:
+            cur.execute(statement.replace("observations ", f"{table} "), params)
+            return cur.fetchall()
+        return run
+
+    hourly = ("SELECT date_trunc('hour', phenomenon_time, %(zone)s), count(*), min(result), "
+              "max(result), sum(result), avg(result) FROM observations WHERE datastream_id = %(ds)s "
+              "AND phenomenon_time >= %(start)s AND phenomenon_time < %(end)s GROUP BY 1 ORDER BY 1")
+    daily_all = ("SELECT datastream_id, date_trunc('day', phenomenon_time, %(zone)s), count(*), "
+                 "min(result), max(result), sum(result) FROM observations "
+                 "WHERE phenomenon_time >= %(start)s AND phenomenon_time < %(end)s "
+                 "GROUP BY 1, 2 ORDER BY 1, 2")
+    peak = ("SELECT datastream_id, max(result) FROM observations WHERE phenomenon_time >= %(start)s "
+            "AND phenomenon_time < %(end)s GROUP BY 1")
+    zone = aggregates.ZONE
+    cases = [
+        ("hourly, one datastream, 30 days", hourly,
+         {"zone": zone, "ds": ds, "start": month[0], "end": month[1]}),
+        ("daily, every datastream, whole history", daily_all,
+         {"zone": zone, "start": first, "end": last}),
+        ("max per datastream, last 7 days", peak, {"start": week[0], "end": week[1]}),
+    ]
+    out = [(label, _median(on("observations", sql_, p), runs),
+            _median(on("observations_flat", sql_, p), runs)) for label, sql_, p in cases]
+    api = _median(lambda: aggregates.series(cur, ds, "hour", *month), runs)
+    out.append(("sensors.aggregates.series, hourly, 30 days", api,
+                _median(on("observations_flat", hourly,
+                           {"zone": zone, "ds": ds, "start": month[0], "end": month[1]}), runs)))
+    cur.execute("DROP TABLE observations_flat")
+    conn.commit()
+    conn.close()
+    return out
 
 
 def _median(fn: Callable[[], Any], runs: int) -> float:
@@ -213,21 +378,39 @@ def main() -> None:
     p.add_argument("--scale", type=float, default=1.0)
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--database")
+    p.add_argument("--days", type=int, default=30, help="days of history written by SQL")
+    p.add_argument("--http", type=int, default=20_000, help="readings posted over HTTP and COPY")
+    p.add_argument("--batch", type=int, default=1000, help="readings a POST")
     args = p.parse_args()
     url = args.database or _fresh_database(args.scale)
     conn = psycopg2.connect(url)
-    history = _history(conn)
+    history = _history(conn, args.days)
     conn.close()
     print(f"history: {history} readings written by SQL")
+    h = http_ingest(url, args.http, args.batch)
+    c = copy_ingest(url, args.http)
+    quiet = ingest(url, args.rate, args.seconds, args.workers, sta=False)
     r = ingest(url, args.rate, args.seconds, args.workers)
     print(f"ingest over MQTT ({args.workers} listener thread(s), {args.seconds} s at {args.rate}/s):")
     print(f"  sent {r['sent']} (+{r['resent']} resent), stored {r['stored']}, lost {r['lost']}, "
           f"duplicates {r['duplicates']} (publishes the broker never confirmed: {r['unconfirmed']})")
     print(f"  publish rate {r['publish_rate']:.0f}/s, stored rate {r['stored_rate']:.0f}/s, "
           f"publish→commit p50 {r['p50_ms']:.0f} ms, p99 {r['p99_ms']:.0f} ms")
+    print(f"  without SensorThings MQTT publishing: stored {quiet['stored']}, lost {quiet['lost']}, "
+          f"duplicates {quiet['duplicates']}, p50 {quiet['p50_ms']:.0f} ms, p99 {quiet['p99_ms']:.0f} ms")
+    print(f"{'ingestion path':48} {'readings/s':>10} {'vs COPY':>8}")
+    for label, rate in ((f"raw COPY ({c['sent']} in one transaction)", c["rate"]),
+                        (f"HTTP batch ({h['sent']} by {args.batch}, 2 clients; stored "
+                         f"{h['stored']})", h["rate"]),
+                        (f"MQTT, offered {args.rate}/s, one reading a message", r["stored_rate"]),
+                        ("  the same without SensorThings MQTT publishing", quiet["stored_rate"])):
+        print(f"{label:48} {rate:10.0f} {rate / c['rate']:8.3f}")
     print(f"{'SensorThings query':48} {'STA ms':>8} {'SQL ms':>8} {'ratio':>6}")
     for label, sta, raw in queries(url, args.runs):
         print(f"{label:48} {sta:8.2f} {raw:8.2f} {sta / raw:6.1f}")
+    print(f"{'aggregate query':48} {'part. ms':>8} {'flat ms':>8} {'ratio':>6}")
+    for label, part, flat in aggregate_queries(url, args.runs):
+        print(f"{label:48} {part:8.2f} {flat:8.2f} {part / flat:6.2f}")
 
 
 if __name__ == "__main__":

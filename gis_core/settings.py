@@ -62,6 +62,11 @@ class Settings(BaseSettings):
                           "stations (ioc iot listen, ioc iot simulate).")
     mqtt_topic: str = Field(default="ioc/stations", description="Topic root: a station publishes "
                             "on <root>/<station id>.")
+    sta_mqtt: bool = Field(default=True, description="Publish each new observation on the "
+                           "SensorThings MQTT topics (off: no subscriber needs them).")
+    sta_mqtt_prefix: str = Field(default="", description="Prefix of the SensorThings MQTT topics "
+                                 "(v1.1/Datastreams(<id>)/Observations), for a broker shared "
+                                 "by several deployments.")
     basemap_url: str | None = Field(
         default=None, description="Optional external XYZ base map, e.g. an OSM tile server."
     )

@@ -18,6 +18,8 @@ Every output (OGC API items and pages, tiles, exports, scenario drill-downs) ask
   and the operator;
 - an edit is approved by the operator, or by a leader or editor of the owning department who
   did not submit it;
+- a station's observations are posted by the operator and by API clients holding
+  ``observe:<station id>`` (``foreign_stations``);
 - callers who may not see a people layer's features get no figure about fewer than
   ``MIN_CELL`` of its records (small-cell suppression, as statistical offices publish tables).
 """
@@ -158,6 +160,16 @@ INDICATOR_EDITORS = frozenset({"operator", "leader", "department_editor"})
 VALUE_EDITORS = INDICATOR_EDITORS | {"commune_editor"}
 INCIDENT_REPORTERS = frozenset({"operator", "leader", "department_editor", "commune_editor"})
 THEMATIC_AUTHORS = frozenset({"operator", "leader"})
+
+
+def foreign_stations(principal: Principal, stations: set[int]) -> set[int]:
+    """The stations among ``stations`` whose observations the caller may not post: all but the
+    ``observe:<id>`` scopes of an API client, none for the operator, all for anyone else."""
+    if principal.role == "operator":
+        return set()
+    if principal.role == "api_client":
+        return {s for s in stations if f"observe:{s}" not in principal.scopes}
+    return set(stations)
 
 
 def foreign_units(principal: Principal, units: set[str]) -> set[str]:

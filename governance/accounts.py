@@ -31,8 +31,9 @@ from governance.tables import ROLES
 from layers.departments import DEPARTMENTS
 
 _USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-# write:<layer>, personal:<layer>, or share:indicators (the SDMX exchange of indicators)
-_SCOPE = re.compile(r"^((write|personal):[a-z][a-z0-9_]*|share:indicators)$")
+# write:<layer>, personal:<layer>, share:indicators (the SDMX exchange of indicators), or
+# observe:<station id> (posting a station's observations)
+_SCOPE = re.compile(r"^((write|personal):[a-z][a-z0-9_]*|share:indicators|observe:[1-9][0-9]*)$")
 API_KEY_PREFIX = "ioc_"
 _API_KEY = re.compile(r"^ioc_[0-9a-f]{8}_[A-Za-z0-9_-]{20,100}$")
 
@@ -89,9 +90,10 @@ def create_account(conn: Connection, *, username: str, role: str, password: str 
         check_policy(password, username)
     for scope in scopes:
         if not _SCOPE.match(scope):
-            raise ValidationError(f"Phạm vi '{scope}' không hợp lệ (write:<lớp>, personal:<lớp> "
-                                  "hoặc share:indicators).", f"Invalid scope '{scope}' (write:<layer>, "
-                                  "personal:<layer> or share:indicators).", "scopes")
+            raise ValidationError(f"Phạm vi '{scope}' không hợp lệ (write:<lớp>, personal:<lớp>, "
+                                  "share:indicators hoặc observe:<mã trạm>).",
+                                  f"Invalid scope '{scope}' (write:<layer>, personal:<layer>, "
+                                  "share:indicators or observe:<station id>).", "scopes")
     if conn.execute(text("SELECT 1 FROM accounts WHERE username = :u"), {"u": username}).first():
         raise ConflictError(f"Tên đăng nhập '{username}' đã tồn tại.",
                             message_en=f"User name '{username}' is taken.")

@@ -4,14 +4,16 @@ A payload is a JSON object or a list of them: ``{"phenomenonTime": "2026-07-01T1
 "result": 12.4, "property": "rain"}`` (``property`` defaults to what the station measures), sent
 on the topic ``<root>/<station id>`` (root: ``IOC_MQTT_TOPIC``, ``ioc/stations`` by default).
 Inserts are idempotent by (datastream, phenomenon time); what cannot be stored goes to
-``observation_quarantine`` with the reason.
+``observation_quarantine`` with the reason. HTTP posts come through the same ``parse`` with
+topics of their own (``http/<station id>``, ``sta/<station id>``), one message per observation,
+so that each item's fate (stored, duplicate, refused and why) can be answered.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -40,6 +42,18 @@ class Parsed:
 
     readings: list[Reading] = field(default_factory=list)
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # topic, payload, reason
+    read_from: list[int] = field(default_factory=list)  # the message of each reading
+    refused_from: list[int] = field(default_factory=list)  # the message of each refusal
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A newly stored observation."""
+
+    id: int
+    datastream_id: int
+    time: datetime
+    value: float
 
 
 def sync_datastreams(cursor: Any) -> dict[tuple[int, str], int]:
@@ -82,7 +96,8 @@ def parse(messages: Sequence[tuple[str, bytes | str]], streams: dict[tuple[int, 
     """Readings of ``(topic, payload)`` messages; a refused message or item keeps its reason."""
     now = now or datetime.now(UTC)
     out = Parsed()
-    for topic, payload in messages:
+    for index, (topic, payload) in enumerate(messages):
+        before = len(out.refused)
         text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
         key = topic.removeprefix(root + "/")
         if not topic.startswith(root + "/") or not key.isdigit() or int(key) not in defaults:
@@ -98,8 +113,10 @@ def parse(messages: Sequence[tuple[str, bytes | str]], streams: dict[tuple[int, 
         for item in items:
             try:
                 out.readings.append(_reading(item, station, streams, defaults, now))
+                out.read_from.append(index)
             except ValueError as err:
                 out.refused.append((topic, json.dumps(item, ensure_ascii=False)[:2000], str(err)))
+        out.refused_from += [index] * (len(out.refused) - before)
     return out
 
 
@@ -121,22 +138,44 @@ def _reading(item: Any, station: int, streams: dict[tuple[int, str], int],
     return Reading(stream, _time(item.get("phenomenonTime"), now), float(value))
 
 
-def insert(cursor: Any, parsed: Parsed) -> tuple[int, list[int]]:
-    """Insert a batch (no commit): how many observations were new, and their datastreams.
+def ensure_partitions(cursor: Any, times: Iterable[datetime]) -> None:
+    """Create the monthly partitions of ``times`` that do not exist yet (late data included)."""
+    months = sorted({t.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+                     for t in times})
+    if months:
+        cursor.execute("SELECT observation_partition(m) FROM unnest(%s::timestamptz[]) m", (months,))
+
+
+def insert(cursor: Any, parsed: Parsed) -> list[Stored]:
+    """Insert a batch (no commit): the observations that were new.
 
     Rows go in key order so that two workers inserting the same keys wait rather than deadlock.
     """
     rows = sorted({(r.datastream_id, r.time): r.value for r in parsed.readings}.items())
-    new: list[tuple[int]] = []
+    new: list[tuple[int, int, datetime, float]] = []
     if rows:
+        ensure_partitions(cursor, (t for (_, t), _ in rows))
         new = execute_values(
             cursor, "INSERT INTO observations (datastream_id, phenomenon_time, result) VALUES %s "
-            "ON CONFLICT (datastream_id, phenomenon_time) DO NOTHING RETURNING datastream_id",
+            "ON CONFLICT (datastream_id, phenomenon_time) DO NOTHING "
+            "RETURNING id, datastream_id, phenomenon_time, result",
             [(d, t, v) for (d, t), v in rows], page_size=len(rows), fetch=True)
     if parsed.refused:
         execute_values(cursor, "INSERT INTO observation_quarantine (topic, payload, reason) "
                        "VALUES %s", parsed.refused)
-    return len(new), sorted({d for (d,) in new})
+    return [Stored(*row) for row in new]
+
+
+def ids_of(cursor: Any, readings: Sequence[Reading]) -> dict[tuple[int, datetime], int]:
+    """The observation id of each reading's (datastream, phenomenon time), where stored."""
+    if not readings:
+        return {}
+    cursor.execute(
+        "SELECT o.datastream_id, o.phenomenon_time, o.id FROM observations o JOIN "
+        "unnest(%s::bigint[], %s::timestamptz[]) k(d, t) ON o.datastream_id = k.d "
+        "AND o.phenomenon_time = k.t",
+        ([r.datastream_id for r in readings], [r.time for r in readings]))
+    return {(d, t): i for d, t, i in cursor.fetchall()}
 
 
 def refresh_layer(cursor: Any, datastreams: list[int]) -> None:

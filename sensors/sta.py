@@ -1,9 +1,11 @@
 """OGC SensorThings API 1.1, read side: resource paths and query options to SQL, rows to JSON.
 
 Conformance claimed: the Sensing Core (read), Filtering Extension ($filter, $orderby, $top,
-$skip, $count, $select, $expand with nested options) and the ``@iot.nextLink`` paging. Not
-claimed: HistoricalLocations, MultiDatastreams, ``$value`` and property paths, geospatial
-functions in ``$filter``, writes.
+$skip, $count, $select, $expand with nested options) and the ``@iot.nextLink`` paging. Served
+beyond them, without claiming the whole classes: ``CreateObservations`` of the data-array
+extension (not ``$resultFormat=dataArray``; ``api/routes/sta.py``) and the MQTT topics of a
+datastream's new observations (``sensors.sta_mqtt``). Not claimed: HistoricalLocations,
+MultiDatastreams, ``$value`` and property paths, geospatial functions in ``$filter``, other writes.
 """
 
 # ruff: noqa: S608 - identifiers come from sensors.sta_model only; values are parameters
@@ -112,7 +114,8 @@ def _expand_item(item: str, max_top: int) -> tuple[str, Options]:
     return name.strip(), options(nested, max_top)
 
 
-def _time(t: datetime | None) -> str | None:
+def iso_time(t: datetime | None) -> str | None:
+    """An instant as SensorThings writes it (UTC, ``Z``)."""
     return None if t is None else t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
@@ -168,9 +171,9 @@ class Reader:
         out: dict[str, Any] = {"@iot.id": row["id"], "@iot.selfLink": link}
         for p in es.properties:
             value = row[p]
-            out[p] = _time(value) if p in es.times else value
+            out[p] = iso_time(value) if p in es.times else value
         if es.name == "Datastreams" and row["first_time"] is not None:
-            out["phenomenonTime"] = f"{_time(row['first_time'])}/{_time(row['last_time'])}"
+            out["phenomenonTime"] = f"{iso_time(row['first_time'])}/{iso_time(row['last_time'])}"
         for name in es.nav:
             out[f"{name}@iot.navigationLink"] = f"{link}/{name}"
         if select:

@@ -3,14 +3,15 @@ alerts raised. Nothing is acknowledged to a sender before this commits.
 
 The layer's latest values and the rules are brought up to date with the batch, or, when
 ``rules_every`` is set (the MQTT listener: a second), at most that often, for every datastream
-touched since: under a flood of readings the rules run once for many batches.
+touched since: under a flood of readings the rules run once for many batches. Once committed,
+the new observations go to ``publish`` (the SensorThings MQTT topics), whatever path they came by.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,14 +30,20 @@ class Outcome:
     duplicates: int = 0
     refused: int = 0
     raised: list[int] = field(default_factory=list)
+    parsed: ingest.Parsed | None = None
+    new: list[ingest.Stored] = field(default_factory=list)
+
+
+Publish = Callable[[list[ingest.Stored]], None]
 
 
 class Store:
     """Batches to the database, with the datastream lookup cached (refreshed on a miss)."""
 
     def __init__(self, opener: alerts.IncidentOpener | None = None, root: str = ingest.TOPIC_ROOT,
-                 rules_every: float = 0.0):
+                 rules_every: float = 0.0, publish: Publish | None = None):
         self.opener = opener
+        self.publish = publish
         self.root = root
         self.rules_every = rules_every
         self.streams: dict[tuple[int, str], int] = {}
@@ -63,15 +70,29 @@ class Store:
                 time.sleep(0.05 * (attempt + 1))
         raise RuntimeError("a batch kept deadlocking")
 
+    def ready(self, cursor: Any, *, stale_s: float = 30) -> None:
+        """Read the datastreams and stations when never read or older than ``stale_s``."""
+        if not self.streams or (time.monotonic() - self._synced > stale_s):
+            self._sync(cursor)
+
     def write(self, cursor: Any, messages: Sequence[tuple[str, bytes | str]]) -> Outcome:
         """Store ``(topic, payload)`` messages and commit; retried on a deadlock."""
-        if not self.streams or (time.monotonic() - self._synced > 30):
-            self._sync(cursor)
-        parsed = ingest.parse(messages, self.streams, self.defaults, root=self.root)
-        stored, touched = self._retrying(cursor, lambda: ingest.insert(cursor, parsed))
-        self.pending.update(touched)
+        self.ready(cursor)
+        return self.write_parsed(cursor, ingest.parse(messages, self.streams, self.defaults,
+                                                      root=self.root))
+
+    def write_parsed(self, cursor: Any, parsed: ingest.Parsed) -> Outcome:
+        """Store what ``ingest.parse`` made of a batch and commit; then publish and evaluate."""
+        new = self._retrying(cursor, lambda: ingest.insert(cursor, parsed))
+        if new and self.publish is not None:
+            try:
+                self.publish(new)
+            except Exception:  # noqa: BLE001 - stored is stored; a subscriber may miss one
+                LOG.exception("could not publish %s observations", len(new))
+        self.pending.update(o.datastream_id for o in new)
         raised = self.evaluate(cursor)
-        return Outcome(stored, len(parsed.readings) - stored, len(parsed.refused), raised)
+        return Outcome(len(new), len(parsed.readings) - len(new), len(parsed.refused), raised,
+                       parsed, new)
 
     def evaluate(self, cursor: Any, *, due_only: bool = True) -> list[int]:
         """Layer values and rules for the datastreams touched since last time (when due)."""

@@ -2,7 +2,11 @@
 
 A station is a row of the ``iot_stations`` layer (the SensorThings Thing); each station has one
 datastream per observed property. Observations are unique by (datastream, phenomenon time), which
-makes every ingestion path idempotent. One alert per rule and datastream is open at a time: the
+makes every ingestion path idempotent. They are partitioned by UTC month (``observations_YYYY_MM``,
+created ahead by the maintenance job and on demand by ``observation_partition(time)``), each
+insert statement noting the hours it touched in ``observation_changes`` (a trigger), from which the
+job keeps ``observation_hourly`` — what remains of a month once its raw partition is dropped.
+One alert per rule and datastream is open at a time: the
 partial unique key lets the database decide between two workers raising it together.
 """
 
@@ -42,13 +46,33 @@ OBSERVATIONS = Table(
     Column("id", BigInteger, Identity(always=False), primary_key=True),
     Column("datastream_id", BigInteger, ForeignKey(DATASTREAMS.c.id, ondelete="CASCADE"),
            nullable=False),
-    Column("phenomenon_time", DateTime(timezone=True), nullable=False),
+    Column("phenomenon_time", DateTime(timezone=True), primary_key=True),
     Column("result", Double, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False,
            server_default=text("clock_timestamp()"), comment="when the row was written"),
     UniqueConstraint("datastream_id", "phenomenon_time"),
+    postgresql_partition_by="RANGE (phenomenon_time)",
 )
 Index("ix_observations_phenomenon_time", OBSERVATIONS.c.phenomenon_time, postgresql_using="brin")
+
+OBSERVATION_CHANGES = Table(
+    "observation_changes", metadata,
+    Column("id", BigInteger, Identity(always=False), primary_key=True),
+    Column("datastream_id", BigInteger, nullable=False),
+    Column("hour", DateTime(timezone=True), nullable=False,
+           comment="an hour with new observations, not yet rolled up"),
+)
+
+OBSERVATION_HOURLY = Table(
+    "observation_hourly", metadata,
+    Column("datastream_id", BigInteger, ForeignKey(DATASTREAMS.c.id, ondelete="CASCADE"),
+           primary_key=True),
+    Column("hour", DateTime(timezone=True), primary_key=True),
+    Column("n", BigInteger, nullable=False),
+    Column("min", Double, nullable=False),
+    Column("max", Double, nullable=False),
+    Column("sum", Double, nullable=False),
+)
 
 QUARANTINE = Table(
     "observation_quarantine", metadata,

@@ -4,6 +4,7 @@ the exact URLs it sends."""
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime, timedelta
 
 import frost_sta_client as fsc
@@ -139,11 +140,15 @@ def test_the_live_stream_pushes_latest_values_and_a_new_alert(sta, sensors_db):
             Store(open_incident).write(cur, [(f"ioc/stations/{level}", json.dumps(
                 {"phenomenonTime": "2026-06-16T00:00:00Z", "result": 4.6}))])
         conn.close()
+        # The alert is committed before its incident: an update may show it without one first.
+        deadline = time.monotonic() + 60
         for line in lines:
             if line.startswith("data: "):
                 update = json.loads(line[6:])
-                if any(a["station"] == level for a in update["alerts"]):
+                if any(a["station"] == level and a["incident"] for a in update["alerts"]):
                     break
+            if time.monotonic() > deadline:
+                break
     [alert] = [a for a in update["alerts"] if a["station"] == level]
     assert alert["rule"] == "water_level_alarm2" and alert["incident"] is not None
     assert alert["title"]["vi"].startswith("Mực nước vượt báo động II")
