@@ -57,6 +57,7 @@ from api.uploads import BodyLimit
 from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
+from governance.credential_cache import CredentialCache
 from jobs import backups as _backups  # noqa: F401 - scheduled backups and their probe
 from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
@@ -89,12 +90,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         publishing = asyncio.create_task(audit_anchor.publish_periodically(engine, settings)) \
             if settings.audit_anchor_minutes > 0 else None
         app.state.layer_versions.start()
+        app.state.authenticator.credentials.start()
         if publishing is None:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         yield
         if publishing is not None:
             publishing.cancel()
         await run_in_threadpool(app.state.layer_versions.stop)
+        await run_in_threadpool(app.state.authenticator.credentials.stop)
         try:
             await run_in_threadpool(audit_anchor.publish, engine, settings)
         except Exception:  # noqa: BLE001 - stopping goes on; the last anchor stays
@@ -113,7 +116,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.engine = engine
+    listen_dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app.state.authenticator = Authenticator.from_settings(settings, engine)
+    app.state.authenticator.credentials = CredentialCache(listen_dsn)
     install_error_handlers(app)
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, rasters.router, imports.router,
@@ -127,8 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(reconcile_routes.router)
     app.include_router(documents_routes.router)
     app.state.tile_cache = tile_cache(settings, database_url)
-    app.state.layer_versions = LayerVersions(
-        engine.url.set(drivername="postgresql").render_as_string(hide_password=False))
+    app.state.layer_versions = LayerVersions(listen_dsn)
     app.mount("/static", pages.static, name="static")
     mount_ogc(app, settings, database_url, engine)
     # Outermost last: the caller is known, then counted, then its body is bounded.
