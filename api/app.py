@@ -61,6 +61,7 @@ from gis_core.db import dispose_engines, engine_for, open_pool
 from gis_core.errors import ConfigurationError
 from gis_core.settings import Settings
 from governance.credential_cache import CredentialCache
+from governance.credential_cache import watch as watch_credentials
 from jobs import backups as _backups  # noqa: F401 - scheduled backups and their probe
 from jobs import queue as jobs_queue
 from tiles.cache import MemoryTileCache, RedisTileCache, TileCache
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     listen_dsn = engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
     app.state.authenticator = Authenticator.from_settings(settings, engine)
     app.state.authenticator.credentials = CredentialCache(listen_dsn)
+    watch_credentials(engine, app.state.authenticator.credentials)
     install_error_handlers(app)
     for router in (account.router, admin.router, edits.router, field.router, pages.router,
                    layers_routes.router, tiles.router, rasters.router, imports.router,

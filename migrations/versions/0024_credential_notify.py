@@ -5,8 +5,8 @@ Revises: 0018
 Create Date: 2026-12-07 19:20:00
 
 Each worker keeps the API keys and sessions it resolved, and drops an account's entries on the
-notices of channel ``ioc_credentials`` (payload: the account's id, sent at commit, none for a
-rolled-back change; ``*`` when a table is truncated), so a lock, unlock, revoke, role change,
+notices of channel ``ioc_credentials`` (payload: the account's id and the writer's backend pid,
+``id:pid``, sent at commit, none for a rolled-back change; ``*`` when a table is truncated), so a lock, unlock, revoke, role change,
 new password or ended session takes effect at once without a database trip per request.
 """
 
@@ -28,7 +28,8 @@ def upgrade() -> None:
     for table, column in ACCOUNT_OF.items():
         op.execute(
             f"CREATE FUNCTION ioc_{table}_notify() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-            f"PERFORM pg_notify('{CHANNEL}', OLD.{column}::text); RETURN NULL; END $$")
+            f"PERFORM pg_notify('{CHANNEL}', OLD.{column} || ':' || pg_backend_pid()); "
+            "RETURN NULL; END $$")
         op.execute(f"CREATE TRIGGER ioc_{table}_notify AFTER UPDATE OR DELETE ON {table} "
                    f"FOR EACH ROW EXECUTE FUNCTION ioc_{table}_notify()")
     op.execute("CREATE FUNCTION ioc_credentials_notify_all() RETURNS trigger LANGUAGE plpgsql AS "
