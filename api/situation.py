@@ -55,6 +55,8 @@ TEXT = {
         "error": "lỗi", "click_hint": "Bấm vào một xã hoặc đối tượng để xem chi tiết.",
         "radius": "bán kính", "point": "điểm", "polygon": "vùng vẽ", "communes": "xã",
         "sensor_alerts": "Cảnh báo từ trạm quan trắc", "sensor_latest": "Trạm vượt ngưỡng",
+        "feedback_overdue": "Phản ánh quá hạn xử lý", "escalated": "đã chuyển bộ phận điều hành",
+        "days_late": "ngày làm việc quá hạn",
     },
     "en": {
         "title": "Lai Châu operations map", "switch": "Tiếng Việt", "home": "Home",
@@ -76,6 +78,8 @@ TEXT = {
         "error": "error", "click_hint": "Click a commune or a feature for its details.",
         "radius": "radius", "point": "point", "polygon": "drawn area", "communes": "communes",
         "sensor_alerts": "Station alerts", "sensor_latest": "Stations over their limits",
+        "feedback_overdue": "Citizen feedback past its deadline", "escalated": "raised to the operator",
+        "days_late": "working days overdue",
     },
 }
 
@@ -106,6 +110,8 @@ PANEL = Template("""
   <section id="sec-sensors"><h2>{{ t.sensor_alerts }}</h2><ul id="sensor-alerts" class="items"></ul>
     <h3>{{ t.sensor_latest }}</h3><ul id="sensor-latest" class="items"></ul></section>
   <section id="sec-incidents"><h2>{{ t.incidents }}</h2><ul id="incidents" class="items"></ul></section>
+  <section id="sec-feedback-overdue"><h2>{{ t.feedback_overdue }}</h2>
+    <ul id="feedback-overdue" class="items"></ul></section>
   <section id="sec-account"><h2>{{ t.account }} <small id="signed-as"></small>
     <button id="sign-out" type="button" hidden>{{ t.sign_out }}</button></h2>
     <form id="sign-in" class="row"><input name="username" placeholder="{{ t.username }}" size="10"

@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     feedback_posts_per_minute: int = Field(
         default=20, description="Citizen reports (Open311 and the /feedback page) and tracking-code "
         "look-ups per client address and minute.")
+    feedback_warn_days: int = Field(default=2, ge=0, description="A case is warned of (to its "
+                                    "department) this many working days before its deadline.")
+    feedback_warn_share: float = Field(default=0.8, gt=0, le=1, description="…or once this share "
+                                       "of its working days has passed, if earlier (1: off).")
     rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
                                      "count in (60: the limits are per minute).")
     audit_anchor_minutes: float = Field(

@@ -336,6 +336,19 @@
         const text = `<b>${esc(w.commune_name)}</b> — ${esc(lang === 'en' ? w.message_en : w.message)}`;
         item(incidents, text, () => goTo(w.lat, w.lon, text));
       });
+      // Citizens' cases past their deadline: category, commune, how late, whether escalated.
+      const overdue = document.getElementById('feedback-overdue');
+      overdue.innerHTML = '';
+      const cases = warnings.feedback_overdue || [];
+      if (!cases.length) emptyList(overdue, t.none);
+      cases.forEach(c => {
+        const late = c.working_days_overdue == null ? '' : ` — ${esc(c.working_days_overdue)} ${t.days_late}`;
+        const text = `<b>#${esc(c.id)} ${esc(c.service_code)}</b> — ${esc(c.commune_name || c.commune_code || '')}` +
+          `${late}${c.escalated ? ` (${t.escalated})` : ''}`;
+        L.circleMarker([c.lat, c.lon], {radius: 6, color: '#e65100', fillColor: '#ffb74d', fillOpacity: 0.9,
+                                        pane: 'incidents'}).bindPopup(text).addTo(markers);
+        item(overdue, text, () => goTo(c.lat, c.lon, text));
+      });
     }
 
     async function loadQuality() {
