@@ -1,7 +1,7 @@
 """credential change notices: a NOTIFY with the account's id when an account or session changes
 
 Revision ID: 0024
-Revises: 0018
+Revises: 0021
 Create Date: 2026-12-07 19:20:00
 
 Each worker keeps the API keys and sessions it resolved, and drops an account's entries on the
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = "0024"
-down_revision: str | None = "0018"
+down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
