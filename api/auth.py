@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import unquote
 
 from fastapi import Depends, Request
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.errors import problem
+from gis_core import tokens
 from gis_core.db import translate_db_errors
 from gis_core.errors import AuthenticationError, IocError, PermissionDeniedError
 from gis_core.settings import Settings
@@ -28,7 +30,16 @@ from gis_core.text import printable
 from gis_core.tokens import load_secret
 from governance import audit
 from governance.access import ANONYMOUS, CURRENT, Principal
-from governance.accounts import API_KEY_PREFIX, AuthRules, resolve_api_key, resolve_token
+from governance.accounts import (
+    API_KEY_PREFIX,
+    AuthRules,
+    api_key_digest,
+    api_key_principal,
+    api_key_row,
+    session_principal,
+    session_row,
+)
+from governance.credential_cache import CredentialCache
 
 
 def reason_of(raw: str | None) -> str | None:
@@ -45,13 +56,25 @@ def reason_of(raw: str | None) -> str | None:
     return printable(unquote(text, errors="replace"))[:500] or None
 
 
+@dataclass(frozen=True)
+class _Read:
+    """The row a credential stands for, and whether it came from the process's cache."""
+
+    row: Mapping[str, Any] | None
+    key: tuple[str, str]
+    generation: int | None
+    cached: bool = False
+
+
 @dataclass
 class Authenticator:
-    """Resolves credentials against the accounts in the database."""
+    """Resolves credentials against the accounts in the database, through ``credentials`` (the
+    process's cache of resolved keys and sessions, kept exact by notices) when there is one."""
 
     engine: Engine
     secret: bytes
     rules: AuthRules
+    credentials: CredentialCache | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings, engine: Engine) -> Authenticator:
@@ -79,16 +102,36 @@ class Authenticator:
                 self._refuse(client_ip, "malformed authorization header")
             return Principal(client_ip=client_ip, reason=reason)
         try:
-            # The database down (a restart, a failover): 503, never a 500.
-            with translate_db_errors(), self.engine.connect() as conn:
-                if key:
-                    return resolve_api_key(conn, key, client_ip=client_ip, reason=reason)
-                return resolve_token(conn, credential, secret=self.secret, client_ip=client_ip,
-                                     reason=reason)
+            if key:
+                read = self._row(("key", api_key_digest(key)), lambda conn: api_key_row(conn, key))
+                return self._keep(api_key_principal(read.row, client_ip=client_ip, reason=reason),
+                                  read)
+            session_id = tokens.verify(self.secret, credential)
+            read = self._row(("session", session_id), lambda conn: session_row(conn, session_id))
+            return self._keep(session_principal(read.row, session_id, client_ip=client_ip,
+                                                reason=reason), read)
         except AuthenticationError as err:
             audit.record_now(self.engine, "auth.refused", outcome="refused", client_ip=client_ip,
                              details={"why": err.message_en})
             raise
+
+    def _row(self, key: tuple[str, str], read: Callable[[Connection], Mapping[str, Any] | None]
+             ) -> _Read:
+        """The row behind a credential: kept in this process, or read from the database."""
+        cache = self.credentials
+        row = cache.get(key) if cache is not None else None
+        if row is not None:
+            return _Read(row, key, None, cached=True)
+        generation = cache.generation() if cache is not None else None
+        # The database down (a restart, a failover): 503, never a 500.
+        with translate_db_errors(), self.engine.connect() as conn:
+            return _Read(read(conn), key, generation)
+
+    def _keep(self, principal: Principal, read: _Read) -> Principal:
+        """Keep a credential that resolved to a caller (refusals are read again every time)."""
+        if self.credentials is not None and not read.cached and read.row is not None:
+            self.credentials.put(read.key, read.row["account_id"], read.row, read.generation)
+        return principal
 
     def _refuse(self, client_ip: str | None, why: str) -> None:
         audit.record_now(self.engine, "auth.refused", outcome="refused", client_ip=client_ip,

@@ -36,7 +36,7 @@ from api.visibility import (
     refuse_hidden_parameters,
 )
 from gis_core.crs import OutputCrs, parse_crs
-from gis_core.db import raw_cursor
+from gis_core.db import read_cursor
 from gis_core.errors import (
     IocError,
     MethodNotAllowedError,
@@ -200,7 +200,7 @@ class ItemsFastPath:
             return response
 
     def _with_cursor(self, work: Any) -> Any:
-        with raw_cursor(self.engine) as cursor:
+        with read_cursor(self.engine) as cursor:
             return work(cursor)
 
     async def _items(self, request: Request, layer: LayerSpec, principal: Principal) -> Response:

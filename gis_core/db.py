@@ -28,13 +28,17 @@ REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("ioc_req
                                                                         default=None)
 # Called with +1 when a connection is taken from a pool and -1 when it is given back (metrics).
 POOL_LISTENERS: list[Any] = []
+# Set by ``read_cursor`` while it takes a connection: the name goes with its first statement.
+_NAME_LATER: contextvars.ContextVar[bool] = contextvars.ContextVar("ioc_name_later", default=False)
 
 
 def _name_connection(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
     """On checkout: the connection's ``application_name`` names the current request."""
     request_id = REQUEST_ID.get()
     name = f"{APPLICATION_NAME} {request_id}" if request_id else APPLICATION_NAME
-    if record.info.get("application_name", APPLICATION_NAME) != name:
+    if record.info.get("application_name", APPLICATION_NAME) != name and _NAME_LATER.get():
+        record.info["pending_name"] = name
+    elif record.info.get("application_name", APPLICATION_NAME) != name:
         # Outside a transaction (the pool rolled back on return): one round trip, none left open.
         dbapi_conn.autocommit = True
         try:
@@ -193,6 +197,50 @@ def raw_cursor(engine: Engine) -> Iterator[Any]:
             with raw.cursor() as cursor:
                 yield cursor
         finally:
+            raw.close()
+
+
+class _NamingCursor(psycopg2.extensions.cursor):
+    """Sends ``prefix`` (the connection's new ``application_name``) with its first statement."""
+
+    prefix: bytes | None = None
+
+    def execute(self, query: Any, vars: Any = None) -> None:  # noqa: A002, D102 - psycopg2's names
+        prefix, self.prefix = self.prefix, None
+        if prefix is None:
+            return super().execute(query, vars)
+        return super().execute(prefix + self.mogrify(query, vars))
+
+
+@contextmanager
+def read_cursor(engine: Engine) -> Iterator[Any]:
+    """``raw_cursor`` for reads on hot paths: one round trip per query.
+
+    The connection is in autocommit (no ``BEGIN`` before the query, no ``ROLLBACK`` when it
+    returns to the pool) and the request's ``application_name`` is sent in the same trip as the
+    first query. Nothing written through it is rolled back: read only.
+    """
+    with translate_db_errors():
+        token = _NAME_LATER.set(True)
+        try:
+            raw = engine.raw_connection()
+        finally:
+            _NAME_LATER.reset(token)
+        try:
+            conn = raw.driver_connection
+            conn.autocommit = True
+            with conn.cursor(cursor_factory=_NamingCursor) as cursor:
+                name = raw.info.pop("pending_name", None)
+                if name is not None:
+                    cursor.prefix = cursor.mogrify(
+                        "SELECT set_config('application_name', %s, false); ", (name,))
+                    raw.info["application_name"] = name
+                yield cursor
+        finally:
+            try:
+                conn.autocommit = False
+            except psycopg2.Error:
+                pass  # a broken connection: the pool replaces it
             raw.close()
 
 

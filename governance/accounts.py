@@ -1,7 +1,9 @@
 """Accounts, sessions and API keys: create, sign in, resolve a caller, grant, lock, unlock, revoke.
 
 Every change is written to the audit log in the same transaction. A token names a session;
-resolving it reads the session and its account, so a lock or revoke is effective at once.
+resolving it reads the session and its account (``session_row``), so a lock or revoke is effective
+at once; workers keep what they read in ``governance.credential_cache``, dropped on the notices
+that every change of an account or session sends.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -320,14 +323,17 @@ def inactive_error(status: str) -> AuthenticationError:
         message_en=f"The account is {status}; its sessions have ended.")
 
 
-def resolve_token(conn: Connection, token: str, *, secret: bytes, client_ip: str | None = None,
-                  reason: str | None = None) -> Principal:
-    """The caller a bearer token stands for; 401 when forged, expired, revoked or locked."""
-    session_id = tokens.verify(secret, token)
-    row = conn.execute(text(
-        "SELECT a.username, a.role, a.department, a.commune_code, a.scopes, a.status, "
-        "a.locked_until, s.expires_at, s.revoked_at FROM sessions s JOIN accounts a "
+def session_row(conn: Connection, session_id: str) -> Mapping[str, Any] | None:
+    """The session and its account's standing (``account_id`` included), or None."""
+    return conn.execute(text(
+        "SELECT a.id AS account_id, a.username, a.role, a.department, a.commune_code, a.scopes, "
+        "a.status, a.locked_until, s.expires_at, s.revoked_at FROM sessions s JOIN accounts a "
         "ON a.id = s.account_id WHERE s.id = :s"), {"s": session_id}).mappings().first()
+
+
+def session_principal(row: Mapping[str, Any] | None, session_id: str, *,
+                      client_ip: str | None = None, reason: str | None = None) -> Principal:
+    """The caller of a session read by ``session_row``; 401 when ended, expired or locked."""
     now = datetime.now(UTC)
     # The account's state first: a locked or revoked account's holder is told why it is out.
     if row is not None and (row["status"] != "active"
@@ -339,20 +345,48 @@ def resolve_token(conn: Connection, token: str, *, secret: bytes, client_ip: str
     return _principal(row, session_id=session_id, client_ip=client_ip, reason=reason)
 
 
-def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
-                    reason: str | None = None) -> Principal:
-    """The API client a key belongs to; 401 when unknown or the client is not active."""
-    bad = AuthenticationError("Khóa API không hợp lệ.", message_en="The API key is invalid.")
-    parts = key.split("_")
+def resolve_token(conn: Connection, token: str, *, secret: bytes, client_ip: str | None = None,
+                  reason: str | None = None) -> Principal:
+    """The caller a bearer token stands for; 401 when forged, expired, revoked or locked."""
+    session_id = tokens.verify(secret, token)
+    return session_principal(session_row(conn, session_id), session_id, client_ip=client_ip,
+                             reason=reason)
+
+
+def _bad_key() -> AuthenticationError:
+    return AuthenticationError("Khóa API không hợp lệ.", message_en="The API key is invalid.")
+
+
+def api_key_digest(key: str) -> str:
+    """What is stored of a key (its SHA-256); 401 when the key is not one of ours in form."""
     if not _API_KEY.match(key):
-        raise bad
+        raise _bad_key()
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def api_key_row(conn: Connection, key: str) -> Mapping[str, Any] | None:
+    """The API client whose key this is (``account_id`` included), or None."""
+    digest = api_key_digest(key)
     row = conn.execute(text(
-        "SELECT username, role, department, commune_code, scopes, status, password_hash "
-        "FROM accounts WHERE key_prefix = :p AND role = 'api_client'"),
-        {"p": parts[1]}).mappings().first()
-    digest = hashlib.sha256(key.encode()).hexdigest()
+        "SELECT id AS account_id, username, role, department, commune_code, scopes, status, "
+        "password_hash FROM accounts WHERE key_prefix = :p AND role = 'api_client'"),
+        {"p": key.split("_")[1]}).mappings().first()
     if row is None or not hmac.compare_digest(digest, row["password_hash"] or ""):
-        raise bad
+        return None
+    return row
+
+
+def api_key_principal(row: Mapping[str, Any] | None, *, client_ip: str | None = None,
+                      reason: str | None = None) -> Principal:
+    """The API client read by ``api_key_row``; 401 when unknown or the client is not active."""
+    if row is None:
+        raise _bad_key()
     if row["status"] != "active":
         raise inactive_error(row["status"])
     return _principal(row, session_id=None, client_ip=client_ip, reason=reason)
+
+
+def resolve_api_key(conn: Connection, key: str, *, client_ip: str | None = None,
+                    reason: str | None = None) -> Principal:
+    """The API client a key belongs to; 401 when unknown or the client is not active."""
+    return api_key_principal(api_key_row(conn, key), client_ip=client_ip, reason=reason)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import io
 import json
 import re
@@ -12,13 +13,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from gis_core.errors import NotFoundError, ValidationError
-from reports import docx_out, pdf_out, xlsx_out
 from reports.definitions import Definition, require
 from reports.figures import ICT, compute, data_moment, figures_hash
 from reports.layout import Header
-from reports.maps import chart, choropleth
 
-RENDERERS = {"docx": docx_out.render, "pdf": pdf_out.render, "xlsx": xlsx_out.render}
+# The renderers and the maps (python-docx, reportlab, openpyxl, matplotlib: ≈100 MB) are imported
+# when a report is drawn, in the job worker, not by every web worker at start-up.
+RENDERERS = {"docx": "reports.docx_out", "pdf": "reports.pdf_out", "xlsx": "reports.xlsx_out"}
 MEDIA_TYPES = {
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "pdf": "application/pdf",
@@ -44,6 +45,8 @@ def generate(cursor: Any, definition: Definition, period: str, fmt: str, actor: 
     check_format(fmt)
     started = time.perf_counter()
     content = compute(cursor, definition, period, params)
+    from reports.maps import chart, choropleth
+
     images = {n: choropleth(cursor, s, s.get("incident")) if s["kind"] == "map" else chart(s)
               for n, s in enumerate(content["sections"]) if s["kind"] in ("map", "chart") and fmt != "xlsx"}
     cursor.execute("SELECT nextval(pg_get_serial_sequence('report_runs', 'id'))")
@@ -53,7 +56,7 @@ def generate(cursor: Any, definition: Definition, period: str, fmt: str, actor: 
     header = Header(definition.parent, definition.issuer, number, definition.title["vi"],
                     _subtitle(content), tuple(definition.recipients), definition.signer,
                     issued.astimezone(ICT), run_id)
-    data = RENDERERS[fmt](header, content, images)
+    data = importlib.import_module(RENDERERS[fmt]).render(header, content, images)
     digest = hashlib.sha256(data).hexdigest()
     name = f"{definition.id}_{content['period']}_{run_id}.{fmt}"
     seconds = time.perf_counter() - started

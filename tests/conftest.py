@@ -166,12 +166,13 @@ def samples_dir() -> Path:
 
 
 @contextmanager
-def serving(database_url: str, var_dir: Path, **settings: object) -> Iterator[str]:
+def serving(database_url: str, var_dir: Path, workers: int = 1, **settings: object) -> Iterator[str]:
     """The platform served by a uvicorn process of its own on ``database_url``: a worker apart
     from the tests' in-process app (pygeoapi keeps its configuration per process, so a second
     app on another database, or with other settings, must live in another process).
 
-    ``settings`` become ``IOC_*`` variables (``anonymous_runs_per_minute=5``). Yields its URL;
+    ``settings`` become ``IOC_*`` variables (``anonymous_runs_per_minute=5``); ``workers``
+    uvicorn's worker processes. Yields its URL;
     the process is stopped (its lifespan shutdown runs) on leaving.
     """
     import httpx
@@ -185,7 +186,8 @@ def serving(database_url: str, var_dir: Path, **settings: object) -> Iterator[st
     with open(log, "wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "uvicorn", "api.app:create_app_from_env", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
+             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
+             "--workers", str(workers)],
             cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

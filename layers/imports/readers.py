@@ -17,8 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pyogrio
-import pyogrio.raw
 import shapely
 
 from gis_core.crs import recognise_crs
@@ -161,6 +159,11 @@ def _unreadable(path: Path, err: Exception) -> FileRejected:
 
 
 def _vector(path: Path, source_layer: str | None, max_features: int, geometry_type: str) -> Source:
+    # pyogrio brings GDAL, pandas and geopandas (≈100 MB): imported by the first file read, so a
+    # web worker that never reads one does not carry them.
+    import pyogrio
+    import pyogrio.raw
+
     suffix = path.suffix.lower()
     notes: list[str] = []
     if suffix == ".shp":
@@ -252,6 +255,8 @@ def _sidecar(path: Path, ext: str) -> Path | None:
 
 
 def _pick_layer(path: Path, layers: list[str], wanted: str | None, geometry_type: str) -> str:
+    import pyogrio
+
     if wanted:
         if wanted not in layers:
             raise FileRejected(f"Tệp không có lớp '{wanted}'; các lớp: {', '.join(layers)}.",
