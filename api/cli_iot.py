@@ -24,9 +24,18 @@ def _say(message: str) -> None:
 
 
 def open_incident(cursor: Any, document: dict[str, Any]) -> int:
-    """An alert's incident, recorded in the emergency scenario like one reported by hand."""
+    """An alert's incident, recorded in the emergency scenario like one reported by hand: a new
+    one, or the open incident of the same kind already reaching the station (the alert is noted
+    on its timeline); a document naming an ``incident`` writes its ``note`` there."""
     from scenarios import incidents
 
+    if "incident" in document:
+        incidents.note(cursor, document["incident"], document["note"], actor="sensors")
+        return document["incident"]
+    found = incidents.covering(cursor, document["kind"], document["lon"], document["lat"])
+    if found is not None:
+        incidents.note(cursor, found, f"Cảnh báo mới: {document['title']}", actor="sensors")
+        return found
     return incidents.create(cursor, incidents.IncidentIn(**document), actor="sensors")
 
 

@@ -3,7 +3,8 @@
 A station is a row of the ``iot_stations`` layer (the SensorThings Thing); each station has one
 datastream per observed property. Observations are unique by (datastream, phenomenon time), which
 makes every ingestion path idempotent. One alert per rule and datastream is open at a time: the
-partial unique key lets the database decide between two workers raising it together.
+partial unique key lets the database decide between two workers raising it together; an
+operator's acknowledgement (who, when, a note) and the clearing stay on the alert's row.
 """
 
 from __future__ import annotations
@@ -71,6 +72,17 @@ ALERTS = Table(
     Column("raised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("cleared_at", DateTime(timezone=True)),
     Column("incident_id", BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", Text, comment="the account that acknowledged it"),
+    Column("acknowledged_unit", Text, comment="the acknowledger's department, or 'operator'"),
+    Column("acknowledged_note", Text),
+    Column("cleared_value", Double, comment="the value at which the condition ended"),
+    Column("clear_noted_at", DateTime(timezone=True),
+           comment="when the alert's incident was told that it cleared"),
 )
 Index("uq_sensor_alerts_open", ALERTS.c.rule_id, ALERTS.c.datastream_id, unique=True,
       postgresql_where=text("status <> 'cleared'"))
+# The clearings still to write on their incident's timeline: few rows, found at every rules round.
+Index("ix_sensor_alerts_clear_unnoted", ALERTS.c.id,
+      postgresql_where=text("status = 'cleared' AND incident_id IS NOT NULL "
+                            "AND clear_noted_at IS NULL"))

@@ -323,6 +323,7 @@
         item(notMet, text, () => goTo(w.lat, w.lon, text));
       });
       incidents.innerHTML = '';
+      markers.clearLayers();
       if (!warnings.open_incidents.length && !(warnings.opinion_spikes || []).length) {
         emptyList(incidents, t.none);
       }
@@ -337,6 +338,8 @@
         item(incidents, text, () => goTo(w.lat, w.lon, text));
       });
     }
+
+    IOC.refreshWarnings = loadWarnings;  // live alerts open incidents (sensors-live.js)
 
     async function loadQuality() {
       const stale = document.getElementById('stale');
