@@ -23,6 +23,7 @@ from governance import audit
 from sensors import alerts, lifecycle, live
 
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
+alerts.rules()  # read with the app: a bad rule stops start-up with its id and the reason
 POLL_SECONDS = 1.0
 KEEPALIVE_EVERY = 15
 
