@@ -53,7 +53,7 @@ def listen(database: str, mqtt_url: str, *, workers: int = 1, stop: threading.Ev
     from sensors.store import Store
 
     listeners = [Listener(mqtt_url, _connect(database), Store(open_incident, root, rules_every=1.0),
-                          batch=batch)
+                          batch=batch, shared=workers > 1)
                  for _ in range(workers)]
     threads = [threading.Thread(target=x.run, daemon=True) for x in listeners]
     for t in threads:

@@ -39,9 +39,9 @@ def listening(database_url):
 def test_an_alert_appears_with_its_incident_and_clears_without_a_reload(visit, database_url,
                                                                         listening):
     with psycopg2.connect(database_url) as conn, conn.cursor() as cur:
-        cur.execute("SELECT id, name FROM iot_stations WHERE kind = 'water_level' ORDER BY id DESC "
-                    "LIMIT 1")
-        station, name = cur.fetchone()
+        cur.execute("SELECT id, name, ST_X(geom), ST_Y(geom) FROM iot_stations "
+                    "WHERE kind = 'water_level' ORDER BY id DESC LIMIT 1")
+        station, name, lon, lat = cur.fetchone()
     page = visit.page
     visit.open("/map")
     page.wait_for_function("IOC.sensorState && IOC.sensorState.updates >= 1", timeout=30_000)
@@ -62,6 +62,12 @@ def test_an_alert_appears_with_its_incident_and_clears_without_a_reload(visit, d
     assert f"Sự cố #{incident}" in text and "hộ nghèo" in text and "trường học" in text
     assert "cơ sở y tế" in text
     page.locator("#incidents").get_by_text(f"#{incident}").wait_for(timeout=30_000)
+    # The station's marker, one click away from its last day as a chart (from /sta/v1.1).
+    page.evaluate("""([lat, lon]) => Object.values(IOC.map._layers).find(l => l instanceof
+        L.CircleMarker && l.options.pane !== 'incidents' && l.getLatLng().lat === lat
+        && l.getLatLng().lng === lon).fire('click')""",
+                  [lat, lon])
+    page.locator(".leaflet-popup .station-chart polyline").wait_for(timeout=30_000)
     # The river falls: the alert leaves the page by itself.
     publish(listening, [(station, {"phenomenonTime": (now - timedelta(minutes=1)).isoformat(),
                                    "result": 3.0})])
