@@ -67,7 +67,7 @@ def test_an_alert_appears_with_its_incident_and_clears_without_a_reload(visit, d
         L.CircleMarker && l.options.pane !== 'incidents' && l.getLatLng().lat === lat
         && l.getLatLng().lng === lon).fire('click')""",
                   [lat, lon])
-    page.locator(".leaflet-popup .station-chart polyline").wait_for(timeout=30_000)
+    page.locator(".leaflet-popup .station-chart polyline").wait_for(state="attached", timeout=30_000)
     # The river falls: the alert leaves the page by itself.
     publish(listening, [(station, {"phenomenonTime": (now - timedelta(minutes=1)).isoformat(),
                                    "result": 3.0})])
