@@ -15,63 +15,25 @@ import sqlalchemy as sa
 from alembic import op
 from geoalchemy2 import Geometry
 
+from migrations.derived_layers import DerivedLayer
+
 revision: str = "0015"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 # The public layer ``feedback_points`` (layers/catalog/feedback_points.py): a view, positions
-# rounded to 0.001° (0.01° for sensitive categories), the answer once returned, no reporter.
+# rounded to 0.001° (0.01° for sensitive categories), the answer once returned, no reporter; tile
+# boxes widened to cover the rounding.
+LAYER = DerivedLayer("feedback_points", "feedback_requests", "ioc_fp", expand=0.006)
 VIEW = (
-    "CREATE VIEW feedback_points AS SELECT r.id, "
+    "SELECT r.id, "
     "ST_SnapToGrid(r.geom, CASE WHEN r.sensitive THEN 0.01 ELSE 0.001 END)::geometry(Point, 4326) "
     "AS geom, r.service_code, r.status, r.commune_code, r.department, "
     "CASE WHEN r.status IN ('returned', 'closed') THEN r.response END AS result, "
     "r.requested_at, r.due_on, r.requested_at AS created_at, r.updated_at, "
     "NULL::text AS source_dataset, NULL::text AS source_key, NULL::bigint AS import_job "
     "FROM feedback_requests r")
-# Its count, data version and changed tile boxes are kept like a layer table's (migrations 0002
-# and 0005), by triggers on feedback_requests; boxes widened to cover the rounding.
-COUNT = {
-    "ioc_fp_count_insert": ("INSERT", "REFERENCING NEW TABLE AS changed_rows",
-                            "n = n + (SELECT count(*) FROM changed_rows)"),
-    "ioc_fp_count_delete": ("DELETE", "REFERENCING OLD TABLE AS changed_rows",
-                            "n = n - (SELECT count(*) FROM changed_rows)"),
-    "ioc_fp_count_update": ("UPDATE", "", "n = n"),
-    "ioc_fp_count_truncate": ("TRUNCATE", "", "n = 0"),
-}
-BOX = "ST_Expand(geom, 0.006)::box2d"
-TILES = {
-    "ioc_fp_tiles_insert": ("INSERT", "REFERENCING NEW TABLE AS new_rows",
-                            f"SELECT {BOX} AS b FROM new_rows"),
-    "ioc_fp_tiles_delete": ("DELETE", "REFERENCING OLD TABLE AS old_rows",
-                            f"SELECT {BOX} AS b FROM old_rows"),
-    "ioc_fp_tiles_update": ("UPDATE", "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows",
-                            f"SELECT {BOX} AS b FROM old_rows UNION ALL SELECT {BOX} FROM new_rows"),
-}
-
-
-def _layer_triggers() -> None:
-    op.execute(VIEW)
-    op.execute("INSERT INTO feature_counts (layer, n) VALUES ('feedback_points', 0)")
-    for name, (event, transition, change) in COUNT.items():
-        op.execute(f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
-                   f"UPDATE feature_counts SET {change}, version = nextval('feature_version') "
-                   "WHERE layer = 'feedback_points'; RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON feedback_requests {transition} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
-    for name, (event, transition, boxes) in TILES.items():
-        # One box per change of up to 1000 rows, one per 0.01° cell beyond (as migration 0005).
-        op.execute(
-            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$ "
-            "DECLARE v bigint; BEGIN "
-            "SELECT version INTO v FROM feature_counts WHERE layer = 'feedback_points'; "
-            "INSERT INTO tile_changes (layer, version, minx, miny, maxx, maxy) "
-            "SELECT 'feedback_points', coalesce(v, 0), min(ST_XMin(b)), min(ST_YMin(b)), "
-            f"max(ST_XMax(b)), max(ST_YMax(b)) FROM ({boxes}) changed "
-            "GROUP BY floor(ST_XMin(b) * 100), floor(ST_YMin(b) * 100); RETURN NULL; END $$")
-        op.execute(f"CREATE TRIGGER {name} AFTER {event} ON feedback_requests {transition} "
-                   f"FOR EACH STATEMENT EXECUTE FUNCTION {name}()")
 
 
 def upgrade() -> None:
@@ -136,17 +98,12 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_feedback_reveals'))
     )
     op.create_index(op.f('ix_feedback_reveals_request_id'), 'feedback_reveals', ['request_id'], unique=False)
-    _layer_triggers()
+    LAYER.create(VIEW)
 
 
 def downgrade() -> None:
     """Revert this revision."""
-    for name in (*COUNT, *TILES):
-        op.execute(f"DROP TRIGGER {name} ON feedback_requests")
-        op.execute(f"DROP FUNCTION {name}()")
-    op.execute("DROP VIEW feedback_points")
-    op.execute("DELETE FROM feature_counts WHERE layer = 'feedback_points'")
-    op.execute("DELETE FROM tile_changes WHERE layer = 'feedback_points'")
+    LAYER.drop()
     op.drop_index(op.f('ix_feedback_reveals_request_id'), table_name='feedback_reveals')
     op.drop_table('feedback_reveals')
     op.drop_table('feedback_identities')
