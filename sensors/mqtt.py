@@ -5,9 +5,9 @@ broker spreads the load among them; a single worker subscribes to ``<root>/+`` i
 Mosquitto (2.0) keeps a plain subscription of a persistent session over its own restart but not a
 shared one: readings published after a restart and before the workers subscribe again would be
 acknowledged to the stations and delivered to no one. Each keeps a persistent session (MQTT 5,
-clean start off): what was delivered but not yet acknowledged when a worker or the broker stopped is delivered
-again and changes nothing (observations are unique by datastream and phenomenon time). paho
-reconnects by itself when the broker comes back.
+clean start off): what was delivered but not yet acknowledged when a worker or the broker
+stopped is delivered again and changes nothing (observations are unique by datastream and
+phenomenon time). paho reconnects by itself when the broker comes back.
 """
 
 from __future__ import annotations

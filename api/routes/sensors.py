@@ -20,6 +20,7 @@ from api.auth import require_role
 from gis_core.db import raw_cursor
 from gis_core.errors import PermissionDeniedError
 from governance import audit
+from scenarios import incidents
 from sensors import alerts, lifecycle, live
 
 router = APIRouter(prefix="/api/v1/sensors", tags=["sensors"])
@@ -100,8 +101,6 @@ def get_alert(request: Request, alert_id: int) -> dict[str, Any]:
 def acknowledge(request: Request, alert_id: int, body: Acknowledgement) -> dict[str, Any]:
     """Raised → acknowledged, with a note, by an operator, a leader or an editor of the rule's
     department; audited, and noted on the alert's incident. 409 when someone was first."""
-    from scenarios import incidents  # the composition root wires the alert to its incident
-
     engine = request.app.state.engine
     principal = require_role(request, lifecycle.ACKNOWLEDGERS, event="sensor_alert.denied",
                              message="Vai trò '{role}' không được xác nhận cảnh báo.",
