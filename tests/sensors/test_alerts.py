@@ -228,13 +228,14 @@ def test_a_silent_station_is_found_by_the_periodic_job(conn, sensors_db, monkeyp
         == ["* * * * *"]
     quiet = next(i for i, k in measuring_stations(conn) if k == "air_quality")
     talking = next(i for i, k in measuring_stations(conn) if k == "rain_gauge")
-    # Off the simulator's 10-minute grid, so that the storm's counts stay its own.
+    # Off the simulator's 10-minute grid, so that the storm's counts stay its own, and older than
+    # its last step by more than the layer's minute (the storm's readings then show on it).
     now = (datetime.now(UTC) - timedelta(minutes=1)).replace(second=7, microsecond=0)
     for m in (180, 150, 120):
         _write_together(sensors_db, [[(f"ioc/stations/{quiet}", json.dumps(
             {"phenomenonTime": (now - timedelta(minutes=m)).isoformat(), "result": 20.0}))]])
     _write_together(sensors_db, [[(f"ioc/stations/{talking}", json.dumps(
-        {"phenomenonTime": (now - timedelta(minutes=5)).isoformat(), "result": 0.0}))]])
+        {"phenomenonTime": (now - timedelta(minutes=20)).isoformat(), "result": 0.0}))]])
     assert _alerts(conn, quiet) == []  # arriving readings never raise a silence alert
     monkeypatch.setenv("DATABASE_URL", sensors_db)
     silence(0)  # what the worker runs every minute
@@ -247,7 +248,7 @@ def test_a_silent_station_is_found_by_the_periodic_job(conn, sensors_db, monkeyp
     silence(0)  # still silent: the same alert
     assert len(_alerts(conn, quiet)) == 1
     _write_together(sensors_db, [[(f"ioc/stations/{quiet}", json.dumps(
-        {"phenomenonTime": now.isoformat(), "result": 21.0}))]])
+        {"phenomenonTime": (now - timedelta(minutes=15)).isoformat(), "result": 21.0}))]])
     assert [s for _, s, _ in _alerts(conn, quiet)] == ["cleared"]
     assert scalar(conn, "SELECT status FROM iot_stations WHERE id = %s", (quiet,)) == "online"
 
