@@ -360,6 +360,9 @@ def build_parser() -> argparse.ArgumentParser:
     from api.cli_harvest import add_commands as add_harvest_commands
 
     add_harvest_commands(add)
+    from api.cli_feedback import add_commands as add_feedback_commands
+
+    add_feedback_commands(add)
     parser.set_defaults(_commands=commands)
     return parser
 

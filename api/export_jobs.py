@@ -47,7 +47,7 @@ from layers.spec import FieldSpec, LayerSpec
 tasks = declare("exports")
 KIND = "export"
 # Parameters of the export itself; every other one is an items filter (bbox, datetime, filter…).
-OWN = ("format", "crs", "geometry", "limit")
+OWN = ("format", "crs", "geometry", "limit", "package")
 
 
 @dataclass(frozen=True)

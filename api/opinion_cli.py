@@ -1,9 +1,13 @@
-"""``ioc opinion train|fetch|spikes``: public-opinion monitoring from the command line.
+"""``ioc opinion train|retrain|fetch|spikes|villages``: public-opinion monitoring from the
+command line.
 
 ``train`` fits the models on the shipped labelled set and prints precision and recall on the
-held-out parts; ``fetch`` runs every declared source once (``var/opinion_sources.json``, or the
-defaults) and prints what was kept and skipped, a cron line away from a schedule; ``spikes``
-prints the warnings of a day.
+held-out parts; ``retrain`` trains on the shipped set plus the operators' corrections and
+activates the new version only when it is not worse on the held-out part (then classifies the
+recent items again); ``fetch`` runs every declared source once (``var/opinion_sources.json``, or
+the defaults) and prints what was kept and skipped, a cron line away from a schedule; ``spikes``
+prints the warnings of a day; ``villages FILE.csv`` replaces the declared villages (all rows or
+none).
 """
 
 from __future__ import annotations
@@ -43,6 +47,31 @@ def _cmd_opinion(args: argparse.Namespace, settings: Settings) -> None:
                                     message_en=f"The day '{args.day}' is not YYYY-MM-DD."
                                     ) from None
     engine = _engine(settings)
+    if args.action == "retrain":
+        from opinion import learning
+
+        done = learning.retrain(engine, "cli", days=args.days)
+        _say(json.dumps(done, ensure_ascii=False, indent=1))
+        return
+    if args.action == "villages":
+        from pathlib import Path
+
+        from opinion import villages
+
+        if not args.file:
+            raise InvalidParameterError("Cần tệp CSV: ioc opinion villages TỆP.csv",
+                                        message_en="A CSV file is needed: ioc opinion villages "
+                                        "FILE.csv")
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as err:
+            raise InvalidParameterError(f"Không đọc được tệp {args.file}: {err.strerror}.",
+                                        message_en=f"Cannot read {args.file}: {err.strerror}."
+                                        ) from None
+        rows = villages.read(data)
+        with engine.begin() as conn:
+            _say(json.dumps(villages.replace(conn, rows, "cli"), ensure_ascii=False))
+        return
     if args.action == "fetch":
         from opinion import ingest, sources
 
@@ -59,6 +88,9 @@ def _cmd_opinion(args: argparse.Namespace, settings: Settings) -> None:
 def add_commands(add: Add) -> None:
     """Register ``opinion`` on the ``ioc`` parser."""
     opinion = add("opinion", _cmd_opinion, "Theo dõi dư luận trên mạng / public-opinion "
-                  "monitoring: train, fetch, spikes")
-    opinion.add_argument("action", choices=("train", "fetch", "spikes"))
+                  "monitoring: train, retrain, fetch, spikes, villages")
+    opinion.add_argument("action", choices=("train", "retrain", "fetch", "spikes", "villages"))
+    opinion.add_argument("file", nargs="?", help="tệp CSV làng, bản (villages)")
     opinion.add_argument("--day", help="ngày (spikes), YYYY-MM-DD; mặc định hôm nay")
+    opinion.add_argument("--days", type=int, default=30,
+                         help="retrain: phân loại lại các mục thu trong chừng ấy ngày gần đây")

@@ -47,6 +47,7 @@ TEXT = {
         "sign_in": "Đăng nhập", "sign_out": "Đăng xuất",
         "not_met_list": "Chỉ tiêu chưa đạt", "stale": "Dữ liệu quá hạn cập nhật",
         "incidents": "Sự cố đang mở", "details": "Chi tiết", "no_data": "chưa có dữ liệu",
+        "documents": "Tài liệu", "version": "bản", "pending": "chờ duyệt",
         "none": "không có", "scenario": "Kịch bản", "run": "Chạy", "pick_commune": "Chọn xã",
         "province": "Toàn tỉnh", "draw_hint": "Vẽ điểm, vòng tròn hoặc vùng trên bản đồ, "
         "hoặc chọn xã, rồi bấm Chạy.", "selection": "Vùng chọn", "result": "Kết quả",
@@ -55,6 +56,8 @@ TEXT = {
         "error": "lỗi", "click_hint": "Bấm vào một xã hoặc đối tượng để xem chi tiết.",
         "radius": "bán kính", "point": "điểm", "polygon": "vùng vẽ", "communes": "xã",
         "sensor_alerts": "Cảnh báo từ trạm quan trắc", "sensor_latest": "Trạm vượt ngưỡng",
+        "feedback_overdue": "Phản ánh quá hạn xử lý", "escalated": "đã chuyển bộ phận điều hành",
+        "days_late": "ngày làm việc quá hạn",
     },
     "en": {
         "title": "Lai Châu operations map", "switch": "Tiếng Việt", "home": "Home",
@@ -68,6 +71,7 @@ TEXT = {
         "sign_in": "Sign in", "sign_out": "Sign out",
         "not_met_list": "Indicators not met", "stale": "Stale datasets",
         "incidents": "Open incidents", "details": "Details", "no_data": "no data yet",
+        "documents": "Documents", "version": "version", "pending": "pending approval",
         "none": "none", "scenario": "Scenario", "run": "Run", "pick_commune": "Pick a commune",
         "province": "Whole province", "draw_hint": "Draw a point, a circle or an area on the map, "
         "or pick a commune, then press Run.", "selection": "Selection", "result": "Result",
@@ -76,6 +80,8 @@ TEXT = {
         "error": "error", "click_hint": "Click a commune or a feature for its details.",
         "radius": "radius", "point": "point", "polygon": "drawn area", "communes": "communes",
         "sensor_alerts": "Station alerts", "sensor_latest": "Stations over their limits",
+        "feedback_overdue": "Citizen feedback past its deadline", "escalated": "raised to the operator",
+        "days_late": "working days overdue",
     },
 }
 
@@ -106,6 +112,8 @@ PANEL = Template("""
   <section id="sec-sensors"><h2>{{ t.sensor_alerts }}</h2><ul id="sensor-alerts" class="items"></ul>
     <h3>{{ t.sensor_latest }}</h3><ul id="sensor-latest" class="items"></ul></section>
   <section id="sec-incidents"><h2>{{ t.incidents }}</h2><ul id="incidents" class="items"></ul></section>
+  <section id="sec-feedback-overdue"><h2>{{ t.feedback_overdue }}</h2>
+    <ul id="feedback-overdue" class="items"></ul></section>
   <section id="sec-account"><h2>{{ t.account }} <small id="signed-as"></small>
     <button id="sign-out" type="button" hidden>{{ t.sign_out }}</button></h2>
     <form id="sign-in" class="row"><input name="username" placeholder="{{ t.username }}" size="10"

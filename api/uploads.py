@@ -43,7 +43,7 @@ BODY_CLASSES = (
     BodyClass("register", re.compile(r"^/api/v1/reconciliations/?$"),
               lambda s: s.max_upload_mb * MB, *_SPLIT),
     BodyClass("document", re.compile(r"^/api/v1/layers/[^/]+/features/[^/]+/documents/?$"),
-              lambda s: s.max_upload_mb * MB, "hãy gửi tệp nhỏ hơn", "send a smaller file"),
+              lambda s: (s.max_document_mb + 1) * MB, "hãy gửi tệp nhỏ hơn", "send a smaller file"),
     BodyClass("photo", re.compile(r"^/api/v1/field/households/?$"),
               lambda s: (s.max_photo_mb + 2) * MB, "hãy gửi ảnh nhỏ hơn", "send a smaller photo",
               by_length=False),

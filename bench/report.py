@@ -274,4 +274,8 @@ def docs_page(run: Run) -> str:
         "Server logs, the pygeoapi configuration and its OpenAPI document are left under `var/bench/`. "
         "Only a run of every system and endpoint rewrites this page.", "",
     ]
+    from bench.scale import kept_section
+
+    if kept := kept_section():  # the growth section of `make bench-scale` stays as it is
+        parts.append(kept)
     return "\n".join(parts)

@@ -1,50 +1,90 @@
-"""Working days in Vietnam: weekends and public holidays (Labour Code 2019, Art. 112).
+"""Working days of state bodies in Vietnam: weekends, public holidays and make-up days.
 
-Holidays: New Year (1 Jan), Tết (the days off the Government announces each year), the Hùng
-Kings' day (10th of the 3rd lunar month), 30 April, 1 May and National Day (2 September and the
-day before or after). A solar holiday on a weekend moves to the next working day. Tết and the
-Hùng Kings' day follow the lunar calendar and are listed per year.
+The days come from ``holidays.yaml`` beside this module (data, with its legal basis: Labour
+Code 2019, Art. 112, and each year's announcement by the Government). A weekday is a working
+day unless the table lists it as a day off; a Saturday the table lists as a make-up day is one.
+A year the table does not list cannot be counted: ``HolidaysUnknownError`` rather than a
+deadline silently wrong by the days of Tết. A year listed as not yet announced counts with the
+Labour Code's own reading of its days; ``coverage`` says which years those are, for the
+operations page.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
+from pathlib import Path
+from typing import Any
 
-# Tết days off (weekdays) and the Hùng Kings' day per year (2027: the expected plan; add each
-# year's days when the Government announces them).
-_LUNAR: dict[int, tuple[date, ...]] = {
-    2025: (*(date(2025, 1, d) for d in range(27, 32)), date(2025, 4, 7)),
-    2026: (*(date(2026, 2, d) for d in range(16, 21)), date(2026, 4, 27)),
-    2027: (*(date(2027, 2, d) for d in (4, 5, 8, 9, 10)), date(2027, 4, 16)),
-}
-# National Day's second day, as announced (1 or 3 September).
-_NATIONAL_SECOND = {2025: 1, 2026: 1, 2027: 3}
+import yaml
+
+from gis_core.errors import IocError
+
+TABLE = Path(__file__).with_name("holidays.yaml")
 
 
-def _moved(day: date) -> date:
-    while day.weekday() >= 5:
-        day += timedelta(days=1)
-    return day
+class HolidaysUnknownError(IocError):
+    """A working-day count reached a year whose holidays are not in the table."""
+
+    status = 503
+    code = "holidays-unknown"
+    title = "Thiếu lịch nghỉ lễ"
+    safe = True
+
+
+@dataclass(frozen=True)
+class Year:
+    """One year of the table: its days off, its make-up Saturdays, and where they come from."""
+
+    year: int
+    announced: bool
+    tet: date
+    hung_kings: date
+    off: dict[date, str]
+    work: dict[date, str]
+    sources: tuple[str, ...]
+
+
+def _days(rows: list[dict[str, Any]] | None) -> dict[date, str]:
+    return {row["day"]: row["why"] for row in rows or ()}
 
 
 @cache
-def holidays(year: int) -> frozenset[date]:
-    """The working days that are public holidays in ``year``."""
-    solar = [date(year, 1, 1), date(year, 4, 30), date(year, 5, 1), date(year, 9, 2),
-             date(year, 9, _NATIONAL_SECOND.get(year, 1))]
-    days: set[date] = set(_LUNAR.get(year, ()))
-    for day in sorted(solar):
-        moved = _moved(day)
-        while moved in days:
-            moved = _moved(moved + timedelta(days=1))
-        days.add(moved)
-    return frozenset(days)
+def table() -> dict[int, Year]:
+    """Every year of ``holidays.yaml``."""
+    raw = yaml.safe_load(TABLE.read_text(encoding="utf-8"))
+    return {int(y): Year(int(y), bool(v["announced"]), v["tet"], v["hung_kings"], _days(v["days_off"]),
+                         _days(v.get("make_up")), tuple(v.get("sources", ())))
+            for y, v in raw.items()}
+
+
+def year(number: int) -> Year:
+    """The table's entry for ``number``; ``HolidaysUnknownError`` when there is none."""
+    found = table().get(number)
+    if found is None:
+        years = sorted(table())
+        raise HolidaysUnknownError(
+            f"Chưa có lịch nghỉ lễ năm {number} (bảng có {years[0]}–{years[-1]}): không tính được "
+            f"hạn theo ngày làm việc. Bổ sung năm {number} vào feedback/holidays.yaml theo thông "
+            "báo của Chính phủ.",
+            message_en=f"The holidays of {number} are not in the table ({years[0]}–{years[-1]}): "
+            f"working-day deadlines cannot be counted. Add {number} to feedback/holidays.yaml "
+            "from the Government's announcement.")
+    return found
+
+
+def holidays(number: int) -> frozenset[date]:
+    """The weekdays of ``number`` that are days off."""
+    return frozenset(year(number).off)
 
 
 def is_working_day(day: date) -> bool:
-    """Monday to Friday and not a public holiday."""
-    return day.weekday() < 5 and day not in holidays(day.year)
+    """Monday to Friday and not a day off, or a make-up Saturday."""
+    entry = year(day.year)
+    if day in entry.work:
+        return True
+    return day.weekday() < 5 and day not in entry.off
 
 
 def add_working_days(start: date, days: int) -> date:
@@ -65,3 +105,13 @@ def working_days_between(start: date, end: date) -> int:
         day += timedelta(days=1)
         count += is_working_day(day)
     return sign * count
+
+
+def coverage(on: date) -> dict[str, Any]:
+    """Whether the years deadlines reach on ``on`` are in the table and announced: this year,
+    and from October on next year too (a 30-working-day deadline reaches into it)."""
+    needed = [on.year, on.year + 1] if on.month >= 10 else [on.year]
+    missing = [y for y in needed if y not in table()]
+    pending = [y for y in needed if y in table() and not table()[y].announced]
+    return {"ok": not missing and not pending, "years": sorted(table()), "missing": missing,
+            "not_announced": pending}

@@ -18,11 +18,16 @@ INDICATOR = "feedback_on_time_pct"
 _LOCAL_DAY = "(r.answered_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date"
 
 
-def on_time(conn: Connection, by: Literal["commune_code", "department"], start: date, end: date,
+Unit = Literal["commune_code", "department", "service_code"]
+_COLUMNS = {"commune_code": "r.commune_code", "department": "r.department",
+            "service_code": "r.service_code"}
+
+
+def on_time(conn: Connection, by: Unit, start: date, end: date,
             today: date) -> list[dict[str, Any]]:
     """Per unit: cases due in [start, end] (and already due on ``today``), those answered on time,
     and their share in percent."""
-    column = {"commune_code": "r.commune_code", "department": "r.department"}[by]
+    column = _COLUMNS[by]
     rows = conn.execute(text(
         f"SELECT {column} AS unit, count(*) AS due, "  # noqa: S608 - a fixed column
         f"count(*) FILTER (WHERE r.answered_at IS NOT NULL AND {_LOCAL_DAY} <= r.due_on) AS on_time "
@@ -30,6 +35,21 @@ def on_time(conn: Connection, by: Literal["commune_code", "department"], start: 
         f"AND (r.due_on < :today OR r.answered_at IS NOT NULL) AND {column} IS NOT NULL "
         "GROUP BY 1 ORDER BY 1"), {"start": start, "end": end, "today": today}).mappings()
     return [{**r, "share_pct": round(100.0 * r["on_time"] / r["due"], 2)} for r in rows]
+
+
+def satisfaction(conn: Connection, by: Unit, start: date, end: date) -> list[dict[str, Any]]:
+    """Per unit, over the cases received in [start, end]: how many were rated, the mean rating
+    (1–5) and the share rated 4 or 5 (satisfied), in percent."""
+    column = _COLUMNS[by]
+    rows = conn.execute(text(
+        f"SELECT {column} AS unit, count(*) AS received, count(r.rating) AS rated, "  # noqa: S608
+        "round(avg(r.rating), 2)::float AS mean_rating, "
+        "round(100.0 * count(*) FILTER (WHERE r.rating >= 4) / nullif(count(r.rating), 0), 2)"
+        "::float AS satisfied_pct FROM feedback_requests r "
+        "WHERE (r.requested_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date BETWEEN :start AND :end "
+        f"AND {column} IS NOT NULL GROUP BY 1 ORDER BY 1"),
+        {"start": start, "end": end}).mappings()
+    return [dict(r) for r in rows]
 
 
 _PERIOD = re.compile(r"^(\d{4})(?:-Q([1-4])|-(0[1-9]|1[0-2]))?$")

@@ -17,6 +17,7 @@ from sqlalchemy import (
     LargeBinary,
     Table,
     Text,
+    UniqueConstraint,
     false,
     func,
 )
@@ -95,3 +96,26 @@ FEEDBACK_REVEALS = Table(
     Column("approved_at", DateTime(timezone=True)),
     CheckConstraint("approved_by IS NULL OR approved_by <> asked_by", name="second_person"),
 )
+
+# What the deadline sweep raised (migration 0021): a warning before a case's deadline, to its
+# department; an escalation after it, to the operator. One of each kind per case and deadline:
+# the unique key makes a second sweep (another worker, a retry) a no-op. Staff mark one seen.
+NOTICE_KINDS = ("warning", "escalation")
+FEEDBACK_NOTICES = Table(
+    "feedback_notices", metadata,
+    Column("id", BigInteger, primary_key=True),
+    Column("request_id", BigInteger, ForeignKey("feedback_requests.id", ondelete="CASCADE"),
+           nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("due_on", Date, nullable=False),
+    Column("on_day", Date, nullable=False),  # the sweep's day (Lai Châu time)
+    Column("days_left", Integer, nullable=False),  # working days; negative: overdue
+    Column("recipient", Text, nullable=False),  # 'operator' or a department code
+    Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    Column("seen_by", Text),
+    Column("seen_at", DateTime(timezone=True)),
+    CheckConstraint("kind IN ('warning', 'escalation')", name="notice_kind"),
+    UniqueConstraint("request_id", "kind", "due_on", name="uq_feedback_notices_once"),
+)
+Index("ix_feedback_notices_unseen", FEEDBACK_NOTICES.c.recipient,
+      postgresql_where=FEEDBACK_NOTICES.c.seen_at.is_(None))

@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     max_limit: int = 10_000
     default_limit: int = 10
     max_upload_mb: int = Field(default=512, description="Largest accepted upload (imports).")
+    max_document_mb: int = Field(default=50, ge=1, description="Largest document attached to a "
+                                 "feature (drawings, decisions, scans).")
     max_body_kb: int = Field(default=1024, description="Largest request body other than file "
                              "uploads and features (JSON, forms).")
     max_import_features: int = Field(default=500_000, description="Most features in one import.")
@@ -76,6 +78,10 @@ class Settings(BaseSettings):
     feedback_posts_per_minute: int = Field(
         default=20, description="Citizen reports (Open311 and the /feedback page) and tracking-code "
         "look-ups per client address and minute.")
+    feedback_warn_days: int = Field(default=2, ge=0, description="A case is warned of (to its "
+                                    "department) this many working days before its deadline.")
+    feedback_warn_share: float = Field(default=0.8, gt=0, le=1, description="…or once this share "
+                                       "of its working days has passed, if earlier (1: off).")
     rate_window_seconds: int = Field(default=60, ge=1, description="The window the rate limits "
                                      "count in (60: the limits are per minute).")
     audit_anchor_minutes: float = Field(

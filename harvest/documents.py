@@ -5,7 +5,8 @@ amended plan keeps every version of its drawings, each with its decision).
 Files live under ``<var>/documents/ab/<sha256>.<ext>``, written once and read-only; the row
 (``feature_documents``) holds the name, kind, version, checksum and who added it. A file is
 checked to be what its extension says before it is kept, and again against its checksum when
-served.
+served. A PDF's first page and an image get a PNG thumbnail (``thumbs/ab/<sha256>.png``), made
+on first request: PDFium (pypdfium2, a wheel with no system library) renders the page in-process.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from gis_core.errors import (
+    ConflictError,
     InvalidParameterError,
     IocError,
     NotFoundError,
@@ -53,9 +55,34 @@ def _docx(data: bytes) -> bool:
         return False
 
 
-def check(file_name: str, data: bytes, max_bytes: int) -> tuple[str, str, str]:
-    """(clean file name, extension, content type) of an upload that is what its name says; 413
-    when too large, 415 when the content is not of its extension's type."""
+GENERIC_TYPES = ("", "application/octet-stream", "binary/octet-stream")
+
+
+def _opens(extension: str, data: bytes) -> bool:
+    """Whether a PDF or an image really opens (a ``%PDF-`` header on a damaged file does not)."""
+    try:
+        if extension == "pdf":
+            import pypdfium2
+
+            pdf = pypdfium2.PdfDocument(data)
+            try:
+                return len(pdf) > 0
+            finally:
+                pdf.close()
+        if extension in ("png", "jpg", "jpeg", "tif", "tiff"):
+            from PIL import Image
+
+            Image.open(BytesIO(data)).verify()
+    except Exception:  # noqa: BLE001 - any failure to open is the answer
+        return False
+    return True
+
+
+def check(file_name: str, data: bytes, max_bytes: int, declared_type: str | None = None
+          ) -> tuple[str, str, str]:
+    """(clean file name, extension, content type) of an upload that is what its name and its
+    declared content type say; 413 when too large, 415 when the content is not of its
+    extension's type or the declared type is another."""
     name = unicodedata.normalize("NFC", Path(file_name or "").name).strip()
     extension = name.rsplit(".", 1)[-1].lower() if "." in name else ""
     if len(data) > max_bytes:
@@ -67,7 +94,14 @@ def check(file_name: str, data: bytes, max_bytes: int) -> tuple[str, str, str]:
             message_en=f"File type '.{extension}' not accepted; accepted: "
             f"{', '.join('.' + e for e in TYPES)}.", parameter="file")
     content_type, sniff = TYPES[extension]
-    ok = _docx(data) if extension == "docx" else sniff(data[:16])
+    declared = (declared_type or "").split(";")[0].strip().lower()
+    if declared not in GENERIC_TYPES and declared != content_type \
+            and not (extension == "jpg" and declared == "image/jpg"):
+        raise UnsupportedMediaTypeError(
+            f"Tệp '{name}' được gửi là {declared} nhưng tên tệp là .{extension} ({content_type}).",
+            message_en=f"'{name}' was sent as {declared} but its name says .{extension} "
+            f"({content_type}).", parameter="file")
+    ok = (_docx(data) if extension == "docx" else sniff(data[:16])) and _opens(extension, data)
     if not ok or not data:
         raise UnsupportedMediaTypeError(
             f"Nội dung tệp '{name}' không phải .{extension} như tên tệp nói.",
@@ -93,11 +127,22 @@ def _write_once(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def _next_version(conn: Connection, layer: str, feature_id: int, title: str) -> int:
+    """The next version number of ``title`` on the feature, under a lock on that title held to
+    the end of the transaction (two uploads at once get 1 and 2, never 1 twice)."""
+    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(k)s))",
+                         {"k": f"doc:{layer}:{feature_id}:{title}"})
+    return conn.exec_driver_sql(
+        "SELECT coalesce(max(version), 0) + 1 FROM feature_documents WHERE layer = %(l)s AND "
+        "feature_id = %(f)s AND title = %(t)s", {"l": layer, "f": feature_id, "t": title}).scalar()
+
+
 def add(conn: Connection, root: Path, layer: LayerSpec, feature_id: int, *, title: str, kind: str,
-        file_name: str, data: bytes, decision: str | None, actor: str, max_bytes: int
-        ) -> dict[str, Any]:
+        file_name: str, data: bytes, decision: str | None, actor: str, max_bytes: int,
+        declared_type: str | None = None, pending: bool = False) -> dict[str, Any]:
     """Attach a document (the next version of ``title`` on the feature), in the caller's
-    transaction; the file is written first, named by its checksum."""
+    transaction; the file is written first, named by its checksum. A ``pending`` document (a
+    department editor's) has no version until it is approved (``review``)."""
     if kind not in KINDS:
         raise InvalidParameterError(f"Loại tài liệu '{kind}' không có; dùng: {', '.join(KINDS)}.",
                                     message_en=f"Unknown document kind '{kind}'; use one of "
@@ -107,7 +152,7 @@ def add(conn: Connection, root: Path, layer: LayerSpec, feature_id: int, *, titl
         raise InvalidParameterError("Cần tên tài liệu (tối đa 300 ký tự).",
                                     message_en="Give the document a title (at most 300 characters).",
                                     parameter="title")
-    name, extension, content_type = check(file_name, data, max_bytes)
+    name, extension, content_type = check(file_name, data, max_bytes, declared_type)
     exists = conn.exec_driver_sql(
         f'SELECT 1 FROM "{layer.id}" WHERE id = %(i)s FOR KEY SHARE', {"i": feature_id}).first()  # noqa: S608 - a declared layer id
     if exists is None:
@@ -115,33 +160,72 @@ def add(conn: Connection, root: Path, layer: LayerSpec, feature_id: int, *, titl
                             message_en=f"No feature {feature_id} in layer '{layer.id}'.")
     sha256 = hashlib.sha256(data).hexdigest()
     _write_once(_stored(root, sha256, extension), data)
-    # The versions of one title are numbered under a lock on that title (two uploads at once
-    # get 1 and 2, never 1 twice: the unique key would refuse the second).
-    conn.exec_driver_sql("SELECT pg_advisory_xact_lock(hashtext(%(k)s))",
-                         {"k": f"doc:{layer.id}:{feature_id}:{title}"})
+    version = None if pending else _next_version(conn, layer.id, feature_id, title)
     row = conn.exec_driver_sql(
         "INSERT INTO feature_documents (layer, feature_id, title, kind, version, file_name, "
-        "extension, content_type, sha256, size, decision, uploaded_by) SELECT %(l)s, %(f)s, %(t)s, "
-        "%(k)s, coalesce(max(version), 0) + 1, %(n)s, %(e)s, %(c)s, %(s)s, %(z)s, %(d)s, %(a)s "
-        "FROM feature_documents WHERE layer = %(l)s AND feature_id = %(f)s AND title = %(t)s "
-        "RETURNING id, version, uploaded_at",
-        {"l": layer.id, "f": feature_id, "t": title, "k": kind, "n": name, "e": extension,
-         "c": content_type, "s": sha256, "z": len(data), "d": decision, "a": actor}).one()
-    return {"id": row[0], "title": title, "kind": kind, "version": row[1], "file_name": name,
-            "content_type": content_type, "sha256": sha256, "size": len(data),
-            "decision": decision, "uploaded_by": actor, "uploaded_at": row[2]}
+        "extension, content_type, sha256, size, decision, uploaded_by, status) VALUES (%(l)s, "
+        "%(f)s, %(t)s, %(k)s, %(v)s, %(n)s, %(e)s, %(c)s, %(s)s, %(z)s, %(d)s, %(a)s, %(st)s) "
+        "RETURNING id",
+        {"l": layer.id, "f": feature_id, "t": title, "k": kind, "v": version, "n": name,
+         "e": extension, "c": content_type, "s": sha256, "z": len(data), "d": decision,
+         "a": actor, "st": "pending" if pending else "approved"}).one()
+    return get(conn, row[0])
 
 
 _COLUMNS = ("id, layer, feature_id, title, kind, version, file_name, extension, content_type, "
-            "sha256, size, decision, uploaded_by, uploaded_at")
+            "sha256, size, decision, uploaded_by, uploaded_at, status, reviewer, reviewed_at, "
+            "reason")
 
 
-def listing(conn: Connection, layer: LayerSpec, feature_id: int) -> list[dict[str, Any]]:
-    """Every document of the feature, every version, newest version first within a title."""
+def listing(conn: Connection, layer: LayerSpec, feature_id: int, *,
+            pending_of: str | None = None, all_pending: bool = False) -> list[dict[str, Any]]:
+    """The approved documents of the feature, every version, newest version first within a
+    title; then the pending ones of ``pending_of`` (or every pending one: ``all_pending``)."""
     rows = conn.exec_driver_sql(
         f"SELECT {_COLUMNS} FROM feature_documents WHERE layer = %(l)s AND feature_id = %(f)s "  # noqa: S608 - constant columns
-        "ORDER BY title, version DESC", {"l": layer.id, "f": feature_id}).mappings().all()
+        "AND (status = 'approved' OR status = 'pending' AND (%(all)s OR uploaded_by = %(u)s)) "
+        "ORDER BY status = 'pending', title, version DESC, id",
+        {"l": layer.id, "f": feature_id, "u": pending_of, "all": all_pending}).mappings().all()
     return [dict(r) for r in rows]
+
+
+def layer_documents(conn: Connection, layer: LayerSpec) -> list[dict[str, Any]]:
+    """Every approved document of the layer (for its export package)."""
+    rows = conn.exec_driver_sql(
+        f"SELECT {_COLUMNS} FROM feature_documents WHERE layer = %(l)s AND status = 'approved' "  # noqa: S608 - constant columns
+        "ORDER BY feature_id, title, version", {"l": layer.id}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def pending(conn: Connection, layers: list[str]) -> list[dict[str, Any]]:
+    """The documents waiting for approval on ``layers``, oldest first."""
+    rows = conn.exec_driver_sql(
+        f"SELECT {_COLUMNS} FROM feature_documents WHERE status = 'pending' "  # noqa: S608 - constant columns
+        "AND layer = ANY(%(l)s) ORDER BY uploaded_at, id", {"l": layers}).mappings().all()
+    return [dict(r) for r in rows]
+
+
+def review(conn: Connection, doc: dict[str, Any], reviewer: str, *, approve: bool,
+           reason: str | None) -> dict[str, Any]:
+    """Approve (it becomes the next version of its title) or reject (with a reason) a pending
+    document, in the caller's transaction; whether the reviewer may is the caller's check."""
+    locked = conn.exec_driver_sql("SELECT status FROM feature_documents WHERE id = %(i)s FOR UPDATE",
+                                  {"i": doc["id"]}).scalar()
+    if locked != "pending":
+        raise ConflictError(f"Tài liệu {doc['id']} đã được xử lý ({locked}).",
+                            message_en=f"Document {doc['id']} was already reviewed ({locked}).")
+    reason = " ".join(unicodedata.normalize("NFC", reason or "").split()) or None
+    if not approve and not reason:
+        raise InvalidParameterError("Cần nêu lý do từ chối.", message_en="A rejection needs a reason.",
+                                    parameter="reason")
+    version = (_next_version(conn, doc["layer"], doc["feature_id"], doc["title"]) if approve
+               else None)
+    conn.exec_driver_sql(
+        "UPDATE feature_documents SET status = %(s)s, version = %(v)s, reviewer = %(r)s, "
+        "reviewed_at = now(), reason = %(why)s WHERE id = %(i)s",
+        {"s": "approved" if approve else "rejected", "v": version, "r": reviewer, "why": reason,
+         "i": doc["id"]})
+    return get(conn, doc["id"])
 
 
 def get(conn: Connection, document_id: int) -> dict[str, Any]:
@@ -168,3 +252,52 @@ def content(root: Path, doc: dict[str, Any]) -> bytes:
                        message_en=f"The file of document {doc['id']} fails its checksum "
                        "(altered?).")
     return data
+
+
+THUMB_PX = 320
+THUMBNAILED = ("pdf", "png", "jpg", "jpeg", "tif", "tiff")
+
+
+def thumbnail(root: Path, doc: dict[str, Any]) -> bytes:
+    """A PNG at most ``THUMB_PX`` on its longer side: a PDF's first page or the image itself,
+    made once and kept beside the documents; 404 for a type without one."""
+    if doc["extension"] not in THUMBNAILED:
+        raise NotFoundError(f"Tài liệu .{doc['extension']} không có ảnh thu nhỏ.",
+                            message_en=f"A .{doc['extension']} document has no thumbnail.")
+    path = root / "thumbs" / doc["sha256"][:2] / f"{doc['sha256']}.png"
+    if path.exists():
+        return path.read_bytes()
+    data = content(root, doc)
+    try:
+        image = _first_page(data) if doc["extension"] == "pdf" else _image(data)
+    except Exception as err:  # noqa: BLE001 - a damaged file is told, not a 500
+        raise UnsupportedMediaTypeError(
+            f"Không dựng được ảnh thu nhỏ của tài liệu {doc['id']} (tệp hỏng?).",
+            message_en=f"Cannot render a thumbnail of document {doc['id']} (damaged file?): "
+            f"{type(err).__name__}.") from None
+    image.thumbnail((THUMB_PX, THUMB_PX))
+    out = BytesIO()
+    image.convert("RGB").save(out, "PNG", optimize=True)
+    _write_once(path, out.getvalue())
+    return out.getvalue()
+
+
+def _first_page(data: bytes) -> Any:
+    import pypdfium2
+
+    pdf = pypdfium2.PdfDocument(data)
+    try:
+        page = pdf[0]
+        width, height = page.get_size()
+        scale = THUMB_PX / max(width, height, 1)
+        return page.render(scale=max(scale, 0.05)).to_pil()
+    finally:
+        pdf.close()
+
+
+def _image(data: bytes) -> Any:
+    from PIL import Image
+
+    image = Image.open(BytesIO(data))
+    image.draft("RGB", (THUMB_PX, THUMB_PX))
+    return image

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     func,
+    text,
     true,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -120,7 +121,7 @@ FEATURE_DOCUMENTS = Table(
     Column("feature_id", BigInteger, nullable=False),
     Column("title", Text, nullable=False),
     Column("kind", Text, nullable=False),
-    Column("version", Integer, nullable=False),
+    Column("version", Integer, comment="numbered when approved (a pending upload has none)"),
     Column("file_name", Text, nullable=False),
     Column("extension", Text, nullable=False),
     Column("content_type", Text, nullable=False),
@@ -129,7 +130,15 @@ FEATURE_DOCUMENTS = Table(
     Column("decision", Text, comment="the decision (số quyết định) this version was approved by"),
     Column("uploaded_by", Text, nullable=False),
     Column("uploaded_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+    # A department editor's upload waits for an approver of the owning department (migration 0026).
+    Column("status", Text, nullable=False, server_default="approved"),
+    Column("reviewer", Text),
+    Column("reviewed_at", DateTime(timezone=True)),
+    Column("reason", Text),
     CheckConstraint("kind IN ('drawing', 'decision', 'report', 'image', 'other')",
                     name="kind_known"),
+    CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status_known"),
+    CheckConstraint("(status = 'approved') = (version IS NOT NULL)", name="approved_has_version"),
     UniqueConstraint("layer", "feature_id", "title", "version"),
+    Index("ix_feature_documents_pending", "layer", postgresql_where=text("status = 'pending'")),
 )

@@ -16,7 +16,7 @@ import httpx
 from sqlalchemy import text
 from sqlalchemy.engine import Connection, Engine
 
-from opinion import classify, dedup, feeds, places
+from opinion import dedup, feeds, learning, places
 from opinion.sources import RawItem, Source, iter_connector
 from opinion.text import is_vietnamese, nfc, text_key
 
@@ -100,20 +100,24 @@ def store(conn: Connection, source: Source, items: Iterable[RawItem], report: Re
             report.copies[source.id] = report.copies.get(source.id, 0) + 1
             continue
         fresh.append((item, key, sig, bands))
-    labels = classify.classify([f[0].text for f in fresh])
+    version, labels = learning.classify(conn, [f[0].text for f in fresh])
     kept = 0
     for (item, key, sig, bands), label in zip(fresh, labels, strict=True):
         place = gazetteer.place(item.text)
+        # A village's own position when a village placed it, else a point inside the commune.
         row = conn.execute(text(
             "INSERT INTO opinion_items (source, url, text_key, signature, bands, body, author, "
-            "published_at, sector, tone, urgent, commune_code, geom) "
+            "published_at, sector, tone, urgent, commune_code, geom, model_version) "
             "SELECT :source, :url, :key, :sig, :bands, :body, :author, :at, :sector, :tone, "
-            ":urgent, :commune, (SELECT ST_PointOnSurface(geom) FROM communes "
-            "WHERE code = :commune) ON CONFLICT DO NOTHING RETURNING id"),
+            ":urgent, :commune, coalesce(ST_SetSRID(ST_MakePoint(CAST(:lon AS float8), "
+            "CAST(:lat AS float8)), 4326), "
+            "(SELECT ST_PointOnSurface(geom) FROM communes WHERE code = :commune)), :version "
+            "ON CONFLICT DO NOTHING RETURNING id"),
             {"source": source.id, "url": item.url, "key": key, "sig": sig, "bands": bands,
              "body": item.text, "author": item.author, "at": item.published_at,
              "sector": label.sector, "tone": label.tone, "urgent": label.urgent,
-             "commune": place.code if place else None}).first()
+             "commune": place.code if place else None, "version": version,
+             "lon": place.lon if place else None, "lat": place.lat if place else None}).first()
         if row is None:
             report.copies[source.id] = report.copies.get(source.id, 0) + 1
         else:

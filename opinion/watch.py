@@ -1,9 +1,11 @@
 """What the operators act on: items (the author only to those allowed, audited), spikes of a
-commune and sector against their usual level, and an item made into a feedback case."""
+commune and sector against their usual level, and an item made into a feedback case or an
+incident."""
 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -16,6 +18,9 @@ from gis_core.errors import InvalidParameterError, NotFoundError
 from governance import audit
 from governance.access import Principal
 from opinion.phrases import SECTOR_NAMES
+from opinion.text import fold
+
+_WORDS = re.compile(r"\w+")
 
 LOCAL = ZoneInfo("Asia/Ho_Chi_Minh")
 BASELINE_DAYS = 14
@@ -26,8 +31,10 @@ SERVICE = {"transport": "road_damage", "environment": "waste", "health": "health
            "education": "education", "social_welfare": "admin_procedure",
            "public_order": "admin_procedure", "other": "admin_procedure"}
 _ITEM = ("SELECT i.id, i.source, i.url, i.body, i.published_at, i.sector, i.tone, i.urgent, "
-         "i.commune_code, c.name AS commune_name, i.case_id, ST_Y(i.geom) AS lat, "
-         "ST_X(i.geom) AS lon FROM opinion_items i LEFT JOIN communes c ON c.code = i.commune_code")
+         "i.commune_code, c.name AS commune_name, i.case_id, i.incident_id, i.model_version, "
+         "(SELECT max(k.id) FROM opinion_corrections k WHERE k.item_id = i.id) AS correction_id, "
+         "ST_Y(i.geom) AS lat, ST_X(i.geom) AS lon "
+         "FROM opinion_items i LEFT JOIN communes c ON c.code = i.commune_code")
 
 
 def today() -> date:
@@ -37,8 +44,12 @@ def today() -> date:
 
 def item(conn: Connection, item_id: int, *, lock: bool = False) -> dict[str, Any]:
     """One item without its author; 404 when there is none."""
-    sql = f"{_ITEM} WHERE i.id = :id" + (" FOR UPDATE OF i" if lock else "")
-    row = conn.execute(text(sql), {"id": item_id}).mappings().first()
+    if lock:
+        # Locked first, read after: a statement that waited for the lock still reads the other
+        # tables (its corrections) as they were when it started.
+        conn.execute(text("SELECT 1 FROM opinion_items WHERE id = :id FOR UPDATE"),
+                     {"id": item_id})
+    row = conn.execute(text(f"{_ITEM} WHERE i.id = :id"), {"id": item_id}).mappings().first()
     if row is None:
         raise NotFoundError(f"Không có mục dư luận {item_id}.",
                             message_en=f"There is no opinion item {item_id}.")
@@ -142,3 +153,43 @@ def attach_case(conn: Connection, principal: Principal, item_id: int, case_id: i
                  {"case": case_id, "id": item_id})
     audit.record(conn, "opinion.case_opened", actor=principal, target=f"opinion_item:{item_id}",
                  details={"case": case_id})
+
+
+# Words of a post that name the kind of incident it reports (folded), first match wins.
+INCIDENT_WORDS = (("landslide", ("sat lo", "lo dat", "dat da", "sut lun")),
+                  ("flash_flood", ("lu quet", "lu ong")),
+                  ("flood", ("ngap", "lu lut", "nuoc lu", "nuoc dang")),
+                  ("forest_fire", ("chay rung",)),
+                  ("fire", ("chay",)),
+                  ("storm", ("gio loc", "mua da", "dong loc")))
+
+
+def incident_kind(body: str) -> str:
+    """The kind of incident a post reports, from its words ("sạt lở" → landslide), or other."""
+    words = " " + " ".join(fold(w) for w in _WORDS.findall(body.lower())) + " "
+    for kind, phrases in INCIDENT_WORDS:
+        if any(f" {p} " in words for p in phrases):
+            return kind
+    return "other"
+
+
+def incident_title(found: dict[str, Any], kind_title: str) -> str:
+    """An incident's title from an item: its kind, commune and number, not its words."""
+    where = found["commune_name"] or "chưa rõ xã"
+    return f"{kind_title} – {where} (theo dõi dư luận, mục #{found['id']})"
+
+
+def commune_area(conn: Connection, code: str) -> dict[str, Any]:
+    """A commune's boundary as GeoJSON, simplified to about 10 m (an incident's area)."""
+    return conn.execute(text(
+        "SELECT ST_AsGeoJSON(ST_SimplifyPreserveTopology(geom, 0.0001), 6)::json "
+        "FROM communes WHERE code = :c"), {"c": code}).scalar_one()
+
+
+def attach_incident(conn: Connection, principal: Principal, item_id: int,
+                    incident_id: int) -> None:
+    """Record that ``item_id`` opened the incident ``incident_id`` (audited)."""
+    conn.execute(text("UPDATE opinion_items SET incident_id = :inc WHERE id = :id"),
+                 {"inc": incident_id, "id": item_id})
+    audit.record(conn, "opinion.incident_opened", actor=principal,
+                 target=f"opinion_item:{item_id}", details={"incident": incident_id})

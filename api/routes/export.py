@@ -13,7 +13,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
-from api import export_jobs
+from api import export_jobs, export_package
 from api.auth import current_principal, require_signed_in
 from gis_core.crs import crs_uri
 from gis_core.errors import NotFoundError
@@ -29,8 +29,16 @@ def _export(request: Request, layer_id: str, directory: Path) -> ExportResult | 
     """The written export, or the id of its job when it is too large to write in the request."""
     engine, settings = request.app.state.engine, request.app.state.settings
     principal = current_principal(request)
-    asked = export_jobs.prepare(engine, settings, principal, require_layer(layer_id),
-                                list(request.query_params.multi_items()))
+    layer = require_layer(layer_id)
+    pairs = list(request.query_params.multi_items())
+    package = export_package.wanted(dict(pairs))
+    if package:
+        pairs = [(k, v) for k, v in pairs if k != "format"] + [("format", "gpkg")]
+    asked = export_jobs.prepare(engine, settings, principal, layer, pairs)
+    if package:
+        return export_package.build(engine, principal, layer,
+                                    export_jobs.write(engine, asked, directory),
+                                    settings.var_dir / "documents")
     bound = settings.export_inline_max
     if not principal.is_anonymous and export_jobs.count_up_to(engine, asked, bound) > bound:
         return export_jobs.submit(engine, asked)
@@ -41,7 +49,7 @@ def _export(request: Request, layer_id: str, directory: Path) -> ExportResult | 
     "/layers/{layer_id}/export",
     summary="Xuất dữ liệu một lớp / Export a layer",
     response_class=FileResponse,
-    responses={200: {"description": "gpkg, shp (zip), geojson, csv or xlsx",
+    responses={200: {"description": "gpkg, shp (zip), geojson, csv, xlsx, or a package (zip)",
                      "content": {"application/octet-stream": {}}},
                400: {"description": "problem+json"}},
 )
@@ -51,6 +59,8 @@ async def export(layer_id: str, request: Request) -> Response:
     Query: ``format`` = gpkg | shp | geojson | csv | xlsx (default gpkg); ``crs`` = EPSG:4326 or
     EPSG:9205…9218 (VN-2000); ``geometry`` = xy | wkt for CSV/XLSX; ``limit``; plus every filter
     of the OGC items endpoint. Personal and internal fields are left out for the public.
+    ``package=true``: a zip of the GeoPackage, the documents of the exported features (every
+    approved version) and ``manifest.json`` with each file's checksum and version.
     For a signed-in caller, an export of more than ``IOC_EXPORT_INLINE_MAX`` features answers
     202 with its job (``Location: /api/v1/jobs/{id}``); the job's ``links.download`` is the file.
     """

@@ -24,7 +24,8 @@ from api.auth import require_role
 from api.feedback_http import engine_and_key, public_request
 from api.routes.pages import templates
 from api.scenario_http import respond
-from feedback import cases, identity, indicators, reveals, services
+from feedback import cases, escalation, identity, indicators, reveals, services
+from feedback import schedule as _schedule  # noqa: F401 - the deadline sweep, for the worker
 from gis_core.db import transaction
 from gis_core.errors import (
     InvalidParameterError,
@@ -258,6 +259,43 @@ def advance(request: Request, request_id: int, body: Step) -> Response:
         case = cases.advance(conn, request_id, body.status, principal.label, body.note,
                              body.response)
     return _json(_staff_view(case, secret))
+
+
+@router.get(f"{API}/notices", summary="Cảnh báo hạn, chuyển cấp / Deadline notices")
+def list_notices(request: Request, unseen: bool = False, request_id: int | None = None,
+                 limit: int = Query(200, ge=1, le=1000)) -> Response:
+    """The deadline sweep's warnings (to a case's department) and escalations (to the
+    operator), newest first: a department's editors see their department's, the operator and
+    leaders all of them."""
+    principal = _handler(request)
+    department = principal.department if principal.role == "department_editor" else None
+    engine, _ = engine_and_key(request)
+    with engine.connect() as conn:
+        found = escalation.notices(conn, department=department, request_id=request_id,
+                                   unseen=unseen, limit=limit)
+    return _json({"notices": found,
+                  "unseen_escalations": sum(n["kind"] == "escalation" and n["seen_at"] is None
+                                            for n in found)})
+
+
+@router.post(f"{API}/notices/{{notice_id}}/seen", summary="Đã xem cảnh báo / Mark seen")
+def notice_seen(request: Request, notice_id: int) -> Response:
+    """Mark a notice seen (the first person to see it is kept)."""
+    principal = _handler(request)
+    engine, _ = engine_and_key(request)
+    with engine.begin() as conn:
+        row = conn.execute(text("SELECT r.department FROM feedback_notices n JOIN "
+                                "feedback_requests r ON r.id = n.request_id WHERE n.id = :id"),
+                           {"id": notice_id}).first()
+        if row is None:
+            raise NotFoundError(f"Không có cảnh báo số {notice_id}.",
+                                message_en=f"There is no notice {notice_id}.")
+        if not _may_handle(principal, {"department": row[0]}):
+            raise PermissionDeniedError(f"Cảnh báo số {notice_id} thuộc sở khác.",
+                                        message_en=f"Notice {notice_id} belongs to another "
+                                        "department.")
+        notice = escalation.mark_seen(conn, notice_id, principal.label)
+    return _json(notice)
 
 
 class RevealAsk(BaseModel):

@@ -10,6 +10,8 @@ from starlette.concurrency import run_in_threadpool
 from api.auth import require_role
 from api.deps import Db, Tx
 from api.scenario_http import GEOJSON, actor, overview_cache, respond
+from feedback import escalation as feedback_escalation
+from feedback.cases import today as feedback_today
 from gis_core.db import transaction
 from gis_core.errors import InvalidParameterError, PermissionDeniedError
 from governance import audit
@@ -53,8 +55,10 @@ def indicator_choropleth(request: Request, cursor: Db, indicator_id: str, period
 
 @router.get("/warnings", summary="Cảnh báo chỉ tiêu chưa đạt, sự cố đang mở / Warnings")
 def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dict[str, Any]:
-    """Indicators not met per commune, the open incidents, and the communes and sectors with
-    more posts online today than usual (``opinion_spikes``)."""
+    """Indicators not met per commune, the open incidents, the communes and sectors with
+    more posts online today than usual (``opinion_spikes``), and the citizens' cases past their
+    deadline (``feedback_overdue``: category, commune, coarsened point, whether the operator was
+    told; never the reporter)."""
     if period:
         check_period(period)
     stamp = overview.data_stamp(cursor)
@@ -64,7 +68,9 @@ def get_warnings(request: Request, cursor: Db, period: str | None = None) -> dic
     fresh = overview.warnings_incidents(cursor)
     with request.app.state.engine.connect() as conn:  # what is said online today, by commune
         spikes = [s.as_dict() for s in opinion_watch.spikes(conn, opinion_watch.today())]
-    return {**cached, "open_incidents": fresh, "opinion_spikes": spikes}
+        overdue = feedback_escalation.overdue(conn, feedback_today())
+    return {**cached, "open_incidents": fresh, "opinion_spikes": spikes,
+            "feedback_overdue": overdue}
 
 
 @router.get("/reported-values", summary="Số liệu báo cáo / Reported values")

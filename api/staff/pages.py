@@ -25,11 +25,14 @@ from governance.access import (
 from governance.accounts import inactive_error
 from layers.departments import DEPARTMENTS
 from layers.registry import LAYERS
+from opinion.classify import SECTORS, TONES
+from opinion.phrases import SECTOR_NAMES
 from scenarios.emergency import KIND_TITLES
 from scenarios.incidents import STATUS_TITLES
 from scenarios.indicators import INDICATORS
 
 router = APIRouter(prefix="/staff", include_in_schema=False)
+OPINION_WATCHERS = frozenset({"operator", "leader"})
 PEOPLE = frozenset({"operator", "leader", "department_editor", "commune_editor", "field_staff",
                     "viewer"})
 
@@ -44,8 +47,10 @@ PAGES: dict[str, Callable[[Principal], bool]] = {
     "review": lambda p: any(may_approve(p, layer) for layer in LAYERS),
     "indicators": lambda p: p.role in VALUE_EDITORS,
     "incidents": lambda p: p.role in INCIDENT_REPORTERS,
+    "opinion": lambda p: p.role in OPINION_WATCHERS,
     "accounts": lambda p: p.role == "operator",
     "audit": lambda p: p.role == "operator",
+    "deadlines": lambda p: p.role in ("operator", "leader", "department_editor"),
     "quality": lambda p: p.role in PEOPLE,
     "me": lambda p: p.role in PEOPLE,
 }
@@ -157,6 +162,21 @@ def incidents(request: Request) -> Response:
     return _page(request, "incidents", kinds=KIND_TITLES, statuses=STATUS_TITLES)
 
 
+@router.get("/opinion", response_class=HTMLResponse)
+def opinion(request: Request) -> Response:
+    """Items gathered online with their predicted labels and place: correct them (training
+    data), make one a case or an incident; the model versions and a retraining."""
+    try:
+        principal: Principal | None = current_principal(request)
+    except IocError:
+        principal = None
+    sectors = {s: SECTOR_NAMES[s] if _lang(request) == "vi" else s.replace("_", " ")
+               for s in SECTORS}
+    return _page(request, "opinion", sectors=sectors, tones=TONES, communes=_communes(request),
+                 may_open_incident=bool(principal and principal.role in INCIDENT_REPORTERS),
+                 may_retrain=bool(principal and principal.role == "operator"))
+
+
 @router.get("/accounts", response_class=HTMLResponse)
 def accounts(request: Request) -> Response:
     """The operators' account list: create, lock, unlock, revoke, reset a password."""
@@ -167,6 +187,12 @@ def accounts(request: Request) -> Response:
 def audit(request: Request) -> Response:
     """The audit log with filters, and the chain's verification."""
     return _page(request, "audit")
+
+
+@router.get("/deadlines", response_class=HTMLResponse)
+def deadlines(request: Request) -> Response:
+    """The deadline sweep's warnings and escalations of feedback cases; mark one seen."""
+    return _page(request, "deadlines")
 
 
 @router.get("/quality", response_class=HTMLResponse)

@@ -324,7 +324,7 @@ def test_every_page_is_keyboard_reachable_labelled_and_in_english_on_the_switch(
     w.page.keyboard.press("Enter")
     w.page.wait_for_selector("#who")
     links = w.page.eval_on_selector_all("nav a", "as => as.map(a => a.getAttribute('href'))")
-    assert len(links) == 9  # the operator sees every page
+    assert len(links) == 10  # the operator sees every page
     for href in links:
         w.page.goto(w.base + href)
         w.page.wait_for_load_state("networkidle")
@@ -532,3 +532,27 @@ def test_failing_records_are_one_click_from_the_quality_scores(walk, client, tok
     assert first.startswith(f"/ogc/collections/{layer['layer']}/items/")
     assert w.page.locator("#quality-detail ul.failures li").count() == min(rule["failed"], 50)
     assert w.errors == [] and w.outside == []
+
+
+def test_a_leader_approves_an_editors_document_on_the_review_page(walk, client, tokens,
+                                                                   database_url):
+    from tests.browser.test_feature_documents import _pdf
+
+    permit = _sql(database_url, "SELECT min(id) FROM construction_permits")[0][0]
+    sent = client.post(f"/api/v1/layers/construction_permits/features/{permit}/documents",
+                       headers=bearer(tokens["deped1"]),
+                       data={"title": "Bản vẽ mặt đứng công trình", "kind": "drawing",
+                             "decision": "77/GPXD"},
+                       files={"file": ("mat_dung.pdf", _pdf(), "application/pdf")})
+    assert sent.status_code == 202, sent.text
+    doc = sent.json()["id"]
+    w = walk("document")
+    w.sign_in("leader1", "/staff/review")
+    row = f"#documents-table tr[data-document='{doc}']"
+    w.page.wait_for_selector(row)
+    assert "deped1" in w.page.inner_text(row) and "77/GPXD" in w.page.inner_text(row)
+    w.click(f"{row} button.primary")
+    w.page.wait_for_function(f"!document.querySelector(\"{row}\")")
+    assert "bản 1" in w.page.inner_text("#flash")
+    assert _sql(database_url, "SELECT status, reviewer, version FROM feature_documents "
+                "WHERE id = %s", doc)[0] == ("approved", "leader1", 1)

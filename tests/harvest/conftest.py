@@ -109,12 +109,16 @@ def api(target_url, tmp_path_factory):  # noqa: ANN001, ANN201
     with engine_for(target_url).begin() as conn:
         for name, role in (("h-operator", "operator"), ("h-leader", "leader")):
             accounts.create_account(conn, username=name, role=role, password=STAFF_PASSWORD)
+        # The construction department's editors: one submits, the other approves.
+        for name in ("h-xd-editor", "h-xd-editor2"):
+            accounts.create_account(conn, username=name, role="department_editor",
+                                    department="so_xay_dung", password=STAFF_PASSWORD)
         _, key = accounts.create_api_client(conn, username="h-reader", scopes=())
     with serving(target_url, tmp_path_factory.mktemp("hvar"), anonymous_runs_per_minute=1_000_000,
-                 sign_ins_per_minute=1_000_000) as url, \
+                 sign_ins_per_minute=1_000_000, max_document_mb=1) as url, \
             httpx.Client(base_url=url, timeout=120) as client:
         heads = {}
-        for name in ("h-operator", "h-leader"):
+        for name in ("h-operator", "h-leader", "h-xd-editor", "h-xd-editor2"):
             answer = client.post("/api/v1/auth/token",
                                  json={"username": name, "password": STAFF_PASSWORD})
             heads[name] = {"Authorization": f"Bearer {answer.json()['access_token']}"}

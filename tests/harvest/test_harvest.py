@@ -308,3 +308,37 @@ def test_a_malformed_ogc_api_page_is_a_recorded_failure(engine, site) -> None:  
     assert result["status"] == "failed" and "Cannot read the source" in result["error_en"]
     with engine.connect() as conn:
         assert sources.get(conn, "hong")["state"] == "stale"
+
+
+def test_a_worker_process_runs_the_due_job(engine, target_url, site, tmp_path) -> None:  # noqa: ANN001
+    """``harvest:due`` deferred on the queue is taken by a real ``ioc worker`` process."""
+    from jobs.queue import app_for
+    from tests.conftest import worker_process
+
+    url = site.put("/worker/t.geojson", _schools(_places(engine, 3)), "application/geo+json")
+    decl = _declare(engine, name="qua-hang-doi", layer="schools", kind="geojson", url=url,
+                    key="ma", mapping=MAPPING, every_minutes=30)
+    with engine.begin() as conn:
+        conn.exec_driver_sql("UPDATE harvest_sources SET enabled = (name = 'qua-hang-doi')")
+    app = app_for(target_url)
+    job = app.configure_task("harvest:due").defer(timestamp=int(time.time()))
+    with worker_process(target_url, tmp_path / "worker"):
+        deadline = time.monotonic() + 300
+        while True:
+            with engine.connect() as conn:
+                state = conn.exec_driver_sql(
+                    "SELECT status::text FROM procrastinate.procrastinate_jobs WHERE id = %(i)s",
+                    {"i": job}).scalar()
+            if state in ("succeeded", "failed"):
+                break
+            assert time.monotonic() < deadline, f"harvest:due still {state}"
+            time.sleep(0.2)
+    assert state == "succeeded"
+    with engine.connect() as conn:
+        ran = sources.runs(conn, "qua-hang-doi")
+        audited = conn.exec_driver_sql(
+            "SELECT actor, details->>'via' FROM audit_log WHERE action = 'harvest.run' AND "
+            "target = 'harvest_sources/qua-hang-doi'").all()
+    assert [(r["status"], r["added"], r["actor"]) for r in ran] == [("imported", 3, "lich-thu-thap")]
+    assert audited == [("lich-thu-thap", "job")]
+    assert len(_rows(engine, decl.dataset)) == 3

@@ -31,6 +31,7 @@ def test_backups_are_scheduled_only_when_asked():
     default = _schedule()
     assert "reports:due 30 6 * * *" in default
     assert "exports:expire 17 * * * *" in default
+    assert "feedback:sweep 7 * * * *" in default
     assert not any(s.startswith("backups:") for s in default)
     on = _schedule(IOC_SCHEDULED_BACKUPS="true")
     assert {"backups:diff 0 2 * * 1-6", "backups:full 30 2 * * 0"} <= set(on)

@@ -12,38 +12,19 @@ from urllib.parse import quote
 import psycopg2
 import pytest
 
-from opinion import corpus, ingest
+from opinion import ingest
 from opinion.sources import Source
 from tests.feedback.conftest import audit_texts
-from tests.opinion.conftest import WEEK
+from tests.opinion.conftest import NOW, WEEK
 
 API = "/api/v1/opinion"
 OPEN311 = "/open311/v2"
-NOW = corpus.START + timedelta(days=7)
 
 
 @pytest.fixture(scope="module")
 def labels() -> dict[str, dict[str, str]]:
     with (WEEK / "labels.csv").open(encoding="utf-8") as f:
         return {row["url"]: row for row in csv.DictReader(f)}
-
-
-@pytest.fixture(scope="module")
-def replayed(database_url, feed_server):
-    from gis_core.db import engine_for
-
-    sources = [Source("news", "feed", "Tin tức", f"{feed_server}/news.xml"),
-               Source("group", "export", "Cộng đồng Lai Châu", f"{feed_server}/group.json"),
-               Source("ubnd", "feed", "UBND tỉnh", f"{feed_server}/atom.xml"),
-               Source("homepage", "feed", "Trang chủ", f"{feed_server}/page.html"),
-               Source("broken", "feed", "Hỏng", f"{feed_server}/broken.xml"),
-               Source("huge", "feed", "Quá lớn", f"{feed_server}/huge.xml"),
-               Source("gone", "feed", "Không còn", f"{feed_server}/gone.xml"),
-               Source("platform", "connector", "Nền tảng", connector="nowhere")]
-    engine = engine_for(database_url)
-    first = ingest.run(engine, sources, now=NOW)
-    again = ingest.run(engine, sources[:3], now=NOW)
-    return first, again
 
 
 def _items(database_url) -> dict[str, tuple]:

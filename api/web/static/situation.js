@@ -130,6 +130,12 @@
       const grid = L.vectorGrid.protobuf(`/tiles/${specs.map(s => s.id).join(',')}/{z}/{x}/{y}.mvt`, {
         rendererFactory: L.canvas.tile, vectorTileLayerStyles: styles, interactive: true,
         fetchOptions: {headers: authHeaders()},
+        // The feature's id travels as the tile feature's id, not a property: keep it (hidden)
+        // on the properties for the click (a feature's documents are asked by id).
+        getFeatureId: f => {
+          Object.defineProperty(f.properties, 'iocId', {value: f.id, enumerable: false, configurable: true});
+          return f.id;
+        },
         minZoom: Math.min(...specs.map(s => s.minzoom)), maxNativeZoom: 18, maxZoom: 18,
         bounds: province.pad(0.02), pane: group.id === 'base_map' ? 'boundaries' : 'overlayPane',
         attribution: '',
@@ -250,9 +256,51 @@
       const rows = Object.entries(props).filter(([k]) => k !== 'id')
         .map(([k, v]) => `<tr><th>${esc((spec.fields || {})[k] || k)}</th><td>${fmt(v)}</td></tr>`).join('');
       const html = `<b>${esc(spec.title)}</b><table>${rows}</table>`;
-      L.popup().setLatLng(latlng).setContent(html).openOn(map);
+      const popup = L.popup().setLatLng(latlng).setContent(html).openOn(map);
       details.innerHTML = html;
       details.classList.remove('muted');
+      const id = props.iocId ?? props.id;
+      if (id != null) await showDocuments(spec, id, popup, html);
+    }
+
+    // A feature's documents (drawings, decisions, reports), every version, with the feature's
+    // access rules: fetched with the tab's token, opened and previewed from blobs.
+    async function blobURL(url) {
+      const response = await fetch(url, {headers: authHeaders()});
+      if (!response.ok) throw new Error(String(response.status));
+      return URL.createObjectURL(await response.blob());
+    }
+
+    async function showDocuments(spec, id, popup, html) {
+      let docs = [];
+      try { docs = listOf(await getJSON(`/api/v1/layers/${spec.id}/features/${id}/documents`), 'documents'); }
+      catch (e) { return; }
+      if (!docs.length) return;
+      const box = document.createElement('div');
+      box.className = 'documents';
+      box.innerHTML = `<h4>${esc(t.documents)}</h4>`;
+      const list = document.createElement('ul');
+      docs.forEach(d => {
+        const li = document.createElement('li');
+        li.dataset.document = d.id;
+        const version = d.version != null ? ` — ${esc(t.version)} ${d.version}` : ` — ${esc(t.pending)}`;
+        const decision = d.decision ? ` (${esc(d.decision)})` : '';
+        li.innerHTML = `<a href="#">${esc(d.title)}</a>${version}${decision}`;
+        li.querySelector('a').addEventListener('click', async ev => {
+          ev.preventDefault();
+          window.open(await blobURL(d.href), '_blank');
+        });
+        if (d.thumbnail) {
+          const img = document.createElement('img');
+          img.alt = d.title; img.className = 'thumb'; img.style.maxWidth = '120px'; img.style.display = 'block';
+          blobURL(d.thumbnail).then(u => { img.src = u; }).catch(() => img.remove());
+          li.appendChild(img);
+        }
+        list.appendChild(li);
+      });
+      box.appendChild(list);
+      details.appendChild(box);
+      popup.setContent(`${html}<p class="doc-count">${esc(t.documents)}: ${docs.length}</p>`);
     }
 
     async function showCommune(props) {
@@ -336,6 +384,19 @@
       (warnings.opinion_spikes || []).forEach(w => {
         const text = `<b>${esc(w.commune_name)}</b> — ${esc(lang === 'en' ? w.message_en : w.message)}`;
         item(incidents, text, () => goTo(w.lat, w.lon, text));
+      });
+      // Citizens' cases past their deadline: category, commune, how late, whether escalated.
+      const overdue = document.getElementById('feedback-overdue');
+      overdue.innerHTML = '';
+      const cases = warnings.feedback_overdue || [];
+      if (!cases.length) emptyList(overdue, t.none);
+      cases.forEach(c => {
+        const late = c.working_days_overdue == null ? '' : ` — ${esc(c.working_days_overdue)} ${t.days_late}`;
+        const text = `<b>#${esc(c.id)} ${esc(c.service_code)}</b> — ${esc(c.commune_name || c.commune_code || '')}` +
+          `${late}${c.escalated ? ` (${t.escalated})` : ''}`;
+        L.circleMarker([c.lat, c.lon], {radius: 6, color: '#e65100', fillColor: '#ffb74d', fillOpacity: 0.9,
+                                        pane: 'incidents'}).bindPopup(text).addTo(markers);
+        item(overdue, text, () => goTo(c.lat, c.lon, text));
       });
     }
 

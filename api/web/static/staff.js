@@ -245,7 +245,32 @@ pages.review = () => {
   loadEdits();
   $('#approve').addEventListener('click', () => decide(true));
   $('#reject').addEventListener('click', () => decide(false));
+  loadDocuments();
 };
+
+// Documents a department's editor attached, waiting for an approver of the owning department.
+async function loadDocuments() {
+  const {data} = await api('GET', '/api/v1/documents');
+  fill($('#documents-table'), data.documents || [], d => {
+    const reason = el('input', {type: 'text', name: 'reason', maxlength: '1000', 'aria-label': W.reason});
+    const decideDoc = async (approve) => {
+      const why = reason.value.trim();
+      if (!approve && !why) { flash(W.need_reason, true); reason.focus(); return; }
+      try {
+        const {data: done} = await api('POST', `/api/v1/documents/${d.id}/${approve ? 'approve' : 'reject'}`, why ? {reason: why} : null);
+        flash(fmt(approve ? W.doc_approved_msg : W.doc_rejected_msg, {id: d.id, version: done.version}));
+        await loadDocuments();
+      } catch (err) { if (err.status !== 401) flash(err.message, true); }
+    };
+    return el('tr', {'data-document': d.id},
+      el('td', {}, String(d.id)), el('td', {}, d.layer), el('td', {}, String(d.feature_id)),
+      el('td', {}, el('a', {href: d.href, target: '_blank'}, `${d.title} (${d.file_name})`)),
+      el('td', {}, d.decision || ''), el('td', {}, d.uploaded_by), el('td', {}, when(d.uploaded_at)),
+      el('td', {}, reason),
+      el('td', {}, el('button', {type: 'button', class: 'primary', onclick: () => decideDoc(true)}, W.approve),
+        ' ', el('button', {type: 'button', onclick: () => decideDoc(false)}, W.reject)));
+  });
+}
 
 async function loadEdits() {
   const {data} = await api('GET', url('/api/v1/edits', {status: $('#edit-status').value}));
@@ -407,6 +432,84 @@ pages.incidents = () => {
   });
 };
 
+// ---- public opinion: correct the labels (training data), make a case or an incident ---------
+pages.opinion = () => {
+  const {sectors, may_open_incident: mayIncident} = JSON.parse($('#opinion-data').textContent);
+  const filter = $('#opinion-filter');
+  const box = $('#correction');
+  const form = $('#correction-form');
+  const edit = (item) => {
+    form.dataset.item = item.id;
+    form.dataset.basedOn = item.correction_id ?? '';
+    form.sector.value = item.sector; form.tone.value = item.tone;
+    form.urgent.checked = item.urgent; form.commune_code.value = item.commune_code || '';
+    $('#correction-title').textContent = fmt(W.correcting, {id: item.id});
+    $('#correction-text').textContent = item.body;
+    box.hidden = false; box.focus();
+  };
+  const load = async () => {
+    const params = Object.fromEntries(new FormData(filter));
+    const {data} = await api('GET', url('/api/v1/opinion/items', {...params, limit: 100}));
+    fill($('#opinion-table'), data.items, i => el('tr', {'data-item': i.id},
+      el('td', {}, String(i.id)), el('td', {}, when(i.published_at)),
+      el('td', {class: 'post'}, i.body.length > 240 ? i.body.slice(0, 240) + '…' : i.body),
+      el('td', {class: 'sector'}, sectors[i.sector] || i.sector), el('td', {class: 'tone'}, W[i.tone] || i.tone),
+      el('td', {class: 'urgent'}, i.urgent ? '⚠' : ''), el('td', {class: 'commune'}, i.commune_name || '—'),
+      el('td', {}, el('button', {type: 'button', 'data-action': 'correct', onclick: () => edit(i)}, W.correct_labels),
+        i.correction_id ? el('span', {class: 'muted'}, ` ✔ ${W.corrected_by}`) : '', ' ',
+        i.case_id ? el('a', {href: `/open311/v2/requests/${i.case_id}.json`}, `#${i.case_id}`) :
+          el('button', {type: 'button', 'data-action': 'case', onclick: async () => {
+            const {data: r} = await api('POST', `/api/v1/opinion/items/${i.id}/case`, {});
+            flash(fmt(W.case_opened, {id: i.id, case: r.case.id})); load();
+          }}, W.make_case), ' ',
+        i.incident_id ? el('a', {href: `/staff/incidents${LANG === 'en' ? '?lang=en' : ''}`}, `⚑ #${i.incident_id}`) :
+          (mayIncident && i.urgent ? el('button', {type: 'button', 'data-action': 'incident', onclick: async () => {
+            const {data: r} = await api('POST', `/api/v1/opinion/items/${i.id}/incident`, {});
+            flash(fmt(W.incident_opened, {id: i.id, incident: r.incident.id})); load();
+          }}, W.make_incident) : ''))));
+  };
+  guard(filter, load);
+  $('#correction-cancel').addEventListener('click', () => { box.hidden = true; });
+  guard(form, async () => {
+    const body = {sector: form.sector.value, tone: form.tone.value, urgent: form.urgent.checked,
+      commune_code: form.commune_code.value || null,
+      based_on: form.dataset.basedOn === '' ? null : Number(form.dataset.basedOn)};
+    const id = form.dataset.item;
+    try {
+      await api('POST', `/api/v1/opinion/items/${id}/correction`, body);
+    } catch (err) { if (err.status === 409) load(); throw err; }
+    flash(fmt(W.corrected, {id})); box.hidden = true;
+    await load();
+  });
+  const pct = (m) => m ? `${m.precision}/${m.recall}` : '—';
+  const models = async () => {
+    const {data} = await api('GET', '/api/v1/opinion/models');
+    fill($('#models-table'), data.versions, v => el('tr', {'data-version': v.id},
+      el('td', {}, String(v.id) + (v.active ? ` (${W.active})` : '')), el('td', {}, when(v.created_at)),
+      el('td', {}, `${v.trained_on.shipped} + ${v.trained_on.corrections}`),
+      el('td', {}, `${pct(v.metrics.sector)} · ${pct(v.metrics.tone)} · ${pct(v.metrics.urgent)}`),
+      el('td', {}, W[v.decision] || v.decision)));
+  };
+  const retrain = $('#retrain-form');
+  if (retrain) guard(retrain, async () => {
+    const {data: job} = await api('POST', '/api/v1/opinion/models/retrain');
+    for (;;) {
+      const {data: now} = await api('GET', `/api/v1/jobs/${job.id}`);
+      if (['succeeded', 'failed', 'cancelled'].includes(now.status)) {
+        const r = now.result || {};
+        if (r.body) flash(fmt(W.retrained, {version: r.body.version, n: r.body.reclassified,
+          decision: r.body.activated ? W.activated : W.kept_worse}));
+        else flash((r.problem && (LANG === 'en' ? r.problem.detail_en : r.problem.detail)) || now.status, true);
+        break;
+      }
+      flash(fmt(W.working, {pct: `${Math.round((now.progress || 0) * 100)}%`}));
+      await new Promise(done => setTimeout(done, 500));
+    }
+    await Promise.all([models(), load()]);
+  });
+  return Promise.all([load(), models()]);
+};
+
 // ---- accounts ------------------------------------------------------------------------------
 pages.accounts = () => {
   const load = async () => {
@@ -438,6 +541,27 @@ pages.accounts = () => {
     flash(data.api_key ? `${W.key_once} ${data.api_key}` : W.saved); form.reset();
     await load();
   });
+};
+
+// ---- feedback deadlines: the sweep's warnings and escalations -------------------------------
+pages.deadlines = () => {
+  const form = $('#deadlines-filter');
+  const load = async () => {
+    const unseen = form.unseen.checked;
+    const {data} = await api('GET', url('/api/v1/feedback/notices', {unseen, limit: 300}));
+    fill($('#deadlines-table'), data.notices, n => el('tr', {class: n.kind},
+      el('td', {}, when(n.at)), el('td', {}, W['notice_' + n.kind] || n.kind),
+      el('td', {}, `#${n.request_id} ${n.service_code}`), el('td', {}, n.department),
+      el('td', {}, n.commune_code || ''), el('td', {}, n.due_on), el('td', {}, String(n.days_left)),
+      el('td', {}, n.recipient), el('td', {}, n.status),
+      el('td', {}, n.seen_by ? `${n.seen_by} (${when(n.seen_at)})` :
+        el('button', {type: 'button', onclick: async () => {
+          try { await api('POST', `/api/v1/feedback/notices/${n.id}/seen`); await load(); }
+          catch (err) { flash(err.message, true); }
+        }}, W.mark_seen))));
+  };
+  guard(form, load);
+  load();
 };
 
 // ---- audit ---------------------------------------------------------------------------------
