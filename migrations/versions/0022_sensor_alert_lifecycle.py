@@ -1,7 +1,7 @@
 """sensor alerts: acknowledgement (who, when, a note), the clearing value, the incident told
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0026
 Create Date: 2026-12-07 19:20:00
 
 An alert is acknowledged by an operator or its rule's department, with a note; it clears by
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0022"
-down_revision: str | None = "0018"
+down_revision: str | None = "0026"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
