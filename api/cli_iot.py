@@ -25,9 +25,18 @@ def _say(message: str) -> None:
 
 
 def open_incident(cursor: Any, document: dict[str, Any]) -> int:
-    """An alert's incident, recorded in the emergency scenario like one reported by hand."""
+    """An alert's incident, recorded in the emergency scenario like one reported by hand: a new
+    one, or the open incident of the same kind already reaching the station (the alert is noted
+    on its timeline); a document naming an ``incident`` writes its ``note`` there."""
     from scenarios import incidents
 
+    if "incident" in document:
+        incidents.note(cursor, document["incident"], document["note"], actor="sensors")
+        return document["incident"]
+    found = incidents.covering(cursor, document["kind"], document["lon"], document["lat"])
+    if found is not None:
+        incidents.note(cursor, found, f"Cảnh báo mới: {document['title']}", actor="sensors")
+        return found
     return incidents.create(cursor, incidents.IncidentIn(**document), actor="sensors")
 
 
@@ -49,7 +58,8 @@ def listen(database: str, mqtt_url: str, *, workers: int = 1, stop: threading.Ev
 
     publish = Publisher(mqtt_url, sta_base, sta_prefix) if sta_base else None
     listeners = [Listener(mqtt_url, _connect(database),
-                          Store(open_incident, root, rules_every=1.0, publish=publish), batch=batch)
+                          Store(open_incident, root, rules_every=1.0, publish=publish),
+                          batch=batch, shared=workers > 1)
                  for _ in range(workers)]
     threads = [threading.Thread(target=x.run, daemon=True) for x in listeners]
     for t in threads:

@@ -63,6 +63,27 @@ def create(cursor: Any, incident: IncidentIn, actor: str) -> int:
     return incident_id
 
 
+def note(cursor: Any, incident_id: int, text: str, actor: str) -> None:
+    """Write ``text`` on an incident's timeline, its status unchanged."""
+    cursor.execute("INSERT INTO incident_events (incident_id, status, note, actor) "
+                   "SELECT id, status, %s, %s FROM incidents WHERE id = %s", (text, actor, incident_id))
+
+
+def covering(cursor: Any, kind: str, lon: float, lat: float) -> int | None:
+    """The newest open incident of ``kind`` whose area reaches the point, if any.
+
+    Takes a transaction lock per kind, so that two writers asking at once for the same area
+    open one incident between them (the second finds the first's once it commits).
+    """
+    cursor.execute("SELECT pg_advisory_xact_lock(hashtext('incidents.covering:' || %s))", (kind,))
+    cursor.execute(
+        "SELECT id FROM incidents WHERE kind = %s AND status = ANY(%s) AND ST_DWithin("
+        "geom::geography, ST_SetSRID(ST_MakePoint(%s, %s), 4326)::geography, radius_m) "
+        "ORDER BY started_at DESC, id DESC LIMIT 1", (kind, list(OPEN), lon, lat))
+    row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def _row(r: tuple) -> dict[str, Any]:
     return {"id": r[0], "kind": r[1], "title": r[2], "geometry": r[3], "radius_m": r[4],
             "started_at": r[5].isoformat(), "status": r[6], "status_title": STATUS_TITLES[r[6]],

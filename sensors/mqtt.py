@@ -1,10 +1,13 @@
 """The MQTT subscriber: messages in, batches committed, then acknowledged (QoS 1).
 
 Workers share the stations' topics through the shared subscription ``$share/ioc/<root>/+``, so the
-broker spreads the load among them. Each keeps a persistent session (MQTT 5, clean start off):
-what was delivered but not yet acknowledged when a worker or the broker stopped is delivered
-again and changes nothing (observations are unique by datastream and phenomenon time). paho
-reconnects by itself when the broker comes back.
+broker spreads the load among them; a single worker subscribes to ``<root>/+`` itself, because
+Mosquitto (2.0) keeps a plain subscription of a persistent session over its own restart but not a
+shared one: readings published after a restart and before the workers subscribe again would be
+acknowledged to the stations and delivered to no one. Each keeps a persistent session (MQTT 5,
+clean start off): what was delivered but not yet acknowledged when a worker or the broker
+stopped is delivered again and changes nothing (observations are unique by datastream and
+phenomenon time). paho reconnects by itself when the broker comes back.
 """
 
 from __future__ import annotations
@@ -37,11 +40,11 @@ class Listener:
     """Subscribe, batch, store, acknowledge; ``run`` until ``stop``."""
 
     def __init__(self, url: str, connect: Any, store: Store, *, client_id: str | None = None,
-                 batch: int = 2000, wait_s: float = 0.005):
+                 batch: int = 2000, wait_s: float = 0.005, shared: bool = True):
         self.host, self.port = broker(url)
         self.connect = connect  # () -> a DB-API connection
         self.store = store
-        self.topics = f"{SHARE}{store.root}/+"
+        self.topics = f"{SHARE if shared else ''}{store.root}/+"
         self.batch = batch
         self.wait_s = wait_s
         self.inbox: queue.Queue[tuple[int, mqtt.MQTTMessage]] = queue.Queue()

@@ -80,6 +80,20 @@ def storm(sites: list[Station], start: datetime, steps: int = 36, seed: int = 7
             yield step, t, s.id, {"phenomenonTime": t.isoformat(), "result": value}
 
 
+def _delivered(info: mqtt.MQTTMessageInfo, timeout: float) -> None:
+    """Wait for the broker's PUBACK. A message published while the broker was away is kept by
+    paho (QoS 1) and sent again once it reconnects; its ``rc`` still says "no connection", which
+    ``wait_for_publish`` takes for a failure, so wait on its published flag instead."""
+    if info.rc not in (mqtt.MQTT_ERR_SUCCESS, mqtt.MQTT_ERR_NO_CONN, mqtt.MQTT_ERR_AGAIN):
+        info.wait_for_publish(timeout)  # raises with the reason
+    deadline = time.monotonic() + timeout
+    with info._condition:  # noqa: SLF001 - paho offers no public wait that tolerates a reconnect
+        while not info._published:  # noqa: SLF001
+            if time.monotonic() > deadline:
+                raise TimeoutError("the broker did not acknowledge a reading in time")
+            info._condition.wait(0.1)  # noqa: SLF001
+
+
 def publish(url: str, readings: Iterable[tuple[int, datetime, int, dict[str, Any]]],
             *, step_seconds: float = 0.0, root: str = TOPIC_ROOT) -> int:
     """Publish readings with QoS 1 and wait for the broker to take each; how many were sent.
@@ -91,6 +105,7 @@ def publish(url: str, readings: Iterable[tuple[int, datetime, int, dict[str, Any
                          protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(1000)
     client.max_queued_messages_set(0)
+    client.reconnect_delay_set(0.2, 2)  # a broker restarted mid-storm is back within seconds
     client.connect(host, port, keepalive=30)
     client.loop_start()
     sent, pending, last_step = 0, [], None
@@ -103,10 +118,10 @@ def publish(url: str, readings: Iterable[tuple[int, datetime, int, dict[str, Any
             sent += 1
             if len(pending) >= 1000:
                 for info in pending:
-                    info.wait_for_publish(timeout=60)
+                    _delivered(info, 60)
                 pending.clear()
         for info in pending:
-            info.wait_for_publish(timeout=60)
+            _delivered(info, 60)
     finally:
         client.loop_stop()
         client.disconnect()

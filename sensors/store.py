@@ -107,6 +107,6 @@ class Store:
         raised = self._retrying(cursor, work)
         self.pending.clear()
         self._evaluated = time.monotonic()
-        if raised and self.opener is not None:
+        if self.opener is not None:  # incidents of the alerts raised, and of those cleared
             alerts.open_incidents(cursor, raised, self.opener)
         return raised

@@ -6,8 +6,9 @@ makes every ingestion path idempotent. They are partitioned by UTC month (``obse
 created ahead by the maintenance job and on demand by ``observation_partition(time)``), each
 insert statement noting the hours it touched in ``observation_changes`` (a trigger), from which the
 job keeps ``observation_hourly`` — what remains of a month once its raw partition is dropped.
-One alert per rule and datastream is open at a time: the
-partial unique key lets the database decide between two workers raising it together.
+One alert per rule and datastream is open at a time: the partial unique key lets the database
+decide between two workers raising it together; an operator's acknowledgement (who, when, a
+note) and the clearing stay on the alert's row.
 """
 
 from __future__ import annotations
@@ -95,6 +96,17 @@ ALERTS = Table(
     Column("raised_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Column("cleared_at", DateTime(timezone=True)),
     Column("incident_id", BigInteger, ForeignKey("incidents.id", ondelete="SET NULL")),
+    Column("acknowledged_at", DateTime(timezone=True)),
+    Column("acknowledged_by", Text, comment="the account that acknowledged it"),
+    Column("acknowledged_unit", Text, comment="the acknowledger's department, or 'operator'"),
+    Column("acknowledged_note", Text),
+    Column("cleared_value", Double, comment="the value at which the condition ended"),
+    Column("clear_noted_at", DateTime(timezone=True),
+           comment="when the alert's incident was told that it cleared"),
 )
 Index("uq_sensor_alerts_open", ALERTS.c.rule_id, ALERTS.c.datastream_id, unique=True,
       postgresql_where=text("status <> 'cleared'"))
+# The clearings still to write on their incident's timeline: few rows, found at every rules round.
+Index("ix_sensor_alerts_clear_unnoted", ALERTS.c.id,
+      postgresql_where=text("status = 'cleared' AND incident_id IS NOT NULL "
+                            "AND clear_noted_at IS NULL"))

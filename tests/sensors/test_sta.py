@@ -149,8 +149,11 @@ def test_the_live_stream_pushes_latest_values_and_a_new_alert(sta, sensors_db):
                     break
             if time.monotonic() > deadline:
                 break
-    [alert] = [a for a in update["alerts"] if a["station"] == level]
-    assert alert["rule"] == "water_level_alarm2" and alert["incident"] is not None
+    # 3.35 m to 4.6 m: over alarm II, and a rise of more than 1 m within the hour.
+    mine = {a["rule"]: a for a in update["alerts"] if a["station"] == level}
+    assert set(mine) <= {"water_level_alarm2", "water_level_rise_1h"}
+    alert = mine["water_level_alarm2"]
+    assert alert["incident"] is not None and alert["status"] == "raised" and not alert["acknowledged"]
     assert alert["title"]["vi"].startswith("Mực nước vượt báo động II")
     latest = httpx.get(f"{base}/api/v1/sensors/latest").json()
     assert [s["value"] for s in latest["stations"] if s["id"] == level] == [4.6]

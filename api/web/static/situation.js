@@ -371,6 +371,7 @@
         item(notMet, text, () => goTo(w.lat, w.lon, text));
       });
       incidents.innerHTML = '';
+      markers.clearLayers();
       if (!warnings.open_incidents.length && !(warnings.opinion_spikes || []).length) {
         emptyList(incidents, t.none);
       }
@@ -398,6 +399,8 @@
         item(overdue, text, () => goTo(c.lat, c.lon, text));
       });
     }
+
+    IOC.refreshWarnings = loadWarnings;  // live alerts open incidents (sensors-live.js)
 
     async function loadQuality() {
       const stale = document.getElementById('stale');
