@@ -7,7 +7,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from tests.browser.conftest import browser  # noqa: F401 - the session's Chromium
 from tests.opinion.conftest import item_ids
 from tests.staff.conftest import PASSWORD, make_account, sql
 
@@ -15,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_an_operator_corrects_an_item_and_retrains_from_the_page(
-        browser, live_url, replayed, job_worker, database_url):  # noqa: F811
+        browser, live_url, replayed, job_worker, database_url):
     user = make_account(database_url, "opinion_op", "operator")
     url = "https://example.vn/p/6-spike-6"
     item_id = item_ids(database_url, url)[url]
