@@ -25,7 +25,6 @@ import asyncio
 import math
 import os
 import secrets
-import statistics
 import subprocess
 import sys
 import time
@@ -41,7 +40,7 @@ from bench import load as bench_load
 from bench.config import ADMIN_URL, ROOT, VAR, database_url
 from bench.database import reader_key
 from bench.endpoints import MVT_ACCEPT, Request
-from bench.floor import Floor
+from bench.floor import Floor, time_statement
 from bench.load import WrkResult, probe, run_load
 from bench.servers import free_port
 
@@ -213,16 +212,7 @@ def _floor(url: str, statement: sql.Composable, params: dict, runs: int = 200,
     with closing(psycopg2.connect(url)) as conn:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute(statement, params)
-            cur.fetchall()
-            times: list[float] = []
-            deadline = time.perf_counter() + budget_s
-            while len(times) < runs and (len(times) < 10 or time.perf_counter() < deadline):
-                started = time.perf_counter()
-                cur.execute(statement, params)
-                cur.fetchall()
-                times.append((time.perf_counter() - started) * 1000)
-    return Floor(statistics.fmean(times), statistics.median(times), len(times))
+            return time_statement(cur, statement, params, runs=runs, budget_s=budget_s)
 
 
 def _layer_speeds(url: str, base: str, duration: int, connections: int

@@ -129,14 +129,19 @@ def measure(url: str, fx: Fixtures, keys: list[str], *, runs: int, budget_s: flo
                 if key not in available:
                     continue
                 statement, params = available[key]
-                cur.execute(statement, params)
-                cur.fetchall()
-                times: list[float] = []
-                deadline = time.perf_counter() + budget_s
-                while len(times) < runs and (len(times) < 10 or time.perf_counter() < deadline):
-                    started = time.perf_counter()
-                    cur.execute(statement, params)
-                    cur.fetchall()
-                    times.append((time.perf_counter() - started) * 1000)
-                results[key] = Floor(statistics.fmean(times), statistics.median(times), len(times))
+                results[key] = time_statement(cur, statement, params, runs=runs, budget_s=budget_s)
     return results
+
+
+def time_statement(cur, statement, params: dict, *, runs: int, budget_s: float) -> Floor:  # noqa: ANN001
+    """One unmeasured run of ``statement``, then up to ``runs`` timed ones or ``budget_s``."""
+    cur.execute(statement, params)
+    cur.fetchall()
+    times: list[float] = []
+    deadline = time.perf_counter() + budget_s
+    while len(times) < runs and (len(times) < 10 or time.perf_counter() < deadline):
+        started = time.perf_counter()
+        cur.execute(statement, params)
+        cur.fetchall()
+        times.append((time.perf_counter() - started) * 1000)
+    return Floor(statistics.fmean(times), statistics.median(times), len(times))
